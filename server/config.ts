@@ -1,0 +1,171 @@
+// config.json: its schema (with every default), loading, and command-line overrides.
+// Secrets never live here; they come from the environment (see `readSecrets`).
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { preview } from "./errors.ts";
+
+const positiveInt = (fallback: number) =>
+  z
+    .number({ error: "must be a positive integer" })
+    .int({ error: "must be a positive integer" })
+    .positive({ error: "must be a positive integer" })
+    .default(fallback);
+const text = (fallback: string) => z.string({ error: "must be a string" }).default(fallback);
+const flag = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
+
+export const configSchema = z.strictObject({
+  /** Interface to bind; anything but loopback needs SWITCHBOARD_TOKEN. */
+  host: text("127.0.0.1"),
+  /** TCP port; 0 picks any free port. */
+  port: z
+    .number({ error: "must be a port number from 0 to 65535" })
+    .int({ error: "must be a port number from 0 to 65535" })
+    .min(0, { error: "must be a port number from 0 to 65535" })
+    .max(65535, { error: "must be a port number from 0 to 65535" })
+    .default(7433),
+  /** Where active-context.json and backend-health.json live, relative to this file. */
+  dataDir: text("data"),
+  logLevel: z
+    .enum(["debug", "info", "warn", "error", "silent"], { error: "must be one of debug, info, warn, error, silent" })
+    .default("info"),
+  security: z
+    .strictObject({
+      /** Extra browser origins allowed to connect and mutate (the hub's own is always allowed). */
+      allowedOrigins: z.array(z.string({ error: "must be a list of origins" })).default([]),
+      /** Extra Host header names accepted besides loopback names (DNS rebinding guard). */
+      allowedHosts: z.array(z.string({ error: "must be a list of host names" })).default([]),
+    })
+    .prefault({}),
+  context: z
+    .strictObject({
+      /** How many finished tasks `recentCompleted` keeps. */
+      recentLimit: positiveInt(10),
+    })
+    .prefault({}),
+  persistence: z
+    .strictObject({
+      /** fsync every write and its directory; turning it off trades durability for speed. */
+      fsync: flag(true),
+    })
+    .prefault({}),
+  hub: z
+    .strictObject({
+      /** Largest accepted request body, in bytes (413 beyond). */
+      bodyLimitBytes: positiveInt(1024 * 1024),
+      /** Largest accepted WebSocket frame from a client, in bytes (close 1009 beyond). */
+      maxFrameBytes: positiveInt(64 * 1024),
+      /** Recent patches kept per topic for clients that resume with `since`. */
+      historyLimit: positiveInt(1000),
+      /** How often every WebSocket client is pinged; silent clients are dropped. */
+      heartbeatIntervalMs: positiveInt(30_000),
+      /** A client whose send buffer passes this stops receiving patches until it drains. */
+      maxBufferedBytes: positiveInt(1024 * 1024),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export const DEFAULT_CONFIG_PATH = resolve(dirname(new URL(import.meta.url).pathname), "..", "config.json");
+
+/** Parses a config object; the error names the key, what it must be, and what was found. */
+export function parseConfig(raw: unknown, source = "config.json"): Config {
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const where = path ? ` in ${path}` : "";
+    throw new ConfigError(
+      `${source}: unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${where} (remove it or check its spelling)`,
+    );
+  }
+  const got = "input" in issue ? ` (got ${issue.input === undefined ? "nothing" : preview(issue.input)})` : "";
+  throw new ConfigError(`${source}: ${path || "the top level"} ${issue.message}${got}`);
+}
+
+export async function loadConfigFile(path: string): Promise<Config> {
+  let textContent: string;
+  try {
+    textContent = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(textContent);
+  } catch (error) {
+    throw new ConfigError(`${path}: is not valid JSON (${(error as Error).message})`);
+  }
+  const config = parseConfig(raw, path);
+  return { ...config, dataDir: resolve(dirname(path), config.dataDir) };
+}
+
+export interface StartOptions {
+  configPath: string;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+}
+
+/** Reads `--config FILE --port N --host H --data-dir DIR`; bad usage is a ConfigError. */
+export function parseStartArgs(argv: string[]): StartOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "data-dir": { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError(
+      `${(error as Error).message}. Usage: npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`,
+    );
+  }
+  const options: StartOptions = { configPath: resolve(String(values.config ?? DEFAULT_CONFIG_PATH)) };
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ConfigError(`--port must be a port number from 0 to 65535 (got ${JSON.stringify(values.port)})`);
+    }
+    options.port = port;
+  }
+  if (values.host !== undefined) options.host = String(values.host);
+  if (values["data-dir"] !== undefined) options.dataDir = resolve(String(values["data-dir"]));
+  return options;
+}
+
+export async function resolveConfig(options: StartOptions): Promise<Config> {
+  const config = await loadConfigFile(options.configPath);
+  return {
+    ...config,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+  };
+}
+
+export interface Secrets {
+  /** Guards REST and WebSocket when set. */
+  token: string | null;
+}
+
+export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
+  const token = env.SWITCHBOARD_TOKEN?.trim();
+  return { token: token ? token : null };
+}

@@ -1,0 +1,161 @@
+// A versioned JSON document: every mutation yields the next version and the RFC 6902 ops from
+// the previous state, which persistence and the broadcaster both consume. The one way to change
+// state in the hub.
+import { randomBytes } from "node:crypto";
+import { readFile, rename } from "node:fs/promises";
+import type { z } from "zod";
+import type { DurableJsonFile } from "./durable-file.ts";
+import { SwitchboardError } from "./errors.ts";
+import { diff } from "./json-diff.ts";
+import type { Logger } from "./log.ts";
+import type { JsonPatchOperation } from "./schemas.ts";
+
+export interface Change {
+  epoch: string;
+  version: number;
+  ops: JsonPatchOperation[];
+}
+
+export type ChangeListener<T> = (change: Change, state: T) => void;
+
+/** What a subscriber-facing consumer (the broadcaster) needs of a document. */
+export interface DocumentFeed {
+  readonly epoch: string;
+  readonly version: number;
+  readonly state: unknown;
+  readonly file: DurableJsonFile | undefined;
+  subscribe(listener: (change: Change) => void): () => void;
+  changesSince(epoch: string, version: number): Change[] | null;
+}
+
+export interface VersionedDocumentOptions<T> {
+  initial: T;
+  /** How many recent changes are kept for resuming subscribers. */
+  historyLimit?: number;
+  /** When given, every change is written to it and acknowledged only once durable. */
+  file?: DurableJsonFile;
+}
+
+export class VersionedDocument<T> implements DocumentFeed {
+  /** Names this lifetime of the version sequence; new on every start. */
+  readonly epoch = randomBytes(6).toString("base64url");
+  private current: T;
+  private versionNumber = 0;
+  private readonly history: Change[] = [];
+  private readonly historyLimit: number;
+  private readonly listeners = new Set<ChangeListener<T>>();
+  readonly file: DurableJsonFile | undefined;
+
+  constructor(options: VersionedDocumentOptions<T>) {
+    this.current = options.initial;
+    this.historyLimit = options.historyLimit ?? 1000;
+    this.file = options.file;
+  }
+
+  /** The current state. Treat it as immutable: mutations replace objects, never edit them. */
+  get state(): T {
+    return this.current;
+  }
+
+  get version(): number {
+    return this.versionNumber;
+  }
+
+  /**
+   * Replaces the state with `next(state)` (built by copying what changes and sharing the rest),
+   * notifies listeners at once, and resolves when the change is durable. A mutation that
+   * changes nothing produces no version and no write.
+   */
+  async mutate(next: (state: T) => T): Promise<Change | null> {
+    const change = this.apply(next);
+    if (change && this.file) await this.persist();
+    return change;
+  }
+
+  /** The synchronous half of `mutate`: apply and notify, without waiting for the disk. */
+  apply(next: (state: T) => T): Change | null {
+    const before = this.current;
+    const after = next(before);
+    const ops = diff(before, after);
+    if (ops.length === 0) return null;
+    this.current = after;
+    this.versionNumber++;
+    const change: Change = { epoch: this.epoch, version: this.versionNumber, ops };
+    this.history.push(change);
+    if (this.history.length > this.historyLimit) this.history.shift();
+    for (const listener of this.listeners) listener(change, after);
+    return change;
+  }
+
+  /** Resolves once the current state is durable; a no-op without a file. */
+  async persist(): Promise<void> {
+    if (!this.file) return;
+    try {
+      await this.file.write(() => this.current);
+    } catch (error) {
+      throw new SwitchboardError(
+        "persistence_failed",
+        `the change is applied in memory but could not be saved to ${this.file.path}: ${(error as Error).message}. ` +
+          "Check that the data directory is writable and has free space; the hub retries with the next change.",
+      );
+    }
+  }
+
+  subscribe(listener: ChangeListener<T>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The changes after `version` in this epoch, or null when they cannot be given
+   * (another epoch, a version from the future, or history already dropped).
+   */
+  changesSince(epoch: string, version: number): Change[] | null {
+    if (epoch !== this.epoch || version > this.versionNumber || version < 0) return null;
+    if (version === this.versionNumber) return [];
+    const first = this.history[0];
+    if (!first || first.version > version + 1) return null;
+    return this.history.slice(version + 1 - first.version);
+  }
+}
+
+export interface LoadResult<T> {
+  state: T;
+  /** Where a corrupt file was moved aside, when it was. */
+  movedAside: string | null;
+}
+
+/**
+ * Reads a document file. Missing → `empty()`. Unreadable JSON or a schema mismatch → the file is
+ * moved aside as `<name>.corrupt-<timestamp>` (never overwritten in place) and `empty()` is used.
+ */
+export async function loadDocumentFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  empty: () => z.infer<S>,
+  options: { logger: Logger; now: () => number },
+): Promise<LoadResult<z.infer<S>>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: empty(), movedAside: null };
+    throw error;
+  }
+  let problem: string;
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    if (parsed.success) return { state: parsed.data, movedAside: null };
+    problem = `it does not match the document schema (${parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".") || "root"}: ${i.message}`)
+      .join("; ")})`;
+  } catch (error) {
+    problem = `it is not valid JSON (${(error as Error).message})`;
+  }
+  const stamp = new Date(options.now()).toISOString().replace(/[:.]/g, "-");
+  const aside = `${path}.corrupt-${stamp}`;
+  await rename(path, aside);
+  options.logger.warn(`${path} could not be loaded: ${problem}. Moved it to ${aside} and started empty.`);
+  return { state: empty(), movedAside: aside };
+}

@@ -1,0 +1,163 @@
+// The hub's HTTP and WebSocket server: security checks, REST routes, `/ws` live push, `/healthz`.
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import { Broadcaster } from "./broadcaster.ts";
+import type { Config, Secrets } from "./config.ts";
+import type { DocumentFeed, VersionedDocument } from "./document.ts";
+import { SwitchboardError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { registerContextRoutes } from "./routes/context.ts";
+import type { Health } from "./schemas.ts";
+import { type AccessPolicy, isHostAllowed, isOriginAllowed, isTokenValid, presentedToken } from "./security.ts";
+import type { Session } from "./session.ts";
+
+export const VERSION = "0.1.0";
+
+export interface HubDependencies {
+  config: Config;
+  secrets: Secrets;
+  session: Session;
+  health: VersionedDocument<Health>;
+  logger: Logger;
+  /** Adds the routes of later parts (warmup, router, adapters, dashboard). */
+  plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Paths that carry their own authentication (Slack signatures) instead of the token. */
+  publicPrefixes?: string[];
+}
+
+export interface Hub {
+  app: FastifyInstance;
+  broadcaster: Broadcaster;
+}
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export async function createHub(deps: HubDependencies): Promise<Hub> {
+  const { config, secrets, session, logger } = deps;
+  const startedAt = Date.now();
+  const policy: AccessPolicy = {
+    token: secrets.token,
+    allowedOrigins: config.security.allowedOrigins,
+    allowedHosts: config.security.allowedHosts,
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.hub.bodyLimitBytes,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+
+  const broadcaster = new Broadcaster({
+    documents: { context: session.document, health: deps.health },
+    maxBufferedBytes: config.hub.maxBufferedBytes,
+    heartbeatIntervalMs: config.hub.heartbeatIntervalMs,
+    logger,
+  });
+
+  app.setErrorHandler((error: FastifyError | SwitchboardError, _request, reply) => {
+    if (error instanceof SwitchboardError) return reply.code(error.status).send(error.toBody());
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      return reply
+        .code(413)
+        .send(errorBody("too_large", `the request body is larger than ${config.hub.bodyLimitBytes} bytes`));
+    }
+    if (status === 415) {
+      return reply
+        .code(400)
+        .send(errorBody("invalid_input", "send the body as JSON with Content-Type: application/json"));
+    }
+    if (status >= 400 && status < 500) return reply.code(400).send(errorBody("invalid_input", error.message));
+    logger.error(`request failed: ${error.stack ?? error.message}`);
+    return reply.code(500).send(errorBody("internal", "the hub hit an unexpected error; see its log"));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
+  );
+
+  // An empty POST (an approve button, `curl -X POST`) is an empty object, not a parse error.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text, rejectPoisonedKeys));
+    } catch (error) {
+      done(new SwitchboardError("invalid_input", `the body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    const refusal = checkAccess(request, policy, deps.publicPrefixes ?? []);
+    if (refusal) return reply.code(refusal.status).send(refusal.toBody());
+  });
+
+  await app.register(websocket, { options: { maxPayload: config.hub.maxFrameBytes } });
+  app.get("/ws", { websocket: true }, (socket) => broadcaster.attach(socket));
+
+  app.get("/healthz", async () => ({
+    status: "ok",
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    clients: broadcaster.clientCount,
+    persistence: {
+      context: persistenceState(session.document),
+      health: persistenceState(deps.health),
+    },
+  }));
+
+  registerContextRoutes(app, session);
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+
+  app.addHook("preClose", async () => broadcaster.close());
+  return { app, broadcaster };
+}
+
+function persistenceState(document: DocumentFeed) {
+  const file = document.file;
+  if (!file) return { ok: true, path: null, writes: 0, error: null };
+  return { ok: file.lastError === null, path: file.path, writes: file.writes, error: file.lastError?.message ?? null };
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** JSON.parse reviver that refuses prototype-pollution keys anywhere in a body. */
+function rejectPoisonedKeys(key: string, value: unknown): unknown {
+  if (key === "__proto__" || key === "constructor" || key === "prototype") {
+    throw new Error(`the key "${key}" is not allowed`);
+  }
+  return value;
+}
+
+function checkAccess(request: FastifyRequest, policy: AccessPolicy, publicPrefixes: string[]): SwitchboardError | null {
+  const host = request.headers.host;
+  if (!isHostAllowed(host, policy)) {
+    return new SwitchboardError(
+      "forbidden",
+      `the Host header ${JSON.stringify(host ?? "")} is not allowed; add it to security.allowedHosts in config.json`,
+    );
+  }
+  const path = request.url.split("?")[0] as string;
+  const isUpgrade = request.headers.upgrade?.toLowerCase() === "websocket";
+  if ((isUpgrade || MUTATING.has(request.method)) && !isOriginAllowed(request.headers.origin, host, policy)) {
+    return new SwitchboardError(
+      "forbidden",
+      `the origin ${request.headers.origin} may not use this hub; add it to security.allowedOrigins in config.json`,
+    );
+  }
+  const needsToken = path.startsWith("/api/") || path === "/ws";
+  if (needsToken && !publicPrefixes.some((prefix) => path.startsWith(prefix))) {
+    const query = request.query as { token?: string } | undefined;
+    if (!isTokenValid(policy.token, presentedToken(request.headers.authorization, query?.token))) {
+      return new SwitchboardError(
+        "unauthorized",
+        "a valid token is required: send Authorization: Bearer $SWITCHBOARD_TOKEN",
+      );
+    }
+  }
+  return null;
+}

@@ -1,0 +1,146 @@
+// RFC 6902 diff between two JSON values. Unchanged subtrees shared by reference cost nothing;
+// arrays of objects keyed by `taskId` become removes and adds of whole items, so moving a
+// task from `activeTasks` to `recentCompleted` is a handful of ops, not a rewrite of the lists.
+import type { JsonPatchOperation } from "./schemas.ts";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const IDENTITY_KEY = "taskId";
+
+export function escapePointer(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function diff(before: unknown, after: unknown, path = ""): JsonPatchOperation[] {
+  const ops: JsonPatchOperation[] = [];
+  diffValue(before as Json, after as Json, path, ops);
+  return ops;
+}
+
+function diffValue(before: Json, after: Json, path: string, ops: JsonPatchOperation[]): void {
+  if (before === after) return;
+  if (Array.isArray(before) && Array.isArray(after)) {
+    diffArray(before, after, path, ops);
+  } else if (isObject(before) && isObject(after)) {
+    diffObject(before, after, path, ops);
+  } else if (!deepEqual(before, after)) {
+    ops.push({ op: "replace", path, value: after });
+  }
+}
+
+function diffObject(
+  before: { [k: string]: Json },
+  after: { [k: string]: Json },
+  path: string,
+  ops: JsonPatchOperation[],
+) {
+  for (const key of Object.keys(before)) {
+    if (before[key] !== undefined && (!Object.hasOwn(after, key) || after[key] === undefined)) {
+      ops.push({ op: "remove", path: `${path}/${escapePointer(key)}` });
+    }
+  }
+  for (const key of Object.keys(after)) {
+    const value = after[key];
+    if (value === undefined) continue;
+    const child = `${path}/${escapePointer(key)}`;
+    if (!Object.hasOwn(before, key) || before[key] === undefined) ops.push({ op: "add", path: child, value });
+    else diffValue(before[key] as Json, value, child, ops);
+  }
+}
+
+function diffArray(before: Json[], after: Json[], path: string, ops: JsonPatchOperation[]): void {
+  const beforeIds = identities(before);
+  const afterIds = identities(after);
+  if (beforeIds && afterIds) diffKeyedArray(before, after, beforeIds, afterIds, path, ops);
+  else diffPositionalArray(before, after, path, ops);
+}
+
+/** Items matched by identity along their longest common subsequence; the rest removed or added. */
+function diffKeyedArray(
+  before: Json[],
+  after: Json[],
+  beforeIds: string[],
+  afterIds: string[],
+  path: string,
+  ops: JsonPatchOperation[],
+): void {
+  const kept = longestCommonSubsequence(beforeIds, afterIds);
+  const keptSet = new Set(kept);
+  // Removes from the end so that earlier indexes stay valid.
+  for (let i = before.length - 1; i >= 0; i--) {
+    if (!keptSet.has(beforeIds[i] as string)) ops.push({ op: "remove", path: `${path}/${i}` });
+  }
+  // The working array is now exactly `kept`; walking `after` in order, each index either
+  // already holds the matching kept item or receives an add.
+  const beforeById = new Map(beforeIds.map((id, i) => [id, before[i] as Json]));
+  for (let j = 0; j < after.length; j++) {
+    const id = afterIds[j] as string;
+    if (keptSet.has(id)) diffValue(beforeById.get(id) as Json, after[j] as Json, `${path}/${j}`, ops);
+    else ops.push({ op: "add", path: `${path}/${j}`, value: after[j] as Json });
+  }
+}
+
+function diffPositionalArray(before: Json[], after: Json[], path: string, ops: JsonPatchOperation[]): void {
+  const common = Math.min(before.length, after.length);
+  for (let i = 0; i < common; i++) diffValue(before[i] as Json, after[i] as Json, `${path}/${i}`, ops);
+  for (let i = before.length - 1; i >= common; i--) ops.push({ op: "remove", path: `${path}/${i}` });
+  for (let i = common; i < after.length; i++) ops.push({ op: "add", path: `${path}/${i}`, value: after[i] as Json });
+}
+
+/** The identity of every item, or null when the array is not a list of distinct keyed objects. */
+function identities(items: Json[]): string[] | null {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (!isObject(item)) return null;
+    const id = item[IDENTITY_KEY];
+    if (typeof id !== "string" || seen.has(id)) return null;
+    seen.add(id);
+    ids.push(id);
+  }
+  return ids;
+}
+
+function longestCommonSubsequence(a: string[], b: string[]): string[] {
+  // Lists here are short (tens of tasks); the quadratic table is fine and exact.
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const table = new Uint16Array(rows * cols);
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      table[i * cols + j] =
+        a[i] === b[j]
+          ? (table[(i + 1) * cols + j + 1] as number) + 1
+          : Math.max(table[(i + 1) * cols + j] as number, table[i * cols + j + 1] as number);
+    }
+  }
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      out.push(a[i] as string);
+      i++;
+      j++;
+    } else if ((table[(i + 1) * cols + j] as number) >= (table[i * cols + j + 1] as number)) i++;
+    else j++;
+  }
+  return out;
+}
+
+function isObject(value: unknown): value is { [key: string]: Json } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
+    const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
+    return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}

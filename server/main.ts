@@ -1,0 +1,52 @@
+// The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
+import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { useDefaultSession } from "./session.ts";
+import { StartupError, startHub } from "./start.ts";
+
+async function main(): Promise<void> {
+  let config: Awaited<ReturnType<typeof resolveConfig>>;
+  try {
+    config = await resolveConfig(parseStartArgs(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const secrets = readSecrets();
+
+  let running: Awaited<ReturnType<typeof startHub>>;
+  try {
+    running = await startHub({ config, secrets, logger });
+  } catch (error) {
+    if (error instanceof StartupError || (error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      process.stderr.write(`switchboard: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  useDefaultSession(running.session);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    const forced = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 5000);
+    forced.unref();
+    await running.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  process.stdout.write(`switchboard: listening on ${running.url} (data in ${config.dataDir})\n`);
+}
+
+await main();

@@ -1,0 +1,305 @@
+// The wire contract: zod schemas for both documents, every request body and every frame.
+// Types are inferred from these schemas; this module imports nothing else of the project,
+// so client code (Node and browser) can share it.
+import { z } from "zod";
+
+export const CHANNELS = ["voice", "telegram", "slack", "dashboard", "cli"] as const;
+export const channelSchema = z.enum(CHANNELS);
+export type Channel = z.infer<typeof channelSchema>;
+
+export const ACTIVE_STATUSES = ["running", "queued", "pending-approval"] as const;
+export const FINAL_STATUSES = ["complete", "failed"] as const;
+export const activeStatusSchema = z.enum(ACTIVE_STATUSES);
+export const finalStatusSchema = z.enum(FINAL_STATUSES);
+export const taskStatusSchema = z.enum([...ACTIVE_STATUSES, ...FINAL_STATUSES]);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+/** Limits on every string and list that crosses a boundary. */
+export const LIMITS = {
+  taskId: 100,
+  description: 2_000,
+  title: 200,
+  prompt: 20_000,
+  lastUpdate: 2_000,
+  path: 1_000,
+  result: 20_000,
+  error: 4_000,
+  steps: 100,
+  backendName: 40,
+} as const;
+
+export const isoTimestampSchema = z.iso.datetime({ offset: true });
+export const taskIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]+$/, "may hold only letters, digits and _ . : -")
+  .min(1)
+  .max(LIMITS.taskId);
+export const backendNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, "must be lowercase letters, digits, _ or -")
+  .max(LIMITS.backendName);
+
+export const planStepSchema = z.strictObject({
+  title: z.string().min(1).max(LIMITS.title),
+  prompt: z.string().max(LIMITS.prompt).optional(),
+  requiresApproval: z.boolean().optional(),
+});
+export type PlanStep = z.infer<typeof planStepSchema>;
+
+export const planSchema = z.strictObject({
+  steps: z.array(planStepSchema).max(LIMITS.steps),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export const approvalSchema = z.strictObject({
+  decision: z.enum(["approved", "rejected"]),
+  channel: channelSchema,
+  at: isoTimestampSchema,
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+/** What a task in `pending-approval` waits on: the step and what it will do. */
+export const awaitingApprovalSchema = z.strictObject({
+  step: z.number().int().min(0),
+  title: z.string().max(LIMITS.title),
+  detail: z.string().max(LIMITS.prompt),
+});
+
+const taskFields = {
+  taskId: taskIdSchema,
+  description: z.string().min(1).max(LIMITS.description),
+  status: taskStatusSchema,
+  plan: planSchema,
+  currentStep: z.number().int().min(0),
+  totalSteps: z.number().int().min(0).max(LIMITS.steps),
+  startedFrom: channelSchema,
+  startedAt: isoTimestampSchema,
+  eta: isoTimestampSchema.nullable(),
+  lastUpdate: z.string().max(LIMITS.lastUpdate),
+  outputPath: z.string().max(LIMITS.path).nullable(),
+  // Added fields (DESIGN.md allows additions, never renames).
+  progress: z.number().min(0).max(1),
+  etaSource: z.enum(["publisher", "estimate"]).nullable(),
+  updatedAt: isoTimestampSchema,
+  completedAt: isoTimestampSchema.optional(),
+  result: z.string().max(LIMITS.result).optional(),
+  error: z.string().max(LIMITS.error).optional(),
+  kind: z.string().max(LIMITS.backendName).nullable().optional(),
+  backend: z.string().max(LIMITS.backendName).nullable().optional(),
+  backendReason: z.string().max(LIMITS.lastUpdate).nullable().optional(),
+  start: z.enum(["warm", "cold"]).nullable().optional(),
+  awaitingApproval: awaitingApprovalSchema.nullable().optional(),
+  approval: approvalSchema.nullable().optional(),
+};
+
+export const taskSchema = z.strictObject(taskFields);
+export type Task = z.infer<typeof taskSchema>;
+
+export const channelStateSchema = z.strictObject({
+  lastActive: isoTimestampSchema,
+  lastTaskId: taskIdSchema.nullable(),
+});
+export type ChannelHistoryEntry = z.infer<typeof channelStateSchema>;
+
+export const contextSchema = z.strictObject({
+  lastUpdated: isoTimestampSchema,
+  activeTasks: z.array(taskSchema),
+  recentCompleted: z.array(taskSchema),
+  channelHistory: z.partialRecord(channelSchema, channelStateSchema),
+});
+export type Context = z.infer<typeof contextSchema>;
+
+// ---- request bodies -------------------------------------------------------------------
+
+/** `addTask`: what a publisher says about a new task; the hub fills in the rest. */
+export const newTaskSchema = z.strictObject({
+  taskId: taskIdSchema.optional(),
+  description: taskFields.description,
+  startedFrom: channelSchema,
+  status: activeStatusSchema.optional(),
+  plan: planSchema.optional(),
+  currentStep: taskFields.currentStep.optional(),
+  totalSteps: taskFields.totalSteps.optional(),
+  eta: taskFields.eta.optional(),
+  lastUpdate: taskFields.lastUpdate.optional(),
+  outputPath: taskFields.outputPath.optional(),
+  progress: taskFields.progress.optional(),
+  kind: taskFields.kind,
+  backend: taskFields.backend,
+});
+export type NewTask = z.infer<typeof newTaskSchema>;
+
+/** `updateTask`: a partial task. Final statuses go through `completeTask`. */
+export const taskUpdateSchema = z
+  .strictObject({
+    status: activeStatusSchema.optional(),
+    description: taskFields.description.optional(),
+    plan: planSchema.optional(),
+    currentStep: taskFields.currentStep.optional(),
+    totalSteps: taskFields.totalSteps.optional(),
+    eta: taskFields.eta.optional(),
+    lastUpdate: taskFields.lastUpdate.optional(),
+    outputPath: taskFields.outputPath.optional(),
+    progress: taskFields.progress.optional(),
+    kind: taskFields.kind,
+    backend: taskFields.backend,
+    backendReason: taskFields.backendReason,
+    start: taskFields.start,
+    awaitingApproval: taskFields.awaitingApproval,
+    approval: taskFields.approval,
+  })
+  .refine((u) => Object.keys(u).length > 0, { message: "the update is empty: give at least one field to change" });
+export type TaskUpdate = z.infer<typeof taskUpdateSchema>;
+
+export const completionSchema = z.strictObject({
+  status: finalStatusSchema.optional(),
+  result: taskFields.result,
+  error: taskFields.error,
+  outputPath: taskFields.outputPath.optional(),
+});
+export type Completion = z.infer<typeof completionSchema>;
+
+export const channelActiveSchema = z.strictObject({
+  taskId: taskIdSchema.nullable().optional(),
+});
+
+// ---- health document ------------------------------------------------------------------
+
+export const HEALTH_STATUSES = ["warm", "healthy", "cold", "dead"] as const;
+export const healthStatusSchema = z.enum(HEALTH_STATUSES);
+export type HealthStatus = z.infer<typeof healthStatusSchema>;
+
+export const warmSessionSchema = z.strictObject({
+  id: z.string().max(100),
+  state: z.enum(["starting", "ready", "busy"]),
+  startedAt: isoTimestampSchema,
+  readyAt: isoTimestampSchema.nullable(),
+  expiresAt: isoTimestampSchema.nullable(),
+  pid: z.number().int().nullable(),
+});
+export type WarmSession = z.infer<typeof warmSessionSchema>;
+
+export const backendHealthSchema = z.strictObject({
+  kind: z.string().max(LIMITS.backendName),
+  status: healthStatusSchema,
+  reason: z.string().max(LIMITS.error).nullable(),
+  version: z.string().max(200).nullable(),
+  authMethod: z.string().max(200).nullable(),
+  latencyMs: z.number().min(0).nullable(),
+  lastPing: isoTimestampSchema.nullable(),
+  lastSuccess: isoTimestampSchema.nullable(),
+  consecutiveFailures: z.number().int().min(0),
+  nextPingAt: isoTimestampSchema.nullable(),
+  loadedModels: z.array(z.string().max(200)).max(50),
+  latencyHistory: z.array(z.strictObject({ at: isoTimestampSchema, ms: z.number().min(0) })).max(50),
+  prewarmed: z.array(warmSessionSchema).max(20),
+});
+export type BackendHealth = z.infer<typeof backendHealthSchema>;
+
+export const healthSchema = z.strictObject({
+  lastUpdated: isoTimestampSchema,
+  backends: z.record(backendNameSchema, backendHealthSchema),
+});
+export type Health = z.infer<typeof healthSchema>;
+
+// ---- router intake --------------------------------------------------------------------
+
+export const routeRequestSchema = z.strictObject({
+  description: taskFields.description,
+  startedFrom: channelSchema,
+  steps: z
+    .array(
+      z.strictObject({
+        title: z.string().min(1).max(LIMITS.title),
+        prompt: z.string().min(1).max(LIMITS.prompt),
+        requiresApproval: z.boolean().optional(),
+      }),
+    )
+    .min(1)
+    .max(LIMITS.steps)
+    .optional(),
+  backend: backendNameSchema.optional(),
+  kind: z.string().max(LIMITS.backendName).optional(),
+  outputPath: z.string().min(1).max(LIMITS.path).optional(),
+});
+export type RouteRequest = z.infer<typeof routeRequestSchema>;
+
+export const actionRequestSchema = z.strictObject({
+  channel: channelSchema.optional(),
+  reason: z.string().max(LIMITS.error).optional(),
+});
+
+// ---- WebSocket frames -----------------------------------------------------------------
+
+export const TOPICS = ["context", "health"] as const;
+export const topicSchema = z.enum(TOPICS);
+export type Topic = z.infer<typeof topicSchema>;
+
+export const jsonPatchOperationSchema = z.union([
+  z.strictObject({ op: z.literal("add"), path: z.string(), value: z.unknown() }),
+  z.strictObject({ op: z.literal("remove"), path: z.string() }),
+  z.strictObject({ op: z.literal("replace"), path: z.string(), value: z.unknown() }),
+  z.strictObject({ op: z.literal("move"), path: z.string(), from: z.string() }),
+  z.strictObject({ op: z.literal("copy"), path: z.string(), from: z.string() }),
+  z.strictObject({ op: z.literal("test"), path: z.string(), value: z.unknown() }),
+]);
+export type JsonPatchOperation =
+  | { op: "add"; path: string; value: unknown }
+  | { op: "remove"; path: string }
+  | { op: "replace"; path: string; value: unknown }
+  | { op: "move"; path: string; from: string }
+  | { op: "copy"; path: string; from: string }
+  | { op: "test"; path: string; value: unknown };
+
+export const streamPositionSchema = z.strictObject({
+  epoch: z.string().min(1).max(100),
+  version: z.number().int().min(0),
+});
+export type StreamPosition = z.infer<typeof streamPositionSchema>;
+
+export const clientFrameSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("subscribe"),
+    topics: z.array(topicSchema).min(1).max(TOPICS.length),
+    since: z.partialRecord(topicSchema, streamPositionSchema).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("unsubscribe"),
+    topics: z.array(topicSchema).min(1).max(TOPICS.length),
+  }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+export type SnapshotFrame<T = unknown> = {
+  type: "snapshot";
+  topic: Topic;
+  epoch: string;
+  version: number;
+  data: T;
+};
+export type PatchFrame = {
+  type: "patch";
+  topic: Topic;
+  epoch: string;
+  version: number;
+  ops: JsonPatchOperation[];
+};
+export type ErrorFrame = { type: "error"; code: string; message: string };
+export type ServerFrame = SnapshotFrame | PatchFrame | ErrorFrame;
+
+export type TopicDocument = { context: Context; health: Health };
+
+export type ErrorBody = { error: { code: string; message: string } };
+
+/** Error codes of the contract and the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+  persistence_failed: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,0 +1,307 @@
+// Session continuity: the active context (tasks, plans, steps, ETAs, channels) as a versioned
+// document, and the seed's functions on top of it.
+import { randomBytes } from "node:crypto";
+import { type Clock, iso, systemClock } from "./clock.ts";
+import { VersionedDocument } from "./document.ts";
+import { conflict, invalidInput, notFound, parseInput } from "./errors.ts";
+import { deepEqual } from "./json-diff.ts";
+import {
+  type Channel,
+  type ChannelHistoryEntry,
+  type Completion,
+  type Context,
+  channelActiveSchema,
+  channelSchema,
+  completionSchema,
+  type NewTask,
+  newTaskSchema,
+  type Task,
+  type TaskUpdate,
+  taskIdSchema,
+  taskUpdateSchema,
+} from "./schemas.ts";
+
+export interface SessionOptions {
+  document?: VersionedDocument<Context>;
+  clock?: Clock;
+  /** How many finished tasks `recentCompleted` keeps. */
+  recentLimit?: number;
+  newTaskId?: () => string;
+}
+
+export interface ChannelState {
+  lastActive: string | null;
+  lastTaskId: string | null;
+  task: Task | null;
+}
+
+export type Session = ReturnType<typeof createSession>;
+
+export function emptyContext(now: number): Context {
+  return { lastUpdated: iso(now), activeTasks: [], recentCompleted: [], channelHistory: {} };
+}
+
+export const newRouteId = (): string => `route_${randomBytes(9).toString("base64url").replace(/[-]/g, "_")}`;
+
+export function createSession(options: SessionOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const document = options.document ?? new VersionedDocument<Context>({ initial: emptyContext(clock.now()) });
+  const recentLimit = options.recentLimit ?? 10;
+  const newTaskId = options.newTaskId ?? newRouteId;
+
+  function getContext(): Context {
+    return document.state;
+  }
+
+  function getActiveTask(taskId: string): Task | null {
+    return findTask(document.state, taskId)?.task ?? null;
+  }
+
+  /** Registers a task. Replaying the same task is a no-op; another task under its id is a conflict. */
+  async function addTask(input: unknown): Promise<Task> {
+    const task = parseInput(newTaskSchema, input, "task");
+    const now = clock.now();
+    if (task.taskId) {
+      const existing = findTask(document.state, task.taskId);
+      if (existing) {
+        if (sameTask(existing.task, task)) {
+          await document.persist();
+          return existing.task;
+        }
+        throw conflict(
+          `a different task already has the id ${task.taskId}; choose another taskId or leave it out to get a new one`,
+        );
+      }
+    }
+    const created = buildTask(task, task.taskId ?? newTaskId(), now);
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      activeTasks: [...state.activeTasks, created],
+      channelHistory: touchChannel(state.channelHistory, created.startedFrom, now, created.taskId),
+    }));
+    return created;
+  }
+
+  /** Applies a validated partial update to an active task. */
+  async function updateTask(taskId: string, input: unknown): Promise<Task> {
+    const id = parseInput(taskIdSchema, taskId, "taskId");
+    const updates = parseInput(taskUpdateSchema, input, "update");
+    const now = clock.now();
+    const found = requireActive(id);
+    const updated = applyUpdate(found, updates, now);
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      activeTasks: state.activeTasks.map((t) => (t.taskId === id ? updated : t)),
+    }));
+    return updated;
+  }
+
+  /** Finishes a task and moves it to the front of `recentCompleted`. */
+  async function completeTask(taskId: string, input: unknown = {}): Promise<Task> {
+    const id = parseInput(taskIdSchema, taskId, "taskId");
+    const completion = parseInput(completionSchema, input ?? {}, "completion");
+    const now = clock.now();
+    const found = requireActive(id);
+    const finished = finishTask(found, completion, now);
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      activeTasks: state.activeTasks.filter((t) => t.taskId !== id),
+      recentCompleted: [finished, ...state.recentCompleted].slice(0, recentLimit),
+    }));
+    return finished;
+  }
+
+  function getChannelState(channel: string): ChannelState {
+    const name = parseInput(channelSchema, channel, "channel");
+    const entry = document.state.channelHistory[name];
+    if (!entry) return { lastActive: null, lastTaskId: null, task: null };
+    return {
+      lastActive: entry.lastActive,
+      lastTaskId: entry.lastTaskId,
+      task: entry.lastTaskId ? getActiveTask(entry.lastTaskId) : null,
+    };
+  }
+
+  /** Marks a channel active now, optionally naming the task it acted on. */
+  async function setChannelActive(channel: string, input: unknown = {}): Promise<ChannelState> {
+    const name = parseInput(channelSchema, channel, "channel");
+    const { taskId } = parseInput(channelActiveSchema, input ?? {}, "channel activity");
+    if (taskId && !findTask(document.state, taskId)) throw notFound(`no task with id ${taskId}`);
+    const now = clock.now();
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      channelHistory: touchChannel(state.channelHistory, name, now, taskId ?? undefined),
+    }));
+    return getChannelState(name);
+  }
+
+  function requireActive(taskId: string): Task {
+    const found = findTask(document.state, taskId);
+    if (!found) throw notFound(`no task with id ${taskId}; list tasks with GET /api/context`);
+    if (!found.active) {
+      throw conflict(`task ${taskId} is already ${found.task.status}; a finished task cannot change`);
+    }
+    return found.task;
+  }
+
+  return {
+    document,
+    clock,
+    getContext,
+    getActiveTask,
+    addTask,
+    updateTask,
+    completeTask,
+    getChannelState,
+    setChannelActive,
+  };
+}
+
+// ---- pure decisions ---------------------------------------------------------------------
+
+export function findTask(context: Context, taskId: string): { task: Task; active: boolean } | null {
+  const active = context.activeTasks.find((t) => t.taskId === taskId);
+  if (active) return { task: active, active: true };
+  const recent = context.recentCompleted.find((t) => t.taskId === taskId);
+  return recent ? { task: recent, active: false } : null;
+}
+
+/** The fields that name a task; a replayed add with the same ones is the same task. */
+function sameTask(existing: Task, input: NewTask): boolean {
+  return (
+    existing.description === input.description &&
+    existing.startedFrom === input.startedFrom &&
+    (input.plan === undefined || deepEqual(existing.plan, input.plan))
+  );
+}
+
+export function buildTask(input: NewTask, taskId: string, now: number): Task {
+  const plan = input.plan ?? { steps: [] };
+  const totalSteps = input.totalSteps ?? plan.steps.length;
+  const currentStep = input.currentStep ?? 0;
+  checkSteps(currentStep, totalSteps);
+  const base: Task = {
+    taskId,
+    description: input.description,
+    status: input.status ?? "running",
+    plan,
+    currentStep,
+    totalSteps,
+    startedFrom: input.startedFrom,
+    startedAt: iso(now),
+    eta: input.eta ?? null,
+    lastUpdate: input.lastUpdate ?? "",
+    outputPath: input.outputPath ?? null,
+    progress: input.progress ?? stepProgress(currentStep, totalSteps),
+    etaSource: input.eta ? "publisher" : null,
+    updatedAt: iso(now),
+    ...(input.kind !== undefined ? { kind: input.kind } : {}),
+    ...(input.backend !== undefined ? { backend: input.backend } : {}),
+  };
+  return base;
+}
+
+export function applyUpdate(task: Task, updates: TaskUpdate, now: number): Task {
+  const next: Task = { ...task, ...updates, updatedAt: iso(now) } as Task;
+  if (updates.plan && updates.totalSteps === undefined) next.totalSteps = updates.plan.steps.length;
+  checkSteps(next.currentStep, next.totalSteps);
+  if (updates.progress === undefined && (updates.currentStep !== undefined || updates.totalSteps !== undefined)) {
+    next.progress = stepProgress(next.currentStep, next.totalSteps);
+  }
+  if (updates.eta !== undefined) {
+    next.etaSource = updates.eta === null ? null : "publisher";
+  } else if (task.etaSource !== "publisher") {
+    next.eta = estimateEta(next, now);
+    next.etaSource = next.eta ? "estimate" : null;
+  }
+  return next;
+}
+
+export function finishTask(task: Task, completion: Completion, now: number): Task {
+  const status = completion.status ?? (completion.error ? "failed" : "complete");
+  const finished: Task = {
+    ...task,
+    status,
+    completedAt: iso(now),
+    updatedAt: iso(now),
+    eta: null,
+    etaSource: null,
+    outputPath: completion.outputPath !== undefined ? completion.outputPath : task.outputPath,
+  };
+  if (finished.awaitingApproval) finished.awaitingApproval = null;
+  if (status === "complete") {
+    finished.progress = 1;
+    finished.currentStep = task.totalSteps;
+    finished.lastUpdate = completion.result ? truncate(completion.result, 200) : "finished";
+  } else {
+    finished.error = completion.error ?? "failed";
+    finished.lastUpdate = `failed: ${truncate(finished.error, 200)}`;
+  }
+  if (completion.result !== undefined) finished.result = completion.result;
+  return finished;
+}
+
+/** Share of the plan done: steps before the current one are finished. */
+export function stepProgress(currentStep: number, totalSteps: number): number {
+  if (totalSteps <= 0) return 0;
+  return Math.min(1, Math.max(0, currentStep - 1) / totalSteps);
+}
+
+/** Remaining time extrapolated from elapsed time and progress; null without progress. */
+export function estimateEta(task: Pick<Task, "startedAt" | "progress">, now: number): string | null {
+  const started = Date.parse(task.startedAt);
+  const elapsed = now - started;
+  if (!(task.progress > 0) || task.progress >= 1 || elapsed <= 0) return null;
+  return iso(now + (elapsed * (1 - task.progress)) / task.progress);
+}
+
+function checkSteps(currentStep: number, totalSteps: number): void {
+  if (currentStep > totalSteps) {
+    throw invalidInput(`currentStep must be between 0 and totalSteps (${totalSteps}), got ${currentStep}`);
+  }
+}
+
+function touchChannel(
+  history: Context["channelHistory"],
+  channel: Channel,
+  now: number,
+  taskId: string | undefined,
+): Context["channelHistory"] {
+  const previous: ChannelHistoryEntry | undefined = history[channel];
+  return {
+    ...history,
+    [channel]: { lastActive: iso(now), lastTaskId: taskId ?? previous?.lastTaskId ?? null },
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+// ---- the default instance -----------------------------------------------------------------
+// The seed's plain functions, for callers that want them. The entry point installs the hub's
+// session; until then an in-memory one serves.
+
+let defaultSession: Session | null = null;
+
+export function useDefaultSession(session: Session): void {
+  defaultSession = session;
+}
+
+const current = (): Session => {
+  defaultSession ??= createSession();
+  return defaultSession;
+};
+
+export const getContext = (): Context => current().getContext();
+export const getActiveTask = (taskId: string): Task | null => current().getActiveTask(taskId);
+export const addTask = (task: unknown): Promise<Task> => current().addTask(task);
+export const updateTask = (taskId: string, updates: unknown): Promise<Task> => current().updateTask(taskId, updates);
+export const completeTask = (taskId: string, result?: unknown): Promise<Task> => current().completeTask(taskId, result);
+export const getChannelState = (channel: string): ChannelState => current().getChannelState(channel);
+export const setChannelActive = (channel: string, input?: unknown): Promise<ChannelState> =>
+  current().setChannelActive(channel, input);

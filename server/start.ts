@@ -1,0 +1,108 @@
+// Assembles a running hub from a config: documents loaded from disk, the session, the HTTP and
+// WebSocket server. Used by the entry point and by tests that want a real hub in-process.
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { type Clock, iso, systemClock } from "./clock.ts";
+import type { Config, Secrets } from "./config.ts";
+import { loadDocumentFile, VersionedDocument } from "./document.ts";
+import { DurableJsonFile } from "./durable-file.ts";
+import { createHub, type Hub } from "./hub.ts";
+import type { Logger } from "./log.ts";
+import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
+import { isLoopbackHost } from "./security.ts";
+import { createSession, emptyContext, type Session } from "./session.ts";
+
+export const CONTEXT_FILE = "active-context.json";
+export const HEALTH_FILE = "backend-health.json";
+
+export interface StartHubOptions {
+  config: Config;
+  secrets: Secrets;
+  logger: Logger;
+  clock?: Clock;
+  plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+}
+
+export interface RunningHub {
+  url: string;
+  port: number;
+  hub: Hub;
+  session: Session;
+  health: VersionedDocument<Health>;
+  /** Stops accepting, closes sockets with 1001 and flushes both documents. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export async function startHub(options: StartHubOptions): Promise<RunningHub> {
+  const { config, secrets, logger } = options;
+  const clock = options.clock ?? systemClock;
+  if (!isLoopbackHost(config.host) && !secrets.token) {
+    throw new StartupError(
+      `refusing to listen on ${config.host} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`,
+    );
+  }
+  const loadOptions = { logger, now: () => clock.now() };
+  const fileOptions = {
+    fsync: config.persistence.fsync,
+    onWrite: (outcome: { ok: boolean; error?: Error }) => {
+      if (!outcome.ok) logger.error(`could not save a document: ${outcome.error?.message}`);
+    },
+  };
+
+  const contextPath = join(config.dataDir, CONTEXT_FILE);
+  const loadedContext = await loadDocumentFile(
+    contextPath,
+    contextSchema,
+    () => emptyContext(clock.now()),
+    loadOptions,
+  );
+  const contextDocument = new VersionedDocument<Context>({
+    initial: loadedContext.state,
+    historyLimit: config.hub.historyLimit,
+    file: new DurableJsonFile(contextPath, fileOptions),
+  });
+  const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
+
+  const healthPath = join(config.dataDir, HEALTH_FILE);
+  const loadedHealth = await loadDocumentFile(
+    healthPath,
+    healthSchema,
+    (): Health => ({ lastUpdated: iso(clock.now()), backends: {} }),
+    loadOptions,
+  );
+  const health = new VersionedDocument<Health>({
+    initial: loadedHealth.state,
+    historyLimit: config.hub.historyLimit,
+    file: new DurableJsonFile(healthPath, fileOptions),
+  });
+
+  const hub = await createHub({
+    config,
+    secrets,
+    session,
+    health,
+    logger,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
+  const address = await hub.app.listen({ host: config.host, port: config.port });
+  const port = Number(new URL(address).port);
+  const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    hub,
+    session,
+    health,
+    close() {
+      closing ??= (async () => {
+        await hub.app.close();
+        await Promise.all([contextDocument.file?.flush(), health.file?.flush()]);
+      })();
+      return closing;
+    },
+  };
+}

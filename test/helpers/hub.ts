@@ -1,0 +1,70 @@
+// Starts a real hub on a random loopback port with its data in a fresh temp directory.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createNodeHubClient, type NodeHubClientOptions } from "../../client/node-hub-client.ts";
+import { type Config, parseConfig } from "../../server/config.ts";
+import { silentLogger } from "../../server/log.ts";
+import { type RunningHub, type StartHubOptions, startHub } from "../../server/start.ts";
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export interface TestHub extends RunningHub {
+  dataDir: string;
+  config: Config;
+  /** Closes the hub and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "switchboard-test-"));
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}, dataDir = "data"): Config {
+  return parseConfig({ port: 0, dataDir, logLevel: "silent", ...overrides });
+}
+
+export async function startTestHub(
+  options: {
+    config?: Record<string, unknown>;
+    token?: string | null;
+    dataDir?: string;
+    keepData?: boolean;
+  } & Partial<Pick<StartHubOptions, "plugins" | "clock">> = {},
+): Promise<TestHub> {
+  const dataDir = options.dataDir ?? (await makeDataDir());
+  const config = testConfig(options.config, dataDir);
+  const running = await startHub({
+    config,
+    secrets: { token: options.token ?? null },
+    logger: silentLogger,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  return {
+    ...running,
+    dataDir,
+    config,
+    async stop() {
+      await running.close();
+      if (!options.keepData && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function hubClient(hub: { url: string }, options: Partial<NodeHubClientOptions> = {}) {
+  return createNodeHubClient({ url: hub.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...options });
+}
+
+/** Resolves when `predicate` holds, checking after each event of the client; rejects after `ms`. */
+export function until(check: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

@@ -1,0 +1,33 @@
+// `npm run bench`: runs every benchmark in one go and writes bench/RESULTS.md.
+// Pass names to run a subset: `npm run bench -- durable fanout`.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Benchmark, type BenchRow, renderResults } from "./report.ts";
+
+/** Every benchmark, in report order. Add a new one here. */
+const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [];
+
+const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const startedAt = new Date();
+const rows: BenchRow[] = [];
+const notes: string[] = [];
+for (const load of benchmarks) {
+  const bench = (await load()).default;
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  process.stdout.write(`\n## ${bench.name}\n`);
+  try {
+    const found = await bench.run();
+    for (const row of found) {
+      process.stdout.write(`${row.name}: ${row.figure} | ${row.comparison} | ${row.ratio} | ${row.target}\n`);
+    }
+    rows.push(...found);
+  } catch (error) {
+    process.stdout.write(`failed: ${(error as Error).stack}\n`);
+    notes.push(`${bench.name} failed: ${(error as Error).message}`);
+  }
+}
+const path = join(import.meta.dirname, "RESULTS.md");
+if (only.length === 0) {
+  await writeFile(path, renderResults(rows, startedAt, notes));
+  process.stdout.write(`\nwrote ${path}\n`);
+}

@@ -29,19 +29,30 @@ export interface SocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
 }
 
+/** Opens a WebSocket. `headers` carries the token; a factory that cannot send headers (a browser) puts it in the URL. */
 export type SocketFactory = (url: string, headers: Record<string, string>) => SocketLike;
+
+/** The browser's native WebSocket; it cannot send headers, so the token rides as `?token=`. */
+export const browserSocket: SocketFactory = (url, headers) => {
+  const target = new URL(url);
+  const token = headers.authorization?.replace(/^Bearer /, "");
+  if (token) target.searchParams.set("token", token);
+  return new globalThis.WebSocket(target.toString()) as unknown as SocketLike;
+};
 
 export interface HubClientOptions {
   /** The hub's base URL, e.g. http://127.0.0.1:7433 */
   url: string;
   token?: string | null;
   topics?: Topic[];
-  /** Opens a WebSocket; Node callers pass one built on `ws` (see node-hub-client.ts). */
-  socket: SocketFactory;
+  /** Opens a WebSocket; defaults to the browser's. Node callers use createNodeHubClient (ws). */
+  socket?: SocketFactory;
   fetch?: typeof fetch;
   /** The channel this client acts for; sent with actions so the hub records who acted. */
   channel?: Channel;
+  /** Reconnection backoff: the ceiling doubles per failed attempt from initialDelayMs up to maxDelayMs. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Source of jitter (injected in tests). */
   random?: () => number;
 }
 
@@ -84,6 +95,8 @@ export class HubClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = true;
   private readyWaiters: (() => void)[] = [];
+  /** Topics for which a resubscribe is in flight, so a burst of gapped patches asks only once. */
+  private readonly resyncing = new Set<Topic>();
 
   constructor(options: HubClientOptions) {
     this.options = options;
@@ -199,24 +212,26 @@ export class HubClient {
     const url = new URL("/ws", this.options.url);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const headers: Record<string, string> = {};
-    if (this.options.token) {
-      headers.authorization = `Bearer ${this.options.token}`;
-      url.searchParams.set("token", this.options.token);
-    }
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let socket: SocketLike;
     try {
-      socket = this.options.socket(url.toString(), headers);
+      socket = (this.options.socket ?? browserSocket)(url.toString(), headers);
     } catch {
       this.scheduleReconnect();
       return;
     }
     this.socket = socket;
     socket.onopen = () => {
-      this.attempt = 0;
+      this.resyncing.clear();
       this.subscribe(this.topics);
       this.setState("live");
     };
-    socket.onmessage = (event) => this.receive(String(event.data));
+    socket.onmessage = (event) => {
+      // Backoff resets only once the hub really talks, so a hub that accepts and drops at
+      // once is still retried ever more slowly.
+      this.attempt = 0;
+      this.receive(String(event.data));
+    };
     socket.onerror = () => undefined; // the close event follows and drives reconnection
     socket.onclose = () => {
       if (this.socket !== socket) return;
@@ -228,11 +243,7 @@ export class HubClient {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.setState("reconnecting");
-    const initial = this.options.reconnect?.initialDelayMs ?? 250;
-    const max = this.options.reconnect?.maxDelayMs ?? 10_000;
-    const ceiling = Math.min(max, initial * 2 ** this.attempt);
-    const random = this.options.random ?? Math.random;
-    const delay = ceiling / 2 + random() * (ceiling / 2); // jitter keeps many clients from stampeding
+    const delay = reconnectDelay(this.attempt, this.options.reconnect, (this.options.random ?? Math.random)());
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -263,6 +274,7 @@ export class HubClient {
       return;
     }
     if (frame.type === "snapshot") {
+      this.resyncing.delete(frame.topic);
       this.replace(frame.topic, frame.data as TopicDocument[Topic], { epoch: frame.epoch, version: frame.version }, []);
       return;
     }
@@ -284,6 +296,7 @@ export class HubClient {
         this.resync(frame.topic, true);
         return;
       }
+      this.resyncing.delete(frame.topic);
       this.replace(frame.topic, next, { epoch: frame.epoch, version: frame.version }, frame.ops);
     }
   }
@@ -291,6 +304,8 @@ export class HubClient {
   /** Asks again from the held position (or from scratch), which yields missed patches or a snapshot. */
   private resync(topic: Topic, fromScratch = false): void {
     if (fromScratch) delete this.positions[topic];
+    else if (this.resyncing.has(topic)) return;
+    this.resyncing.add(topic);
     this.subscribe([topic]);
   }
 
@@ -354,4 +369,20 @@ export class HubClient {
       }
     }
   }
+}
+
+/**
+ * The wait before reconnection attempt `attempt` (0-based): exponential backoff with "equal
+ * jitter" — half the ceiling fixed, half random — so a restarted hub is not hit by every
+ * client at the same instant, yet no client waits much less than the backoff intends.
+ */
+export function reconnectDelay(
+  attempt: number,
+  options: { initialDelayMs?: number; maxDelayMs?: number } = {},
+  random: number = Math.random(),
+): number {
+  const initial = options.initialDelayMs ?? 250;
+  const max = options.maxDelayMs ?? 10_000;
+  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
+  return ceiling / 2 + random * (ceiling / 2);
 }

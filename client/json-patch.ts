@@ -23,6 +23,7 @@ export function parsePointer(pointer: string): string[] {
 
 function applyOperation(document: unknown, op: JsonPatchOperation): unknown {
   const path = parsePointer(op.path);
+  if (path.length === 0 && op.op !== "test") return replaceWhole(document, op);
   switch (op.op) {
     case "add":
       return update(document, path, (parent, key) => insert(parent, key, clone(op.value), true));
@@ -48,6 +49,22 @@ function applyOperation(document: unknown, op: JsonPatchOperation): unknown {
         throw new PatchError(`test failed at ${op.path}`);
       }
       return document;
+  }
+}
+
+/** RFC 6902 operations whose target is the whole document (path ""). */
+function replaceWhole(document: unknown, op: Exclude<JsonPatchOperation, { op: "test" }>): unknown {
+  switch (op.op) {
+    case "add":
+    case "replace":
+      return clone(op.value);
+    case "remove":
+      throw new PatchError("cannot remove the whole document");
+    case "move":
+      // Removing the member and then replacing the whole document leaves just the member.
+      return get(document, parsePointer(op.from));
+    case "copy":
+      return clone(get(document, parsePointer(op.from)));
   }
 }
 

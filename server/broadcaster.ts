@@ -2,7 +2,7 @@
 // recent history, back-pressure for slow readers, and heartbeats that reap dead clients.
 import type { WebSocket } from "ws";
 import type { Change, DocumentFeed } from "./document.ts";
-import { describeZodError } from "./errors.ts";
+import { describeZodError, preview } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type ClientFrame, clientFrameSchema, type StreamPosition, TOPICS, type Topic } from "./schemas.ts";
 
@@ -25,6 +25,13 @@ export const CLOSE = {
 /** Bad frames tolerated in a row before the client is closed for policy violation. */
 const MAX_BAD_FRAMES = 20;
 
+/** How long a closing hub waits for clients to acknowledge 1001 before dropping them. */
+const CLOSE_GRACE_MS = 1000;
+
+/** A frame serialized and UTF-8 encoded once, sent as a text frame to every subscriber. */
+type EncodedFrame = Buffer;
+const TEXT = { binary: false } as const;
+
 interface Client {
   socket: WebSocket;
   topics: Set<Topic>;
@@ -36,15 +43,41 @@ interface Client {
   onSent: (error?: Error) => void;
 }
 
+/** What a client's text frame asks for, or why it is refused (a pure decision, tested alone). */
+export function readClientFrame(text: string): ClientFrame | { code: string; message: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { code: "bad_json", message: `frames must be JSON text, for example ${SUBSCRIBE_EXAMPLE}` };
+  }
+  const type = (raw as { type?: unknown } | null)?.type;
+  if (type !== "subscribe" && type !== "unsubscribe") {
+    return {
+      code: "unknown_type",
+      message: `unknown frame type ${preview(type)}: send "subscribe" or "unsubscribe", for example ${SUBSCRIBE_EXAMPLE}`,
+    };
+  }
+  const parsed = clientFrameSchema.safeParse(raw, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const badTopic = parsed.error.issues.some((issue) => issue.path[0] === "topics" && issue.code === "invalid_value");
+  return badTopic
+    ? { code: "unknown_topic", message: `unknown topic: the topics are ${TOPICS.join(", ")}` }
+    : { code: "invalid_frame", message: `bad ${type} frame: ${describeZodError(parsed.error)}` };
+}
+
+const SUBSCRIBE_EXAMPLE = '{"type":"subscribe","topics":["context"]}';
+
 export class Broadcaster {
   private readonly clients = new Set<Client>();
   private readonly documents: BroadcasterOptions["documents"];
   private readonly options: BroadcasterOptions;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribers: (() => void)[] = [];
-  /** Serialized patch frames of recent changes, shared by every subscriber. */
-  private readonly frames = new WeakMap<Change, string>();
-  private readonly snapshots = new Map<Topic, { version: number; frame: string }>();
+  /** Encoded patch frames of recent changes, shared by every subscriber. */
+  private readonly frames = new WeakMap<Change, EncodedFrame>();
+  private readonly snapshots = new Map<Topic, { epoch: string; version: number; frame: EncodedFrame }>();
+  private closing: Promise<void> | null = null;
 
   constructor(options: BroadcasterOptions) {
     this.options = options;
@@ -62,6 +95,10 @@ export class Broadcaster {
 
   /** Takes over a freshly upgraded socket. */
   attach(socket: WebSocket): void {
+    if (this.closing) {
+      socket.close(CLOSE.goingAway, "hub shutting down");
+      return;
+    }
     const client: Client = {
       socket,
       topics: new Set(),
@@ -86,15 +123,36 @@ export class Broadcaster {
     });
   }
 
-  /** Closes every client with 1001 (going away) and stops listening to the documents. */
-  close(): void {
-    clearInterval(this.heartbeat);
-    for (const unsubscribe of this.unsubscribers) unsubscribe();
-    for (const client of this.clients) client.socket.close(CLOSE.goingAway, "hub shutting down");
+  /**
+   * Stops listening to the documents and closes every client with 1001 (going away); resolves
+   * once all have gone, dropping any that do not answer the close within a second.
+   */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      clearInterval(this.heartbeat);
+      for (const unsubscribe of this.unsubscribers) unsubscribe();
+      const open = [...this.clients].map((client) => client.socket);
+      if (open.length === 0) return resolve();
+      let left = open.length;
+      const grace = setTimeout(() => {
+        for (const socket of open) socket.terminate();
+      }, CLOSE_GRACE_MS);
+      for (const socket of open) {
+        socket.once("close", () => {
+          left--;
+          if (left === 0) {
+            clearTimeout(grace);
+            resolve();
+          }
+        });
+        socket.close(CLOSE.goingAway, "hub shutting down");
+      }
+    });
+    return this.closing;
   }
 
   private publish(topic: Topic, change: Change): void {
-    let frame: string | undefined;
+    let frame: EncodedFrame | undefined;
     for (const client of this.clients) {
       if (!client.topics.has(topic) || client.behind.has(topic)) continue;
       if (client.socket.bufferedAmount > this.options.maxBufferedBytes) {
@@ -107,10 +165,10 @@ export class Broadcaster {
     }
   }
 
-  private send(client: Client, frame: string): void {
+  private send(client: Client, frame: EncodedFrame): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
     client.unsentCallbacks++;
-    client.socket.send(frame, client.onSent);
+    client.socket.send(frame, TEXT, client.onSent);
   }
 
   private catchUp(client: Client): void {
@@ -124,20 +182,9 @@ export class Broadcaster {
       client.socket.close(CLOSE.unsupportedData, "send JSON text frames");
       return;
     }
-    let frame: ClientFrame;
-    try {
-      const parsed = clientFrameSchema.safeParse(JSON.parse(String(data)));
-      if (!parsed.success) {
-        this.reject(client, "invalid_frame", `bad frame: ${describeZodError(parsed.error)}`);
-        return;
-      }
-      frame = parsed.data;
-    } catch {
-      this.reject(
-        client,
-        "bad_json",
-        'frames must be JSON text, for example {"type":"subscribe","topics":["context"]}',
-      );
+    const frame = readClientFrame(String(data));
+    if ("code" in frame) {
+      this.reject(client, frame.code, frame.message);
       return;
     }
     client.badFrames = 0;
@@ -171,30 +218,32 @@ export class Broadcaster {
       client.socket.close(CLOSE.policyViolation, "too many bad frames");
       return;
     }
-    this.send(client, JSON.stringify({ type: "error", code, message }));
+    this.send(client, Buffer.from(JSON.stringify({ type: "error", code, message })));
   }
 
-  private patchFrame(topic: Topic, change: Change): string {
+  private patchFrame(topic: Topic, change: Change): EncodedFrame {
     let frame = this.frames.get(change);
     if (!frame) {
-      frame = JSON.stringify({ type: "patch", topic, epoch: change.epoch, version: change.version, ops: change.ops });
+      const patch = { type: "patch", topic, epoch: change.epoch, version: change.version, ops: change.ops };
+      frame = Buffer.from(JSON.stringify(patch));
       this.frames.set(change, frame);
     }
     return frame;
   }
 
-  private snapshotFrame(topic: Topic): string {
+  private snapshotFrame(topic: Topic): EncodedFrame {
     const document = this.documents[topic];
     const cached = this.snapshots.get(topic);
-    if (cached && cached.version === document.version) return cached.frame;
-    const frame = JSON.stringify({
+    if (cached && cached.epoch === document.epoch && cached.version === document.version) return cached.frame;
+    const snapshot = {
       type: "snapshot",
       topic,
       epoch: document.epoch,
       version: document.version,
       data: document.state,
-    });
-    this.snapshots.set(topic, { version: document.version, frame });
+    };
+    const frame = Buffer.from(JSON.stringify(snapshot));
+    this.snapshots.set(topic, { epoch: document.epoch, version: document.version, frame });
     return frame;
   }
 

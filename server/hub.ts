@@ -94,7 +94,15 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     if (refusal) return reply.code(refusal.status).send(refusal.toBody());
   });
 
-  await app.register(websocket, { options: { maxPayload: config.hub.maxFrameBytes } });
+  await app.register(websocket, {
+    options: { maxPayload: config.hub.maxFrameBytes },
+    // Replaces the plugin's default, which closes sockets without a code (1005): clients are
+    // told 1001 (going away) so they know to reconnect, and stragglers are dropped after a grace.
+    preClose: async function (this: FastifyInstance) {
+      await broadcaster.close();
+      this.websocketServer.close();
+    },
+  });
   app.get("/ws", { websocket: true }, (socket) => broadcaster.attach(socket));
 
   app.get("/healthz", async () => ({
@@ -111,7 +119,6 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   registerContextRoutes(app, session);
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
-  app.addHook("preClose", async () => broadcaster.close());
   return { app, broadcaster };
 }
 
@@ -149,7 +156,7 @@ function checkAccess(request: FastifyRequest, policy: AccessPolicy, publicPrefix
       `the origin ${request.headers.origin} may not use this hub; add it to security.allowedOrigins in config.json`,
     );
   }
-  const needsToken = path.startsWith("/api/") || path === "/ws";
+  const needsToken = path.startsWith("/api/") || path === "/ws" || path === "/healthz";
   if (needsToken && !publicPrefixes.some((prefix) => path.startsWith(prefix))) {
     const query = request.query as { token?: string } | undefined;
     if (!isTokenValid(policy.token, presentedToken(request.headers.authorization, query?.token))) {

@@ -48,6 +48,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** fsync every write and its directory; turning it off trades durability for speed. */
       fsync: flag(true),
+      /** After a failed save (disk full, read-only), how long until the hub tries again. */
+      retryDelayMs: positiveInt(2000),
     })
     .prefault({}),
   hub: z

@@ -64,11 +64,13 @@ export class VersionedDocument<T> implements DocumentFeed {
   /**
    * Replaces the state with `next(state)` (built by copying what changes and sharing the rest),
    * notifies listeners at once, and resolves when the change is durable. A mutation that
-   * changes nothing produces no version and no write.
+   * changes nothing produces no version and no write (unless the last write failed).
    */
   async mutate(next: (state: T) => T): Promise<Change | null> {
     const change = this.apply(next);
-    if (change && this.file) await this.persist();
+    // A no-op is acknowledged only when the state it confirms is durable: after a failed write,
+    // a retried request that changes nothing new must still wait for (or fail with) the disk.
+    if (this.file && (change || this.file.lastError)) await this.persist();
     return change;
   }
 
@@ -96,7 +98,7 @@ export class VersionedDocument<T> implements DocumentFeed {
       throw new SwitchboardError(
         "persistence_failed",
         `the change is applied in memory but could not be saved to ${this.file.path}: ${(error as Error).message}. ` +
-          "Check that the data directory is writable and has free space; the hub retries with the next change.",
+          "Check that the data directory is writable and has free space; the hub keeps retrying and saves it once the disk recovers.",
       );
     }
   }

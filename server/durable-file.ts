@@ -9,6 +9,11 @@ export interface DurableFileOptions {
   fsync?: boolean;
   /** Called after every write attempt, successful or not. */
   onWrite?: (outcome: { ok: true; bytes: number } | { ok: false; error: Error }) => void;
+  /**
+   * After a failed write, how long until the latest state is written again without waiting
+   * for the next change (a full or read-only disk that recovers is then caught up on its own).
+   */
+  retryDelayMs?: number;
 }
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
@@ -21,6 +26,9 @@ export class DurableJsonFile {
   private inFlight: Promise<void> | null = null;
   private snapshot: (() => unknown) | null = null;
   private tempCounter = 0;
+  private readonly retryDelayMs: number;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
   /** Counts completed writes, for benchmarks and health reports. */
   writes = 0;
   lastError: Error | null = null;
@@ -29,6 +37,7 @@ export class DurableJsonFile {
     this.path = path;
     this.fsync = options.fsync ?? true;
     this.onWrite = options.onWrite;
+    this.retryDelayMs = options.retryDelayMs ?? 2000;
   }
 
   /**
@@ -36,6 +45,7 @@ export class DurableJsonFile {
    * Requests that arrive while a write is in flight are coalesced into the next single write.
    */
   write(snapshot: () => unknown): Promise<void> {
+    this.cancelRetry();
     this.snapshot = snapshot;
     const done = new Promise<void>((resolve, reject) => this.pending.push({ resolve, reject }));
     if (!this.inFlight) this.inFlight = this.drain();
@@ -45,6 +55,29 @@ export class DurableJsonFile {
   /** Resolves once every requested write has been attempted. */
   async flush(): Promise<void> {
     while (this.inFlight) await this.inFlight.catch(() => undefined);
+  }
+
+  /** Flushes, then stops retrying a failed write (the owner is shutting down). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.cancelRetry();
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer || !this.snapshot) return;
+    const snapshot = this.snapshot;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      // The outcome reaches `lastError` and `onWrite`; nobody waits on a retry.
+      if (!this.closed) this.write(snapshot).catch(() => undefined);
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
   }
 
   private async drain(): Promise<void> {
@@ -68,6 +101,7 @@ export class DurableJsonFile {
       }
     }
     this.inFlight = null;
+    if (this.lastError) this.scheduleRetry();
   }
 
   private async writeAtomically(text: string): Promise<number> {

@@ -105,16 +105,18 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   });
   app.get("/ws", { websocket: true }, (socket) => broadcaster.attach(socket));
 
-  app.get("/healthz", async () => ({
-    status: "ok",
-    version: VERSION,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    clients: broadcaster.clientCount,
-    persistence: {
-      context: persistenceState(session.document),
-      health: persistenceState(deps.health),
-    },
-  }));
+  app.get("/healthz", async () => {
+    const persistence = { context: persistenceState(session.document), health: persistenceState(deps.health) };
+    // Still serving, but changes are not reaching the disk: say so rather than "ok".
+    const degraded = !persistence.context.ok || !persistence.health.ok;
+    return {
+      status: degraded ? "degraded" : "ok",
+      version: VERSION,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      clients: broadcaster.clientCount,
+      persistence,
+    };
+  });
 
   registerContextRoutes(app, session);
   for (const plugin of deps.plugins ?? []) await plugin(app);

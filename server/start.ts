@@ -44,11 +44,23 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     );
   }
   const loadOptions = { logger, now: () => clock.now() };
-  const fileOptions = {
-    fsync: config.persistence.fsync,
-    onWrite: (outcome: { ok: boolean; error?: Error }) => {
-      if (!outcome.ok) logger.error(`could not save a document: ${outcome.error?.message}`);
-    },
+  // Logs when saving starts failing, when the reason changes, and when it works again: a hub that
+  // retries every few seconds against a full disk should not flood the log.
+  const fileOptions = (path: string) => {
+    let failing: string | null = null;
+    return {
+      fsync: config.persistence.fsync,
+      retryDelayMs: config.persistence.retryDelayMs,
+      onWrite: (outcome: { ok: true } | { ok: false; error: Error }) => {
+        if (!outcome.ok && outcome.error.message !== failing) {
+          failing = outcome.error.message;
+          logger.error(`could not save ${path}: ${failing}. Changes stay in memory; retrying.`);
+        } else if (outcome.ok && failing !== null) {
+          failing = null;
+          logger.info(`saved ${path} again; the data directory works again`);
+        }
+      },
+    };
   };
 
   const contextPath = join(config.dataDir, CONTEXT_FILE);
@@ -61,7 +73,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const contextDocument = new VersionedDocument<Context>({
     initial: loadedContext.state,
     historyLimit: config.hub.historyLimit,
-    file: new DurableJsonFile(contextPath, fileOptions),
+    file: new DurableJsonFile(contextPath, fileOptions(contextPath)),
   });
   const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
 
@@ -75,7 +87,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const health = new VersionedDocument<Health>({
     initial: loadedHealth.state,
     historyLimit: config.hub.historyLimit,
-    file: new DurableJsonFile(healthPath, fileOptions),
+    file: new DurableJsonFile(healthPath, fileOptions(healthPath)),
   });
 
   const hub = await createHub({
@@ -100,7 +112,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     close() {
       closing ??= (async () => {
         await hub.app.close();
-        await Promise.all([contextDocument.file?.flush(), health.file?.flush()]);
+        await Promise.all([contextDocument.file?.close(), health.file?.close()]);
       })();
       return closing;
     },

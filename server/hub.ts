@@ -78,6 +78,8 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
   );
 
+  // Bodies are JSON only: a text/plain body would otherwise reach handlers as a string.
+  app.removeContentTypeParser("text/plain");
   // An empty POST (an approve button, `curl -X POST`) is an empty object, not a parse error.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);

@@ -1,6 +1,6 @@
 // The hub's HTTP and WebSocket server: security checks, REST routes, `/ws` live push, `/healthz`.
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Broadcaster } from "./broadcaster.ts";
 import type { Config, Secrets } from "./config.ts";
 import type { DocumentFeed, VersionedDocument } from "./document.ts";
@@ -48,6 +48,15 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     onConstructorPoisoning: "error",
     forceCloseConnections: true,
     return503OnClosing: true,
+    // A path the router cannot take apart (an id longer than any valid one, broken %-encoding)
+    // gets the contract's error body, not the framework's own 414 or 400 shape.
+    frameworkErrors: (error, _request, reply) => {
+      const message =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? "a path segment (task id, channel or backend name) is far longer than any valid one; check the URL"
+          : "the URL is not valid (check its %-encoding)";
+      (reply as FastifyReply).code(400).send(errorBody("invalid_input", message));
+    },
   });
 
   const broadcaster = new Broadcaster({

@@ -1,0 +1,304 @@
+// Bad input, generated: property-based fuzzing of every REST body and every WebSocket frame with
+// wrong types, huge strings, deep nesting, unicode and prototype-pollution keys. Never a 5xx,
+// never a crash, and a refused request changes nothing.
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
+import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
+
+let hub: TestHub;
+const TASK = "fuzz-target";
+
+beforeAll(async () => {
+  hub = await startTestHub({ config: { persistence: { fsync: false } } });
+  await hub.session.addTask({
+    taskId: TASK,
+    description: "a task the fuzzer aims its updates at",
+    startedFrom: "cli",
+    plan: { steps: [{ title: "one" }, { title: "two", requiresApproval: true }] },
+  });
+});
+afterAll(async () => {
+  await hub?.stop();
+});
+
+/** Every mutating endpoint of the contract (the ones not yet built answer 404, never 5xx). */
+const ENDPOINTS: [method: string, path: string][] = [
+  ["POST", "/api/context/tasks"],
+  ["PATCH", `/api/context/tasks/${TASK}`],
+  ["POST", `/api/context/tasks/${TASK}/complete`],
+  ["POST", `/api/context/tasks/${TASK}/approve`],
+  ["POST", `/api/context/tasks/${TASK}/reject`],
+  ["POST", `/api/context/tasks/${TASK}/cancel`],
+  ["POST", "/api/channels/voice/active"],
+  ["POST", "/api/route"],
+  ["POST", "/api/health/ollama/ping"],
+  ["POST", "/api/health/ollama/prewarm"],
+];
+
+const POISON = ["__proto__", "constructor", "prototype"];
+const FIELD_NAMES = [
+  ...POISON,
+  "taskId",
+  "description",
+  "startedFrom",
+  "status",
+  "plan",
+  "steps",
+  "title",
+  "prompt",
+  "currentStep",
+  "totalSteps",
+  "eta",
+  "progress",
+  "result",
+  "error",
+  "channel",
+  "backend",
+  "type",
+  "topics",
+  "since",
+  "epoch",
+  "version",
+];
+
+const nastyString = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.string({ unit: "binary", maxLength: 40 }), // lone surrogates and control characters
+  fc.constantFrom("", " ", "\u0000", "\u202e", "𝕊𝕨𝕚𝕥𝕔𝕙", "../../etc/passwd", "running", "voice", "complete"),
+  fc.integer({ min: 1_000, max: 300_000 }).map((n) => "x".repeat(n)),
+);
+const nastyNumber = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(-1, 0, 1, 0.5, 2 ** 53, -(2 ** 31), 1e308),
+);
+const key = fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ unit: "grapheme", maxLength: 12 }));
+
+/** JSON values of every shape, with keys that look like real fields or like pollution. */
+const { json } = fc.letrec<{ json: unknown }>((tie) => ({
+  json: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    nastyString,
+    nastyNumber,
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie("json"), { maxLength: 5 }),
+    fc.array(fc.tuple(key, tie("json")), { maxLength: 6 }).map(objectWithOwnKeys),
+  ),
+}));
+
+/** Builds an object whose keys are all own properties, `__proto__` included (as JSON.parse does). */
+function objectWithOwnKeys(entries: [string, unknown][]): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  for (const [k, v] of entries) Object.defineProperty(object, k, { value: v, enumerable: true, writable: true });
+  return object;
+}
+
+/** A valid body for each endpoint, so mutations of it probe one field at a time. */
+const VALID: Record<string, Record<string, unknown>> = {
+  "/api/context/tasks": { description: "Draft the reply", startedFrom: "telegram" },
+  [`/api/context/tasks/${TASK}`]: { currentStep: 1, lastUpdate: "step 1 started" },
+  "/api/channels/voice/active": { taskId: TASK },
+  "/api/route": { description: "Summarise the notes", startedFrom: "cli" },
+};
+
+const body = (path: string) =>
+  fc.oneof(
+    json,
+    // A valid body with one field replaced or added, poison keys included.
+    fc.tuple(key, json).map(([k, v]) => objectWithOwnKeys([...Object.entries(VALID[path] ?? {}), [k, v]])),
+  );
+
+/** Raw texts that are not JSON at all, or JSON that parsers choke on. */
+const rawText = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`),
+  fc.constantFrom(
+    '{"__proto__":{"polluted":true},"description":"x","startedFrom":"cli"}',
+    '{"constructor":{"prototype":{"polluted":true}},"description":"x","startedFrom":"cli"}',
+    '{"description":"x","startedFrom":"cli","description":"y"}',
+    "{",
+    "nul\u0000l",
+    "1e999999",
+  ),
+  fc.constant(`{"description":"${"y".repeat(1024 * 1024 + 10)}","startedFrom":"cli"}`), // over the body limit
+);
+
+/** Every byte of the UTF-8 encoding as %XX: always a well-formed path segment. */
+function percentEncode(text: string): string {
+  return [...Buffer.from(text, "utf8")].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+}
+
+interface Observed {
+  context: string;
+  health: string;
+  versions: string;
+}
+
+async function observe(): Promise<Observed> {
+  const [context, health] = await Promise.all([
+    fetch(`${hub.url}/api/context`).then((r) => r.text()),
+    fetch(`${hub.url}/healthz`).then((r) => r.json() as Promise<{ status: string }>),
+  ]);
+  return {
+    context,
+    health: health.status,
+    versions: `${hub.session.document.version}/${hub.health.version}`,
+  };
+}
+
+async function send(method: string, path: string, text: string, contentType = "application/json") {
+  const response = await fetch(
+    `${hub.url}${path}`,
+    method === "GET" ? {} : { method, headers: { "content-type": contentType }, body: text },
+  );
+  return { status: response.status, body: await response.text() };
+}
+
+/** The invariant for every request: no 5xx, a contract error body, and nothing changed when refused. */
+async function expectRefusedCleanly(method: string, path: string, text: string, contentType?: string): Promise<void> {
+  const before = await observe();
+  const { status, body: reply } = await send(method, path, text, contentType);
+  expect(status, `${method} ${path} answered ${status}: ${reply.slice(0, 300)}`).toBeLessThan(500);
+  if (status >= 400) {
+    const parsed = JSON.parse(reply) as { error: { code: unknown; message: unknown } };
+    expect(typeof parsed.error.code).toBe("string");
+    expect(typeof parsed.error.message).toBe("string");
+    expect(await observe()).toEqual(before);
+  }
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+}
+
+describe("bad input over REST", () => {
+  for (const [method, path] of ENDPOINTS) {
+    it(`${method} ${path}: generated JSON bodies never yield a 5xx and change nothing when refused`, async () => {
+      await fc.assert(
+        fc.asyncProperty(body(path), async (value) => {
+          const text = JSON.stringify(value);
+          if (text === undefined) return;
+          await expectRefusedCleanly(method, path, text);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it("raw bodies that are not JSON, nest too deep, repeat keys, carry pollution or pass the size limit are refused cleanly on every endpoint", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ENDPOINTS),
+        rawText,
+        fc.constantFrom(
+          "application/json",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+          "application/json; charset=latin1",
+        ),
+        async ([method, path], text, contentType) => {
+          await expectRefusedCleanly(method, path, text, contentType);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("generated task ids and channel names in the path never yield a 5xx and change nothing when refused", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc
+            .oneof(nastyString, fc.constantFrom(...POISON))
+            .filter((s) => s.length > 0 && s.length < 4000)
+            .map(percentEncode),
+          // Segments the URL parser itself must refuse.
+          fc.constantFrom("%", "%E0%A4%A", "%zz", "%00", "..%2f..%2f", "%C0%AE%C0%AE"),
+        ),
+        fc.constantFrom("GET", "PATCH", "POST"),
+        async (id, method) => {
+          const paths =
+            method === "GET"
+              ? [`/api/context/tasks/${id}`, `/api/channels/${id}`]
+              : method === "PATCH"
+                ? [`/api/context/tasks/${id}`]
+                : [`/api/context/tasks/${id}/complete`, `/api/channels/${id}/active`];
+          for (const path of paths)
+            await expectRefusedCleanly(method, path, method === "GET" ? "" : '{"lastUpdate":"x"}');
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("bad input over WebSocket", () => {
+  const frame = fc.oneof(
+    json.map((v) => JSON.stringify(v) ?? "null"),
+    fc.tuple(key, json).map(([k, v]) =>
+      JSON.stringify(
+        objectWithOwnKeys([
+          ["type", "subscribe"],
+          ["topics", ["context"]],
+          [k, v],
+        ]),
+      ),
+    ),
+    fc
+      .tuple(fc.constantFrom("subscribe", "unsubscribe"), json)
+      .map(([type, topics]) => JSON.stringify({ type, topics })),
+    json.map((since) =>
+      JSON.stringify({ type: "subscribe", topics: ["context"], since: objectWithOwnKeys([["context", since]]) }),
+    ),
+    rawText.filter((t) => t.length < 60_000),
+  );
+
+  let raw: RawSocket | null = null;
+  const fresh = async () => {
+    raw = await openRawSocket(hub.url);
+    return raw;
+  };
+  afterAll(() => raw?.socket.terminate());
+
+  it("generated frames are answered with error frames or the data asked for, never crash the hub or change a document", async () => {
+    const versions = `${hub.session.document.version}/${hub.health.version}`;
+    await fc.assert(
+      fc.asyncProperty(frame, async (text) => {
+        const socket = raw && raw.socket.readyState === raw.socket.OPEN ? raw : await fresh();
+        const from = socket.frames.length;
+        socket.send(text);
+        // A valid subscribe to health always answers with its snapshot: once it arrives, the
+        // hub has handled the fuzzed frame before it (frames are handled in order).
+        socket.send({ type: "subscribe", topics: ["health"] });
+        const outcome = await Promise.race([
+          socket.closed.then((c) => ({ closed: c.code })),
+          (async () => {
+            for (;;) {
+              const arrived = socket.frames.slice(from);
+              if (arrived.some((f) => f.type === "snapshot" && f.topic === "health")) return { frames: arrived };
+              await new Promise((r) => setTimeout(r, 2));
+            }
+          })(),
+        ]);
+        if ("closed" in outcome) {
+          // Oversized, binary-looking or endless garbage: the hub may close, with a reason code.
+          expect([1003, 1007, 1008, 1009]).toContain(outcome.closed);
+        } else {
+          for (const f of outcome.frames) {
+            expect(["snapshot", "patch", "error"]).toContain(f.type);
+            if (f.type === "error") expect(typeof f.message).toBe("string");
+          }
+        }
+        expect(`${hub.session.document.version}/${hub.health.version}`).toBe(versions);
+      }),
+      { numRuns: 150 },
+    );
+    // The hub still serves a newcomer the same documents.
+    const newcomer = await openRawSocket(hub.url);
+    newcomer.send({ type: "subscribe", topics: ["context"] });
+    const [snapshot] = await newcomer.waitForFrames(1, "snapshot");
+    newcomer.socket.terminate();
+    expect(snapshot).toMatchObject({ type: "snapshot", topic: "context", version: hub.session.document.version });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

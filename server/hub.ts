@@ -100,11 +100,6 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     }
   });
 
-  app.addHook("onRequest", async (request, reply) => {
-    const refusal = checkAccess(request, policy, deps.publicPrefixes ?? []);
-    if (refusal) return reply.code(refusal.status).send(refusal.toBody());
-  });
-
   await app.register(websocket, {
     options: { maxPayload: config.hub.maxFrameBytes },
     // Replaces the plugin's default, which closes sockets without a code (1005): clients are
@@ -113,6 +108,12 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
       await broadcaster.close();
       this.websocketServer.close();
     },
+  });
+  // After the websocket plugin, whose own onRequest hook marks upgrades: a refused upgrade is
+  // then answered and its socket destroyed, instead of lingering and holding up shutdown.
+  app.addHook("onRequest", async (request, reply) => {
+    const refusal = checkAccess(request, policy, deps.publicPrefixes ?? []);
+    if (refusal) return reply.code(refusal.status).send(refusal.toBody());
   });
   app.get("/ws", { websocket: true }, (socket) => broadcaster.attach(socket));
 

@@ -35,9 +35,9 @@ export function openRawSocket(hubUrl: string, options: { headers?: Record<string
       texts.push(text);
       frames.push(JSON.parse(text) as ServerFrame);
     });
-    socket.on("unexpected-response", (_request, response) => {
+    socket.on("unexpected-response", (request, response) => {
       reject(new UpgradeRefused(response.statusCode ?? 0));
-      socket.terminate();
+      request.destroy();
     });
     socket.on("error", (error) => reject(error));
     socket.on("open", () =>

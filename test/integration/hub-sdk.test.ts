@@ -1,0 +1,174 @@
+// The client SDK against a real hub: it survives a hub restart by itself, repairs a version gap
+// by resubscribing with `since`, and turns changes into typed events.
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { ConnectionState, HubClient, SocketLike } from "../../client/hub-client.ts";
+import { iso } from "../../server/clock.ts";
+import type { BackendHealth, PatchFrame } from "../../server/schemas.ts";
+import { hubClient, makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+
+let hubs: TestHub[] = [];
+let clients: HubClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients) client.close();
+  clients = [];
+  for (const hub of hubs) await hub.stop();
+  hubs = [];
+});
+
+async function hubIn(dataDir: string, port = 0): Promise<TestHub> {
+  const hub = await startTestHub({ dataDir, config: { port } });
+  hubs.push(hub);
+  return hub;
+}
+
+describe("HubClient", () => {
+  it("survives a hub restart: reconnects by itself and resynchronizes to the new epoch", async () => {
+    const dataDir = await makeDataDir();
+    const first = await hubIn(dataDir);
+    const client = hubClient(first);
+    clients.push(client);
+    const states: ConnectionState[] = [];
+    client.on("connection", ({ state }) => states.push(state));
+    await client.connect();
+    const task = await client.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
+    await until(() => client.context?.activeTasks.length === 1, 5000, "the task in the mirror");
+    const oldEpoch = client.position("context")?.epoch;
+
+    await first.close();
+    hubs = [];
+    await until(() => client.state === "reconnecting", 5000, "the client to notice");
+    const second = await hubIn(dataDir, first.port);
+    await until(() => client.position("context")?.epoch === second.session.document.epoch, 5000, "the new epoch");
+    expect(client.position("context")?.epoch).not.toBe(oldEpoch);
+    expect(client.context).toEqual(second.session.getContext());
+    expect(client.context?.activeTasks.map((t) => t.taskId)).toEqual([task.taskId]);
+
+    // And it follows live changes of the new lifetime.
+    await client.updateTask(task.taskId, { lastUpdate: "after the restart" });
+    await until(() => client.context?.activeTasks[0]?.lastUpdate === "after the restart", 5000, "a live patch");
+    expect(states).toEqual(["connecting", "live", "reconnecting", "live"]);
+  });
+
+  it("detects a version gap and resubscribes with since, receiving only what it missed", async () => {
+    const hub = await hubIn(await makeDataDir());
+    const sent: unknown[] = [];
+    let dropped: PatchFrame | null = null;
+    // A socket that loses the patch for version 2, as a buggy proxy might.
+    const lossySocket = (url: string, headers: Record<string, string>): SocketLike => {
+      const socket = new WebSocket(url, { headers });
+      const lossy: SocketLike = {
+        get readyState() {
+          return socket.readyState;
+        },
+        send(data: string) {
+          sent.push(JSON.parse(data));
+          socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onopen: null,
+        onclose: null,
+        onerror: null,
+        onmessage: null,
+      };
+      socket.on("open", () => lossy.onopen?.({}));
+      socket.on("close", (code, reason) => lossy.onclose?.({ code, reason: String(reason) }));
+      socket.on("error", (error) => lossy.onerror?.(error));
+      socket.on("message", (data) => {
+        const frame = JSON.parse(String(data));
+        if (frame.type === "patch" && frame.version === 2 && !dropped) {
+          dropped = frame;
+          return;
+        }
+        lossy.onmessage?.({ data });
+      });
+      return lossy;
+    };
+    const client = hubClient(hub, { socket: lossySocket, topics: ["context"] });
+    clients.push(client);
+    await client.connect();
+    const epoch = hub.session.document.epoch;
+
+    const task = await hub.session.addTask({ description: "Tidy the notes", startedFrom: "cli" });
+    await hub.session.updateTask(task.taskId, { lastUpdate: "lost on the way" });
+    await hub.session.updateTask(task.taskId, { lastUpdate: "arrives after the gap" });
+
+    await until(() => client.position("context")?.version === 3, 5000, "version 3");
+    expect(dropped).not.toBeNull();
+    expect(client.context).toEqual(hub.session.getContext());
+    expect(sent).toEqual([
+      { type: "subscribe", topics: ["context"] },
+      { type: "subscribe", topics: ["context"], since: { context: { epoch, version: 1 } } },
+    ]);
+  });
+
+  it("emits typed events: task progress, task completion, backend health and document changes", async () => {
+    const hub = await hubIn(await makeDataDir());
+    const client = hubClient(hub);
+    clients.push(client);
+    const progress: string[] = [];
+    const completed: string[] = [];
+    const health: string[] = [];
+    const changes: string[] = [];
+    client.on("task-progress", ({ task, previous }) =>
+      progress.push(`${task.taskId}:${previous ? task.lastUpdate : "new"}`),
+    );
+    client.on("task-completed", ({ task }) => completed.push(`${task.taskId}:${task.status}`));
+    client.on("health-changed", ({ backend, entry, previous }) =>
+      health.push(`${backend}:${previous?.status ?? "none"}->${entry.status}`),
+    );
+    client.on("change", ({ topic, version, snapshot }) =>
+      changes.push(`${topic}@${version}${snapshot ? " snapshot" : ""}`),
+    );
+    await client.connect();
+
+    await client.addTask({ taskId: "route_t1", description: "Check the lease", startedFrom: "telegram" });
+    await client.updateTask("route_t1", { lastUpdate: "reading clause 4" });
+    await client.completeTask("route_t1", { error: "the scan is unreadable" });
+    const entry: BackendHealth = {
+      kind: "ollama",
+      status: "warm",
+      reason: null,
+      version: "0.5.0",
+      authMethod: null,
+      latencyMs: 12,
+      lastPing: iso(Date.now()),
+      lastSuccess: iso(Date.now()),
+      consecutiveFailures: 0,
+      nextPingAt: null,
+      loadedModels: ["llama3.2"],
+      latencyHistory: [],
+      prewarmed: [],
+    };
+    await hub.health.mutate((h) => ({ ...h, backends: { ...h.backends, ollama: entry } }));
+    await hub.health.mutate((h) => ({
+      ...h,
+      backends: { ollama: { ...entry, status: "dead", reason: "unreachable" } },
+    }));
+
+    await until(() => health.length === 2 && completed.length === 1, 5000, "all events");
+    expect(progress).toEqual(["route_t1:new", "route_t1:reading clause 4"]);
+    expect(completed).toEqual(["route_t1:failed"]);
+    expect(health).toEqual(["ollama:none->warm", "ollama:warm->dead"]);
+    expect(changes.filter((c) => c.endsWith("snapshot")).sort()).toEqual(["context@0 snapshot", "health@0 snapshot"]);
+    expect(changes.filter((c) => !c.endsWith("snapshot"))).toEqual([
+      "context@1",
+      "context@2",
+      "context@3",
+      "health@1",
+      "health@2",
+    ]);
+  });
+
+  it("reports a refused REST call as a HubError with the contract's status and code", async () => {
+    const hub = await hubIn(await makeDataDir());
+    const client = hubClient(hub);
+    clients.push(client);
+    await expect(client.updateTask("route_nope", { lastUpdate: "x" })).rejects.toMatchObject({
+      name: "HubError",
+      status: 404,
+      code: "not_found",
+    });
+  });
+});

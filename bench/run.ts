@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { type Benchmark, type BenchRow, renderResults } from "./report.ts";
 
 /** Every benchmark, in report order. Add a new one here. */
-const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [];
+const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
+  () => import("./memory.bench.ts"),
+  () => import("./startup.bench.ts"),
+];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const startedAt = new Date();

@@ -47,6 +47,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   process.stdout.write(`switchboard: listening on ${running.url} (data in ${config.dataDir})\n`);
+  // Like Jupyter: the one address that opens the dashboard with the token (the page then drops it from the address bar).
+  const dashboardQuery = secrets.token ? `?token=${encodeURIComponent(secrets.token)}` : "";
+  process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }
 
 await main();

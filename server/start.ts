@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { type Clock, iso, systemClock } from "./clock.ts";
 import type { Config, Secrets } from "./config.ts";
+import { dashboardFiles } from "./dashboard-files.ts";
 import { loadDocumentFile, VersionedDocument } from "./document.ts";
 import { DurableJsonFile } from "./durable-file.ts";
 import { createHub, type Hub } from "./hub.ts";
@@ -96,7 +97,8 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     session,
     health,
     logger,
-    ...(options.plugins ? { plugins: options.plugins } : {}),
+    // The dashboard's built files at `/` (static files need no token), then later parts' routes.
+    plugins: [dashboardFiles(), ...(options.plugins ?? [])],
   });
   const address = await hub.app.listen({ host: config.host, port: config.port });
   const port = Number(new URL(address).port);

@@ -1,0 +1,74 @@
+// Tiny DOM toolkit for the dashboard: elements built with text only (data never becomes markup),
+// and keyed lists updated in place so focus, scroll and layout survive every redraw.
+
+type Attributes = Record<string, string>;
+
+/** Creates an element; `text` is set as textContent, never parsed as HTML. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: { className?: string; text?: string; attrs?: Attributes } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (options.className) element.className = options.className;
+  if (options.text !== undefined) element.textContent = options.text;
+  for (const [name, value] of Object.entries(options.attrs ?? {})) element.setAttribute(name, value);
+  element.append(...children);
+  return element;
+}
+
+/** Sets text only when it differs, so unchanged nodes are not touched (no reflow, no flicker). */
+export function setText(node: Node, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+export function setAttr(element: Element, name: string, value: string | null): void {
+  if (value === null) element.removeAttribute(name);
+  else if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+}
+
+export interface ItemView<T> {
+  root: HTMLElement;
+  update(item: T): void;
+}
+
+/**
+ * A list whose items are created once per key and updated in place on every redraw; items that
+ * left are removed and the order follows the data. A focused Approve button keeps its focus.
+ */
+export class KeyedList<T> {
+  private readonly views = new Map<string, ItemView<T>>();
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly keyOf: (item: T) => string,
+    private readonly create: (item: T) => ItemView<T>,
+  ) {}
+
+  sync(items: readonly T[]): void {
+    const seen = new Set<string>();
+    let previous: Element | null = null;
+    for (const item of items) {
+      const key = this.keyOf(item);
+      seen.add(key);
+      let view = this.views.get(key);
+      if (!view) {
+        view = this.create(item);
+        view.root.dataset.key = key;
+        this.views.set(key, view);
+      }
+      view.update(item);
+      const expectedPlace: Element | null = previous ? previous.nextElementSibling : this.container.firstElementChild;
+      if (expectedPlace !== view.root) {
+        if (previous) previous.after(view.root);
+        else this.container.prepend(view.root);
+      }
+      previous = view.root;
+    }
+    for (const [key, view] of this.views) {
+      if (seen.has(key)) continue;
+      view.root.remove();
+      this.views.delete(key);
+    }
+  }
+}

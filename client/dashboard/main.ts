@@ -1,0 +1,82 @@
+// The dashboard's entry point: takes the token, subscribes through HubClient and redraws from the
+// live mirror on every change (never polling); a local timer only re-phrases relative times.
+import { HubClient, HubError } from "../hub-client.ts";
+import { type DashboardActions, mountDashboard } from "./sections.ts";
+import { takeToken } from "./token.ts";
+import { dashboardView } from "./view-model.ts";
+
+/** How often "3 minutes ago" and "about 12 minutes left" are re-phrased; no network involved. */
+const RETELL_INTERVAL_MS = 15_000;
+
+const token = takeToken({
+  href: location.href,
+  storage: sessionStorage,
+  replaceAddress: (url) => history.replaceState(history.state, "", url),
+});
+
+const client = new HubClient({ url: location.origin, token, channel: "dashboard" });
+
+const actions: DashboardActions = {
+  async approve(taskId) {
+    const task = await client.approve(taskId);
+    return `Approved “${task.description}”; it is ${task.status === "pending-approval" ? "still waiting" : task.status} now.`;
+  },
+  async reject(taskId) {
+    const task = await client.reject(taskId);
+    return `Rejected “${task.description}”; it is ${task.status} now.`;
+  },
+  async ping(backend) {
+    await client.ping(backend);
+    return "pinged";
+  },
+  async prewarm(backend) {
+    await client.prewarm(backend);
+    return "pre-warm started";
+  },
+};
+
+const page = mountDashboard(document, actions);
+
+let drawScheduled = false;
+function draw(): void {
+  drawScheduled = false;
+  page.render(dashboardView(client.context, client.health, new Date()));
+}
+/** Coalesces a burst of patches into one redraw. */
+function scheduleDraw(): void {
+  if (drawScheduled) return;
+  drawScheduled = true;
+  queueMicrotask(draw);
+}
+
+client.on("change", scheduleDraw);
+client.on("connection", ({ state }) => {
+  page.setConnection(state);
+  if (state === "live") page.showNotice(null);
+});
+setInterval(scheduleDraw, RETELL_INTERVAL_MS);
+
+page.setConnection(client.state);
+void client.connect();
+void explainRefusal();
+
+/**
+ * A browser cannot read why a WebSocket upgrade was refused, so one REST call at start tells a
+ * missing or wrong token (or a refused origin) apart from a hub that is simply not there.
+ */
+async function explainRefusal(): Promise<void> {
+  try {
+    await client.request("GET", "/api/context");
+  } catch (error) {
+    if (!(error instanceof HubError)) return;
+    if (error.status === 401) {
+      page.showNotice(
+        token
+          ? "The hub refused this dashboard's token. Open the dashboard address the hub printed when it started (it ends in ?token=…)."
+          : "This hub needs a token. Open the dashboard address the hub printed when it started (it ends in ?token=…).",
+      );
+    } else if (error.status === 403) {
+      page.showNotice(`The hub refused this page: ${error.message}`);
+    }
+  }
+}

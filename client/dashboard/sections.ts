@@ -1,0 +1,293 @@
+// The dashboard's sections in the DOM: each item is built once and updated in place from the
+// view model, and the buttons call the hub and show what happened.
+import type { ConnectionState } from "../hub-client.ts";
+import { el, type ItemView, KeyedList, setAttr, setText } from "./dom.ts";
+import {
+  type ApprovalItem,
+  type BackendItem,
+  type ChannelItem,
+  type DashboardView,
+  type FinishedItem,
+  type QueueItem,
+  sparklinePoints,
+} from "./view-model.ts";
+
+/** What the buttons do; each resolves with a sentence for the person or throws an Error to show. */
+export interface DashboardActions {
+  approve(taskId: string): Promise<string>;
+  reject(taskId: string): Promise<string>;
+  ping(backend: string): Promise<string>;
+  prewarm(backend: string): Promise<string>;
+}
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  closed: "disconnected",
+};
+
+export interface DashboardPage {
+  render(view: DashboardView): void;
+  setConnection(state: ConnectionState): void;
+  showNotice(text: string | null): void;
+}
+
+function byId(doc: Document, id: string): HTMLElement {
+  const element = doc.getElementById(id);
+  if (!element) throw new Error(`the dashboard page has no #${id}; is index.html from the same build?`);
+  return element;
+}
+
+export function mountDashboard(doc: Document, actions: DashboardActions): DashboardPage {
+  const approvalOutcome = byId(doc, "approval-outcome");
+  const lists = {
+    queue: new KeyedList<QueueItem>(byId(doc, "queue-list"), (item) => item.taskId, queueCard),
+    approvals: new KeyedList<ApprovalItem>(
+      byId(doc, "approvals-list"),
+      (item) => item.taskId,
+      (item) => approvalCard(item, actions, approvalOutcome),
+    ),
+    finished: new KeyedList<FinishedItem>(byId(doc, "finished-list"), (item) => item.taskId, finishedRow),
+    backends: new KeyedList<BackendItem>(
+      byId(doc, "backends-list"),
+      (item) => item.name,
+      (item) => backendRow(item, actions),
+    ),
+    channels: new KeyedList<ChannelItem>(byId(doc, "channels-list"), (item) => item.channel, channelRow),
+  };
+  const panels = {
+    queue: byId(doc, "queue"),
+    approvals: byId(doc, "approvals"),
+    finished: byId(doc, "finished"),
+    backends: byId(doc, "backends"),
+    channels: byId(doc, "channels"),
+  };
+  const connection = byId(doc, "connection");
+  const notice = byId(doc, "notice");
+
+  return {
+    render(view) {
+      lists.queue.sync(view.queue);
+      lists.approvals.sync(view.approvals);
+      lists.finished.sync(view.finished);
+      lists.backends.sync(view.backends);
+      lists.channels.sync(view.channels);
+      for (const key of Object.keys(panels) as (keyof typeof panels)[]) {
+        panels[key].classList.toggle("has-items", view[key].length > 0);
+      }
+    },
+    setConnection(state) {
+      connection.dataset.state = state;
+      setText(connection.querySelector(".label") ?? connection, CONNECTION_TEXT[state]);
+    },
+    showNotice(text) {
+      notice.hidden = text === null;
+      setText(notice, text ?? "");
+    },
+  };
+}
+
+function queueCard(initial: QueueItem): ItemView<QueueItem> {
+  const description = el("span", { className: "description" });
+  const badge = el("span", { className: "badge" });
+  const fill = el("div", { className: "bar-fill" });
+  const bar = el(
+    "div",
+    { className: "bar", attrs: { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" } },
+    fill,
+  );
+  const percent = el("span", { className: "percent" });
+  const step = el("div", { className: "step" });
+  const eta = el("div", { className: "eta" });
+  const channel = el("span", { className: "channel" });
+  const backend = el("span", { className: "backend" });
+  const root = el(
+    "li",
+    { className: "card", attrs: { "data-task-id": initial.taskId } },
+    el("div", { className: "card-head" }, description, badge),
+    el("div", { className: "progress-line" }, bar, percent),
+    step,
+    eta,
+    el("div", { className: "meta" }, channel, backend),
+  );
+  return {
+    root,
+    update(item) {
+      setText(description, item.description);
+      setText(badge, item.badge);
+      setAttr(badge, "data-status", item.status);
+      setAttr(bar, "aria-valuenow", String(item.percent));
+      setAttr(bar, "aria-label", `progress of ${item.description}`);
+      fill.style.width = `${item.percent}%`;
+      setText(percent, item.percentText);
+      setText(step, item.stepText);
+      setText(eta, item.etaText);
+      setText(channel, item.channelText);
+      setText(backend, item.backendText);
+    },
+  };
+}
+
+/** Runs a button's action, disabling `buttons` meanwhile, and reports into `outcome`. */
+async function act(
+  buttons: HTMLButtonElement[],
+  outcome: HTMLElement,
+  run: () => Promise<string>,
+  failure = "",
+): Promise<void> {
+  for (const button of buttons) button.disabled = true;
+  outcome.dataset.kind = "pending";
+  try {
+    setText(outcome, await run());
+    outcome.dataset.kind = "ok";
+  } catch (error) {
+    setText(outcome, `${failure}${(error as Error).message}`);
+    outcome.dataset.kind = "error";
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome: HTMLElement): ItemView<ApprovalItem> {
+  let current = initial;
+  const description = el("span", { className: "description" });
+  const channel = el("span", { className: "when" });
+  const title = el("div", { className: "approval-title" });
+  const detail = el("pre", { className: "approval-what" });
+  const approve = el("button", { className: "primary", text: "Approve", attrs: { type: "button" } });
+  const reject = el("button", { text: "Reject", attrs: { type: "button" } });
+  const buttons = [approve, reject];
+  approve.addEventListener("click", () => {
+    const item = current;
+    void act(buttons, outcome, () => actions.approve(item.taskId), `Could not approve “${item.description}”: `);
+  });
+  reject.addEventListener("click", () => {
+    const item = current;
+    void act(buttons, outcome, () => actions.reject(item.taskId), `Could not reject “${item.description}”: `);
+  });
+  const root = el(
+    "li",
+    { className: "card", attrs: { "data-task-id": initial.taskId } },
+    el("div", { className: "card-head" }, description, channel),
+    title,
+    detail,
+    el("div", { className: "actions" }, approve, reject),
+  );
+  return {
+    root,
+    update(item) {
+      current = item;
+      setText(description, item.description);
+      setText(channel, item.channelText);
+      setText(title, item.whatTitle);
+      setText(detail, item.whatDetail);
+      setAttr(approve, "aria-label", `Approve ${item.description}`);
+      setAttr(reject, "aria-label", `Reject ${item.description}`);
+    },
+  };
+}
+
+function finishedRow(initial: FinishedItem): ItemView<FinishedItem> {
+  const badge = el("span", { className: "badge" });
+  const description = el("span", { className: "description" });
+  const when = el("time", { className: "when" });
+  const detail = el("div", { className: "detail" });
+  const root = el(
+    "li",
+    { className: "row", attrs: { "data-task-id": initial.taskId } },
+    el("div", { className: "row-head" }, badge, description, when),
+    detail,
+  );
+  return {
+    root,
+    update(item) {
+      setText(badge, item.badge);
+      setAttr(badge, "data-status", item.status);
+      setText(description, item.description);
+      setText(when, item.whenText);
+      setAttr(when, "datetime", item.whenIso);
+      setText(detail, item.detailText);
+      detail.classList.toggle("reason", item.status === "failed");
+    },
+  };
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const CHART = { width: 120, height: 28 };
+
+function backendRow(initial: BackendItem, actions: DashboardActions): ItemView<BackendItem> {
+  let current = initial;
+  const indicator = el("span", { className: "indicator", attrs: { "aria-hidden": "true" } });
+  const name = el("span", { className: "name" });
+  const label = el("span", { className: "status-label" });
+  const chart = document.createElementNS(SVG, "svg");
+  chart.setAttribute("class", "latency-chart");
+  chart.setAttribute("viewBox", `0 0 ${CHART.width} ${CHART.height}`);
+  chart.setAttribute("role", "img");
+  const line = document.createElementNS(SVG, "polyline");
+  chart.append(line);
+  const latency = el("span", { className: "when" });
+  const pinged = el("span", { className: "pinged" });
+  const version = el("span", { className: "version" });
+  const prewarmed = el("span", { className: "prewarmed" });
+  const reason = el("div", { className: "reason" });
+  const ping = el("button", { text: "Ping now", attrs: { type: "button" } });
+  const prewarm = el("button", { text: "Pre-warm", attrs: { type: "button" } });
+  const outcome = el("span", { className: "outcome", attrs: { role: "status", "aria-live": "polite" } });
+  ping.addEventListener("click", () => void act([ping, prewarm], outcome, () => actions.ping(current.name)));
+  prewarm.addEventListener("click", () => void act([ping, prewarm], outcome, () => actions.prewarm(current.name)));
+  const root = el(
+    "li",
+    { className: "row", attrs: { "data-backend": initial.name } },
+    el("div", { className: "row-head" }, indicator, name, label, chart, latency),
+    el("div", { className: "meta" }, pinged, version, prewarmed),
+    reason,
+    el("div", { className: "actions" }, ping, prewarm, outcome),
+  );
+  return {
+    root,
+    update(item) {
+      current = item;
+      setAttr(indicator, "data-status", item.status);
+      setAttr(root, "data-status", item.status);
+      setText(name, item.name);
+      setText(label, item.statusLabel);
+      line.setAttribute("points", sparklinePoints(item.latencies, CHART.width, CHART.height));
+      chart.setAttribute(
+        "aria-label",
+        item.latencies.length > 0
+          ? `ping latency of the last ${item.latencies.length} pings, ${Math.min(...item.latencies)} to ${Math.max(...item.latencies)} ms`
+          : "no ping latency recorded yet",
+      );
+      setText(latency, item.latencyText);
+      setText(pinged, item.pingedText);
+      setText(version, item.versionText);
+      setText(prewarmed, item.prewarmedText);
+      reason.hidden = item.reasonText === null;
+      setText(reason, item.reasonText ?? "");
+      setAttr(ping, "aria-label", `Ping ${item.name} now`);
+      setAttr(prewarm, "aria-label", `Pre-warm ${item.name}`);
+    },
+  };
+}
+
+function channelRow(initial: ChannelItem): ItemView<ChannelItem> {
+  const name = el("span", { className: "name" });
+  const active = el("span", { className: "when" });
+  const lastTask = el("div", { className: "detail" });
+  const root = el(
+    "li",
+    { className: "row", attrs: { "data-channel": initial.channel } },
+    el("div", { className: "row-head" }, name, active),
+    lastTask,
+  );
+  return {
+    root,
+    update(item) {
+      setText(name, item.channel);
+      setText(active, item.activeText);
+      setText(lastTask, item.lastTaskText);
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// What the dashboard shows, decided from the two documents and the time: pure functions from
+// Context + Health + now to the text of every section. The DOM code only copies these strings.
+import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../server/schemas.ts";
+import { PROGRESS_PHRASING } from "./phrasing.ts";
+
+export interface QueueItem {
+  taskId: string;
+  description: string;
+  status: Task["status"];
+  badge: string;
+  /** Whole percent, 0..100, for the bar's width and aria-valuenow. */
+  percent: number;
+  percentText: string;
+  stepText: string;
+  etaText: string;
+  channelText: string;
+  backendText: string;
+}
+
+export interface ApprovalItem {
+  taskId: string;
+  description: string;
+  whatTitle: string;
+  whatDetail: string;
+  channelText: string;
+}
+
+export interface FinishedItem {
+  taskId: string;
+  description: string;
+  status: Task["status"];
+  badge: string;
+  /** The output path for a completed task, the error for a failed one. */
+  detailText: string;
+  whenText: string;
+  whenIso: string;
+}
+
+export interface BackendItem {
+  name: string;
+  status: HealthStatus;
+  statusLabel: string;
+  pingedText: string;
+  versionText: string;
+  latencyText: string;
+  /** The reason, only when dead. */
+  reasonText: string | null;
+  prewarmedText: string;
+  /** Recent ping latencies in ms, oldest first. */
+  latencies: number[];
+}
+
+export interface ChannelItem {
+  channel: Channel;
+  activeText: string;
+  lastTaskText: string;
+}
+
+export interface DashboardView {
+  queue: QueueItem[];
+  approvals: ApprovalItem[];
+  finished: FinishedItem[];
+  backends: BackendItem[];
+  channels: ChannelItem[];
+}
+
+const BADGES: Record<Task["status"], string> = {
+  running: "running",
+  queued: "queued",
+  "pending-approval": "waiting for approval",
+  complete: "complete",
+  failed: "failed",
+};
+
+export const RECENT_SHOWN = 10;
+
+export function dashboardView(context: Context | null, health: Health | null, now: Date): DashboardView {
+  const active = context?.activeTasks ?? [];
+  return {
+    queue: active.map((task) => queueItem(task, now)),
+    approvals: active.filter((task) => task.status === "pending-approval").map(approvalItem),
+    finished: (context?.recentCompleted ?? []).slice(0, RECENT_SHOWN).map((task) => finishedItem(task, now)),
+    backends: Object.entries(health?.backends ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, entry]) => backendItem(name, entry, now)),
+    channels: context ? channelItems(context, now) : [],
+  };
+}
+
+export function queueItem(task: Task, now: Date): QueueItem {
+  const phrasing = PROGRESS_PHRASING;
+  const percent = phrasing.percent(task);
+  return {
+    taskId: task.taskId,
+    description: task.description,
+    status: task.status,
+    badge: BADGES[task.status],
+    percent,
+    percentText: `${percent}%`,
+    stepText: phrasing.stepSentence(task),
+    etaText: phrasing.remaining(task, now) ?? "",
+    channelText: `from ${task.startedFrom}`,
+    backendText: backendText(task),
+  };
+}
+
+function backendText(task: Task): string {
+  if (!task.backend) return "backend not chosen yet";
+  if (task.start === "warm") return `${task.backend} · warm start`;
+  if (task.start === "cold") return `${task.backend} · cold start`;
+  return task.backend;
+}
+
+export function approvalItem(task: Task): ApprovalItem {
+  const waiting = task.awaitingApproval;
+  const step = waiting ? task.plan.steps[waiting.step] : undefined;
+  return {
+    taskId: task.taskId,
+    description: task.description,
+    whatTitle: waiting?.title || step?.title || "approve this task to continue",
+    whatDetail: waiting?.detail || step?.prompt || task.lastUpdate,
+    channelText: `from ${task.startedFrom}`,
+  };
+}
+
+export function finishedItem(task: Task, now: Date): FinishedItem {
+  const at = task.completedAt ?? task.updatedAt;
+  let detailText: string;
+  if (task.status === "failed") detailText = task.error ? `error: ${task.error}` : "failed without an error message";
+  else detailText = task.outputPath ? `output: ${task.outputPath}` : (task.result ?? "no output file");
+  return {
+    taskId: task.taskId,
+    description: task.description,
+    status: task.status,
+    badge: BADGES[task.status],
+    detailText,
+    whenText: `${task.status === "failed" ? "failed" : "finished"} ${ago(at, now)}`,
+    whenIso: at,
+  };
+}
+
+export function backendItem(name: string, entry: BackendHealth, now: Date): BackendItem {
+  const ready = entry.prewarmed.filter((session) => session.state === "ready").length;
+  return {
+    name,
+    status: entry.status,
+    statusLabel: entry.status,
+    pingedText: entry.lastPing ? `pinged ${ago(entry.lastPing, now)}` : "never pinged",
+    versionText: entry.version ?? "version unknown",
+    latencyText: entry.latencyMs === null ? "" : `${Math.round(entry.latencyMs)} ms`,
+    reasonText: entry.status === "dead" ? (entry.reason ?? "the last ping failed") : null,
+    prewarmedText:
+      entry.prewarmed.length === 0
+        ? "no pre-warmed session"
+        : `${ready} of ${entry.prewarmed.length} pre-warmed ${entry.prewarmed.length === 1 ? "session" : "sessions"} ready`,
+    latencies: entry.latencyHistory.map((point) => point.ms),
+  };
+}
+
+function channelItems(context: Context, now: Date): ChannelItem[] {
+  const tasks = new Map<string, Task>();
+  for (const task of [...context.recentCompleted, ...context.activeTasks]) tasks.set(task.taskId, task);
+  return (Object.entries(context.channelHistory) as [Channel, NonNullable<Context["channelHistory"][Channel]>][])
+    .sort(([, a], [, b]) => b.lastActive.localeCompare(a.lastActive))
+    .map(([channel, state]) => {
+      const task = state.lastTaskId ? tasks.get(state.lastTaskId) : undefined;
+      return {
+        channel,
+        activeText: `active ${ago(state.lastActive, now)}`,
+        lastTaskText: task
+          ? `last task: ${task.description}`
+          : state.lastTaskId
+            ? `last task: ${state.lastTaskId}`
+            : "no task yet",
+      };
+    });
+}
+
+/** "just now", "3 minutes ago", "2 hours ago", "yesterday"-free and unambiguous. */
+export function ago(iso: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return minutes === 1 ? "1 minute ago" : `${minutes} minutes ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return hours === 1 ? "1 hour ago" : `${hours} hours ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/** SVG polyline points for a latency sparkline of the given size; empty below two points. */
+export function sparklinePoints(latencies: readonly number[], width: number, height: number): string {
+  if (latencies.length < 2) return "";
+  const max = Math.max(...latencies, 1);
+  const step = width / (latencies.length - 1);
+  return latencies
+    .map((ms, i) => `${(i * step).toFixed(1)},${(height - 1 - (ms / max) * (height - 2)).toFixed(1)}`)
+    .join(" ");
+}

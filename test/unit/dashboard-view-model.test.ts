@@ -1,0 +1,242 @@
+// The dashboard's view model: what each section says, decided from the documents and the time.
+import { describe, expect, test } from "vitest";
+import {
+  ago,
+  approvalItem,
+  backendItem,
+  dashboardView,
+  finishedItem,
+  queueItem,
+  RECENT_SHOWN,
+  sparklinePoints,
+} from "../../client/dashboard/view-model.ts";
+import type { BackendHealth, Context, Task } from "../../server/schemas.ts";
+
+const NOW = new Date("2026-03-01T12:00:00.000Z");
+const minutesBefore = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+
+function task(overrides: Partial<Task> = {}): Task {
+  return {
+    taskId: "route_a",
+    description: "Analyze trust documents",
+    status: "running",
+    plan: { steps: [] },
+    currentStep: 0,
+    totalSteps: 0,
+    startedFrom: "voice",
+    startedAt: minutesBefore(10),
+    eta: null,
+    lastUpdate: "",
+    outputPath: null,
+    progress: 0,
+    etaSource: null,
+    updatedAt: minutesBefore(1),
+    ...overrides,
+  };
+}
+
+function backend(overrides: Partial<BackendHealth> = {}): BackendHealth {
+  return {
+    kind: "claude-code",
+    status: "healthy",
+    reason: null,
+    version: "2.1.4",
+    authMethod: null,
+    latencyMs: 412.6,
+    lastPing: minutesBefore(3),
+    lastSuccess: minutesBefore(3),
+    consecutiveFailures: 0,
+    nextPingAt: null,
+    loadedModels: [],
+    latencyHistory: [],
+    prewarmed: [],
+    ...overrides,
+  };
+}
+
+describe("live queue", () => {
+  test.each([
+    ["running", "running"],
+    ["queued", "queued"],
+    ["pending-approval", "waiting for approval"],
+  ] as const)("a %s task carries the badge %j", (status, badge) => {
+    expect(queueItem(task({ status }), NOW).badge).toBe(badge);
+  });
+
+  test.each([
+    [{ backend: "claude", start: "warm" }, "claude · warm start"],
+    [{ backend: "codex", start: "cold" }, "codex · cold start"],
+    [{ backend: "ollama", start: null }, "ollama"],
+    [{ backend: null }, "backend not chosen yet"],
+  ] as const)("the backend line for %j reads %j", (fields, text) => {
+    expect(queueItem(task(fields), NOW).backendText).toBe(text);
+  });
+
+  test("names the channel the task came from", () => {
+    expect(queueItem(task({ startedFrom: "telegram" }), NOW).channelText).toBe("from telegram");
+  });
+});
+
+describe("waiting for you", () => {
+  test("shows what is to be approved from awaitingApproval", () => {
+    const item = approvalItem(
+      task({
+        status: "pending-approval",
+        awaitingApproval: { step: 1, title: "Apply the rename", detail: "git mv payments billing" },
+      }),
+    );
+    expect(item).toMatchObject({ whatTitle: "Apply the rename", whatDetail: "git mv payments billing" });
+  });
+
+  test("falls back to the plan step when the publisher gave no awaitingApproval", () => {
+    const item = approvalItem(
+      task({
+        status: "pending-approval",
+        plan: { steps: [{ title: "Plan" }, { title: "Push to main", prompt: "git push origin main" }] },
+        awaitingApproval: { step: 1, title: "", detail: "" },
+      }),
+    );
+    expect(item).toMatchObject({ whatTitle: "Push to main", whatDetail: "git push origin main" });
+  });
+
+  test("only pending-approval tasks wait for the person", () => {
+    const context: Context = {
+      lastUpdated: NOW.toISOString(),
+      activeTasks: [
+        task({ taskId: "a" }),
+        task({ taskId: "b", status: "pending-approval" }),
+        task({ taskId: "c", status: "queued" }),
+      ],
+      recentCompleted: [],
+      channelHistory: {},
+    };
+    expect(dashboardView(context, null, NOW).approvals.map((item) => item.taskId)).toEqual(["b"]);
+    expect(dashboardView(context, null, NOW).queue.map((item) => item.taskId)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("recently finished", () => {
+  test("a completed task shows its output path and when it finished", () => {
+    const item = finishedItem(
+      task({ status: "complete", outputPath: "artifacts/report.md", completedAt: minutesBefore(3) }),
+      NOW,
+    );
+    expect(item).toMatchObject({ detailText: "output: artifacts/report.md", whenText: "finished 3 minutes ago" });
+  });
+
+  test("a failed task shows its error", () => {
+    const item = finishedItem(
+      task({ status: "failed", error: "deploy key refused", completedAt: minutesBefore(120) }),
+      NOW,
+    );
+    expect(item).toMatchObject({
+      detailText: "error: deploy key refused",
+      whenText: "failed 2 hours ago",
+      badge: "failed",
+    });
+  });
+
+  test(`shows at most the last ${RECENT_SHOWN}, newest first as the document holds them`, () => {
+    const recentCompleted = Array.from({ length: 12 }, (_, i) => task({ taskId: `t${i}`, status: "complete" }));
+    const context: Context = { lastUpdated: NOW.toISOString(), activeTasks: [], recentCompleted, channelHistory: {} };
+    expect(dashboardView(context, null, NOW).finished.map((item) => item.taskId)).toEqual(
+      recentCompleted.slice(0, RECENT_SHOWN).map((t) => t.taskId),
+    );
+  });
+});
+
+describe("backends", () => {
+  test("a healthy backend shows when it was pinged, its version and latency, and no reason", () => {
+    expect(backendItem("claude", backend(), NOW)).toMatchObject({
+      statusLabel: "healthy",
+      pingedText: "pinged 3 minutes ago",
+      versionText: "2.1.4",
+      latencyText: "413 ms",
+      reasonText: null,
+    });
+  });
+
+  test("a dead backend shows its reason", () => {
+    const item = backendItem("claude", backend({ status: "dead", reason: "not installed" }), NOW);
+    expect(item).toMatchObject({ statusLabel: "dead", reasonText: "not installed" });
+  });
+
+  test("a backend never pinged says so", () => {
+    expect(backendItem("x", backend({ lastPing: null, status: "cold" }), NOW).pingedText).toBe("never pinged");
+  });
+
+  test("counts the ready pre-warmed sessions", () => {
+    const session = { startedAt: minutesBefore(2), readyAt: null, expiresAt: null, pid: null };
+    const item = backendItem(
+      "claude",
+      backend({
+        prewarmed: [
+          { id: "a", state: "ready", ...session },
+          { id: "b", state: "starting", ...session },
+        ],
+      }),
+      NOW,
+    );
+    expect(item.prewarmedText).toBe("1 of 2 pre-warmed sessions ready");
+  });
+
+  test("backends are listed by name", () => {
+    const health = {
+      lastUpdated: NOW.toISOString(),
+      backends: { ollama: backend(), claude: backend(), codex: backend() },
+    };
+    expect(dashboardView(null, health, NOW).backends.map((item) => item.name)).toEqual(["claude", "codex", "ollama"]);
+  });
+});
+
+describe("channels", () => {
+  test("each channel shows when it was last active and its last task, most recent first", () => {
+    const context: Context = {
+      lastUpdated: NOW.toISOString(),
+      activeTasks: [task({ taskId: "route_a", description: "Analyze trust documents" })],
+      recentCompleted: [],
+      channelHistory: {
+        voice: { lastActive: minutesBefore(30), lastTaskId: "route_a" },
+        slack: { lastActive: minutesBefore(2), lastTaskId: "route_gone" },
+        cli: { lastActive: minutesBefore(90), lastTaskId: null },
+      },
+    };
+    expect(dashboardView(context, null, NOW).channels).toEqual([
+      { channel: "slack", activeText: "active 2 minutes ago", lastTaskText: "last task: route_gone" },
+      { channel: "voice", activeText: "active 30 minutes ago", lastTaskText: "last task: Analyze trust documents" },
+      { channel: "cli", activeText: "active 2 hours ago", lastTaskText: "no task yet" },
+    ]);
+  });
+});
+
+describe("relative times", () => {
+  test.each([
+    [0, "just now"],
+    [0.5, "just now"],
+    [1, "1 minute ago"],
+    [3, "3 minutes ago"],
+    [59, "59 minutes ago"],
+    [60, "1 hour ago"],
+    [150, "3 hours ago"],
+    [60 * 72, "3 days ago"],
+    [-5, "just now"],
+  ])("%d minutes before now reads %j", (minutes, text) => {
+    expect(ago(minutesBefore(minutes), NOW)).toBe(text);
+  });
+});
+
+describe("latency chart", () => {
+  test("draws nothing for fewer than two pings", () => {
+    expect(sparklinePoints([120], 120, 28)).toBe("");
+  });
+
+  test("spans the width, with the slowest ping at the top", () => {
+    const points = sparklinePoints([100, 400, 200], 120, 28)
+      .split(" ")
+      .map((p) => p.split(",").map(Number));
+    expect(points.map(([x]) => x)).toEqual([0, 60, 120]);
+    const ys = points.map(([, y]) => y as number);
+    expect(Math.min(...ys)).toBe(ys[1]);
+    expect(ys.every((y) => y >= 0 && y <= 28)).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 // Crash-safe JSON file with group commit: the file on disk is always a complete document, and
 // a write request resolves only once a write that contains it is durable.
 import { constants } from "node:fs";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface DurableFileOptions {
@@ -55,6 +55,21 @@ export class DurableJsonFile {
   /** Resolves once every requested write has been attempted. */
   async flush(): Promise<void> {
     while (this.inFlight) await this.inFlight.catch(() => undefined);
+  }
+
+  /**
+   * Removes temporary files a killed process left half-written next to this file (they are
+   * never the document itself, which only ever changes by rename). Returns what was removed.
+   */
+  async sweepTemporaryFiles(): Promise<string[]> {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const stale = names.filter(
+      (name) => name.startsWith(prefix) && name.endsWith(".tmp") && !name.startsWith(`${prefix}${process.pid}.`),
+    );
+    for (const name of stale) await unlink(join(dir, name)).catch(() => undefined);
+    return stale;
   }
 
   /** Flushes, then stops retrying a failed write (the owner is shutting down). */

@@ -91,6 +91,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     file: new DurableJsonFile(healthPath, fileOptions(healthPath)),
   });
 
+  // A hub killed mid-write leaves its temporary file behind; nobody else will ever remove it.
+  for (const file of [contextDocument.file, health.file]) {
+    const removed = (await file?.sweepTemporaryFiles()) ?? [];
+    if (removed.length > 0) logger.info(`removed ${removed.length} unfinished temporary file(s) next to ${file?.path}`);
+  }
+
   const hub = await createHub({
     config,
     secrets,

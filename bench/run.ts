@@ -16,7 +16,15 @@ const startedAt = new Date();
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 for (const load of benchmarks) {
-  const bench = (await load()).default;
+  let bench: Benchmark;
+  try {
+    bench = (await load()).default;
+  } catch (error) {
+    // One broken module must not cost the report every other benchmark's figures.
+    process.stdout.write(`\na benchmark failed to load: ${(error as Error).stack}\n`);
+    notes.push(`a benchmark failed to load: ${(error as Error).message}`);
+    continue;
+  }
   if (only.length > 0 && !only.includes(bench.name)) continue;
   process.stdout.write(`\n## ${bench.name}\n`);
   try {

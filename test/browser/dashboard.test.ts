@@ -289,6 +289,89 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
   });
 });
 
+/**
+ * Whether the hub answers `path` with a route of its own; a later part (the router, the health
+ * routes) may not have landed yet, and its button is tested once it has.
+ */
+async function hasRoute(hub: TestHub, path: string): Promise<boolean> {
+  const response = await fetch(`${hub.url}${path}`, { method: "POST" });
+  const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  return !(response.status === 404 && body?.error?.message?.startsWith("no route"));
+}
+
+describe.skipIf(skipWithoutBrowser)("dashboard actions", () => {
+  test("Approve, pressed from the keyboard, resolves a pending approval and shows the outcome", async (ctx) => {
+    const { hub, rest } = await hubWithRest();
+    await rest.addTask({
+      taskId: "route_rename",
+      description: "Rename the payments module",
+      startedFrom: "slack",
+      status: "pending-approval",
+      plan: { steps: [{ title: "Plan" }, { title: "Apply the rename", requiresApproval: true }] },
+      totalSteps: 2,
+      currentStep: 1,
+    });
+    await rest.updateTask("route_rename", {
+      awaitingApproval: { step: 1, title: "Apply the rename", detail: "git mv payments billing" },
+    });
+    ctx.skip(
+      !(await hasRoute(hub, "/api/context/tasks/route_missing/approve")),
+      "the router's POST /api/context/tasks/:taskId/approve has not landed in this tree yet",
+    );
+    const page = await openDashboard(hub.url);
+    const card = page.locator('#approvals-list [data-task-id="route_rename"]');
+    await card.waitFor();
+    expect(await card.locator(".approval-title").textContent()).toBe("Apply the rename");
+    expect(await card.locator(".approval-what").textContent()).toBe("git mv payments billing");
+
+    await card.getByRole("button", { name: "Approve Rename the payments module" }).focus();
+    await page.keyboard.press("Enter");
+
+    await card.waitFor({ state: "detached" });
+    await page.locator('#approval-outcome[data-kind="ok"]').waitFor();
+    expect(await page.locator("#approval-outcome").textContent()).toContain("Approved “Rename the payments module”");
+    const task = await rest.getTask("route_rename");
+    expect(task.status).not.toBe("pending-approval");
+    expect(task.approval).toMatchObject({ decision: "approved", channel: "dashboard" });
+  });
+
+  test("Ping now asks the hub to ping that backend and shows the outcome", async (ctx) => {
+    const { hub } = await hubWithRest();
+    await setBackend(hub, "claude", backendEntry());
+    ctx.skip(
+      !(await hasRoute(hub, "/api/health/claude/ping")),
+      "the health routes (POST /api/health/:backend/ping) have not landed in this tree yet",
+    );
+    const page = await openDashboard(hub.url);
+    const requests = recordRequests(page);
+    const row = backendRow(page, "claude");
+    await row.getByRole("button", { name: "Ping claude now" }).click();
+    await row.locator('.outcome[data-kind]:not([data-kind="pending"])').waitFor();
+    expect(requests.some((r) => r.startsWith("POST ") && r.endsWith("/api/health/claude/ping"))).toBe(true);
+  });
+
+  test("relative times keep ticking with no change from the hub", async () => {
+    const { hub, rest } = await hubWithRest();
+    const page = await browser.context.newPage();
+    cleanups.push(() => page.close());
+    await page.clock.install({ time: new Date() });
+    await setBackend(hub, "claude", backendEntry({ lastPing: new Date().toISOString() }));
+    await rest.addTask({ taskId: "route_tick", description: "Ticking", startedFrom: "cli" });
+    await rest.completeTask("route_tick", { outputPath: "artifacts/tick.md" });
+    await page.goto(hub.url);
+    const pinged = backendRow(page, "claude").locator(".pinged");
+    await pinged.waitFor();
+    expect(await pinged.textContent()).toBe("pinged just now");
+    const requests = recordRequests(page);
+
+    await page.clock.runFor(3 * 60_000);
+
+    await page.locator('#backends-list [data-backend="claude"] .pinged', { hasText: "pinged 3 minutes ago" }).waitFor();
+    expect(await finishedRow(page, "route_tick").locator(".when").textContent()).toBe("finished 3 minutes ago");
+    expect(requests).toEqual([]);
+  });
+});
+
 describe.skipIf(skipWithoutBrowser)("dashboard layout", () => {
   test("every section renders at desktop and at phone width without sideways scrolling (screenshots saved)", async () => {
     const { hub, rest } = await hubWithRest();

@@ -43,7 +43,14 @@ async function openDashboard(url: string, viewport = DESKTOP): Promise<Page> {
   await page.setViewportSize(viewport);
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(error.message));
-  cleanups.push(async () => expect(problems, "errors thrown in the page").toEqual([]));
+  // Console errors include Content-Security-Policy violations; a refused WebSocket while the hub
+  // restarts is expected and retried.
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("WebSocket connection to")) {
+      problems.push(message.text());
+    }
+  });
+  cleanups.push(async () => expect(problems, "errors in the page or its console").toEqual([]));
   await page.goto(url);
   await page.locator('#connection[data-state="live"]').waitFor();
   // Marks this document: a reload would lose the mark.

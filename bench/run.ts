@@ -8,6 +8,7 @@ import { type Benchmark, type BenchRow, renderResults } from "./report.ts";
 const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./memory.bench.ts"),
   () => import("./startup.bench.ts"),
+  () => import("./fanout.bench.ts"),
   () => import("./dashboard.bench.ts"),
 ];
 

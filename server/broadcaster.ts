@@ -37,10 +37,10 @@ interface Client {
   topics: Set<Topic>;
   /** Topics whose patches were skipped because the client fell behind. */
   behind: Set<Topic>;
-  unsentCallbacks: number;
+  /** A ping is queued behind the backlog; its write callback means the backlog has drained. */
+  awaitingDrain: boolean;
   alive: boolean;
   badFrames: number;
-  onSent: (error?: Error) => void;
 }
 
 /** What a client's text frame asks for, or why it is refused (a pure decision, tested alone). */
@@ -103,13 +103,9 @@ export class Broadcaster {
       socket,
       topics: new Set(),
       behind: new Set(),
-      unsentCallbacks: 0,
+      awaitingDrain: false,
       alive: true,
       badFrames: 0,
-      onSent: () => {
-        client.unsentCallbacks--;
-        if (client.unsentCallbacks === 0 && client.behind.size > 0) this.catchUp(client);
-      },
     };
     this.clients.add(client);
     socket.on("pong", () => {
@@ -158,6 +154,7 @@ export class Broadcaster {
       if (client.socket.bufferedAmount > this.options.maxBufferedBytes) {
         // Stop feeding a slow reader; it gets a fresh snapshot once its buffer drains.
         client.behind.add(topic);
+        this.awaitDrain(client);
         continue;
       }
       frame ??= this.patchFrame(topic, change);
@@ -167,8 +164,21 @@ export class Broadcaster {
 
   private send(client: Client, frame: EncodedFrame): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
-    client.unsentCallbacks++;
-    client.socket.send(frame, TEXT, client.onSent);
+    // No per-send callback: the hot path is one write per client (see awaitDrain).
+    client.socket.send(frame, TEXT);
+  }
+
+  /**
+   * Catches a client up once everything queued for it has reached the kernel. Writes complete in
+   * order, so the write callback of a ping queued behind the backlog says exactly that.
+   */
+  private awaitDrain(client: Client): void {
+    if (client.awaitingDrain || client.socket.readyState !== client.socket.OPEN) return;
+    client.awaitingDrain = true;
+    client.socket.ping(undefined, false, (error) => {
+      client.awaitingDrain = false;
+      if (!error) this.catchUp(client);
+    });
   }
 
   private catchUp(client: Client): void {

@@ -1,0 +1,156 @@
+// Fan-out latency: from a change made over REST to its arrival at every subscriber, at 1, 100
+// and 1,000 subscribers in a separate process; side by side with a bare `ws` server that
+// broadcasts the very same frames to the same harness, and with polling the JSON file each second.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WebSocketServer } from "ws";
+import { parseConfig } from "../server/config.ts";
+import { silentLogger } from "../server/log.ts";
+import { CONTEXT_FILE, startHub } from "../server/start.ts";
+import type { HarnessJob, HarnessResult, TriggerRequest } from "./fanout-harness.ts";
+import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+
+/** Subscriber counts; `FANOUT_SIZES=1000 npm run bench -- fanout` runs just one. */
+const SIZES = (process.env.FANOUT_SIZES?.split(",").map(Number) ?? [1, 100, 1000]) as (1 | 100 | 1000)[];
+/** Changes per round; hub and bare ws alternate for ROUNDS rounds so drift in machine load hits both. */
+const CHANGES: Record<(typeof SIZES)[number], number> = { 1: 150, 100: 80, 1000: 40 };
+const ROUNDS = 3;
+const WARMUP = 10;
+const POLL_INTERVAL_MS = 1000;
+const POLL_CHANGES = 10;
+const TASK_ID = "route_fanout";
+
+function runHarness(job: HarnessJob): Promise<HarnessResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/fanout-harness.ts"], {
+    cwd: join(import.meta.dirname, ".."),
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the fan-out harness did not finish within 5 minutes"));
+    }, 300_000);
+    child.once("message", (message: { ok: boolean; result?: HarnessResult; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ok && message.result) resolve(message.result);
+      else reject(new Error(`the fan-out harness failed: ${message.error}`));
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the fan-out harness exited with ${code}`));
+    });
+    child.send(job);
+  });
+}
+
+const updates = (count: number): TriggerRequest[] =>
+  Array.from({ length: count }, (_, i) => ({
+    method: "PATCH",
+    path: `/api/context/tasks/${TASK_ID}`,
+    body: JSON.stringify({ lastUpdate: `step ${i} of the fan-out run`, progress: (i % 100) / 100 }),
+  }));
+
+async function withHub<T>(run: (url: string, dataDir: string) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), "switchboard-fanout-"));
+  const hub = await startHub({
+    config: parseConfig({ port: 0, dataDir, logLevel: "silent" }),
+    secrets: { token: null },
+    logger: silentLogger,
+  });
+  try {
+    await hub.session.addTask({ taskId: TASK_ID, description: "Fan-out benchmark", startedFrom: "cli" });
+    return await run(hub.url, dataDir);
+  } finally {
+    await hub.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A bare ws server: POST /trigger/<i> sends frame i, encoded once, to every client. */
+async function withBareWs<T>(frames: string[], run: (url: string) => Promise<T>): Promise<T> {
+  const encoded = frames.map((frame) => Buffer.from(frame));
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const frame = encoded[Number(req.url?.split("/").pop())];
+      if (!frame) return res.writeHead(404).end();
+      for (const client of wss.clients) client.send(frame, { binary: false });
+      res.writeHead(204).end();
+    });
+  });
+  const wss = new WebSocketServer({ server, path: "/ws" });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    return await run(`http://127.0.0.1:${port}`);
+  } finally {
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const sorted = (values: number[]) => Float64Array.from(values).sort() as unknown as number[];
+const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  let hubMeanAtOne = Number.NaN;
+  for (const subscribers of SIZES) {
+    const triggers = updates(CHANGES[subscribers] + WARMUP);
+    const hubLatencies: number[] = [];
+    const bareLatencies: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const hub = await withHub((url) =>
+        runHarness({ kind: "push", url, subscribers, subscribe: true, triggers, warmup: WARMUP }),
+      );
+      const bareTriggers = hub.frames.map((_, i) => ({ method: "POST", path: `/trigger/${i}`, body: "" }));
+      const bare = await withBareWs(hub.frames, (url) =>
+        runHarness({ kind: "push", url, subscribers, subscribe: false, triggers: bareTriggers, warmup: WARMUP }),
+      );
+      hubLatencies.push(...hub.latencies);
+      bareLatencies.push(...bare.latencies);
+    }
+    const h = sorted(hubLatencies);
+    const b = sorted(bareLatencies);
+    const [h50, h99, b50, b99] = [percentile(h, 50), percentile(h, 99), percentile(b, 50), percentile(b, 99)];
+    if (subscribers === 1) hubMeanAtOne = mean(hubLatencies);
+    const ratio = h99 / b99;
+    const atTarget = subscribers === 1000;
+    rows.push({
+      name: `fan-out latency, REST change → receipt, ${subscribers.toLocaleString("en")} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`,
+      figure: `${ms(h50)} / ${ms(h99)}`,
+      comparison: `bare ws ${ms(b50)} / ${ms(b99)}`,
+      ratio: `p99 ${ratio.toFixed(2)}× of bare ws`,
+      target: atTarget ? `p99 ≤ 1.25× bare ws and < 50 ms — ${verdict(ratio <= 1.25 && h99 < 50)}` : "—",
+    });
+  }
+
+  // The polling comparison is against one live subscriber: one reader either way.
+  if (!SIZES.includes(1)) return rows;
+  const polled = await withHub((url, dataDir) =>
+    runHarness({
+      kind: "poll",
+      url,
+      file: join(dataDir, CONTEXT_FILE),
+      intervalMs: POLL_INTERVAL_MS,
+      triggers: updates(POLL_CHANGES),
+    }),
+  );
+  const pollMean = mean(polled.latencies);
+  const advantage = pollMean / hubMeanAtOne;
+  rows.push({
+    name: "mean latency, live push (1 subscriber) vs reading the JSON file every 1 s",
+    figure: ms(hubMeanAtOne),
+    comparison: `1 s file polling ${ms(pollMean, 0)} (${POLL_CHANGES} changes)`,
+    ratio: `${advantage.toFixed(0)}× lower`,
+    target: `≥ 100× lower — ${verdict(advantage >= 100)}`,
+  });
+  return rows;
+}
+
+const benchmark: Benchmark = { name: "fanout", run };
+export default benchmark;

@@ -142,6 +142,18 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
     expect(requests).toEqual([]);
   });
 
+  test("text from tasks is shown as text, never run as markup", async () => {
+    const { hub, rest } = await hubWithRest();
+    const page = await openDashboard(hub.url);
+    const hostile = '<img src=x onerror="window.pwned=1"><b>bold</b>';
+    await rest.addTask({ taskId: "route_markup", description: hostile, startedFrom: "cli", lastUpdate: hostile });
+    const card = queueCard(page, "route_markup");
+    await card.waitFor();
+    expect(await card.locator(".description").textContent()).toBe(hostile);
+    expect(await card.locator("img, b").count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  });
+
   test("the progress bar, step sentence and time left move on updateTask", async () => {
     const { hub, rest } = await hubWithRest();
     const page = await openDashboard(hub.url);

@@ -1,7 +1,7 @@
 // Serves the dashboard's built files (dist/dashboard, made by `npm run build:dashboard`) at `/`.
 // The hub only serves them; building happens before start (see client/dashboard/build.ts).
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
@@ -47,11 +47,10 @@ export function dashboardFiles(root: string = DASHBOARD_DIR) {
         // The first address carries ?token=; it must not leak to anything the page links to.
         response.setHeader("Referrer-Policy", "no-referrer");
         response.setHeader("X-Content-Type-Options", "nosniff");
-        // index.html names the current hashed assets, so it is revalidated; the assets never change.
-        response.setHeader(
-          "Cache-Control",
-          filePath.endsWith(".html") ? "no-cache" : "public, max-age=31536000, immutable",
-        );
+        // Vite names assets/ files by their content hash, so they never change; everything else
+        // (index.html, which names the current assets, and the favicon) is revalidated.
+        const hashed = filePath.startsWith(join(root, "assets") + sep);
+        response.setHeader("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
       },
     });
   };

@@ -116,6 +116,14 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
     const response = await page.goto(hub.url);
     expect(response?.status()).toBe(200);
     expect(await page.locator("h1").textContent()).toBe("Switchboard");
+    const headers = response?.headers() ?? {};
+    expect(headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(headers["referrer-policy"]).toBe("no-referrer");
+    expect(headers["cache-control"]).toBe("no-cache");
+    const script = await page.locator("script[type=module]").getAttribute("src");
+    const asset = await fetch(new URL(script ?? "", `${hub.url}/`));
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
     expect((await fetch(`${hub.url}/api/context`)).status).toBe(401);
   });
 

@@ -132,6 +132,7 @@ export class Broadcaster {
       let left = open.length;
       const grace = setTimeout(() => {
         for (const socket of open) socket.terminate();
+        resolve();
       }, CLOSE_GRACE_MS);
       for (const socket of open) {
         socket.once("close", () => {

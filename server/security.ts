@@ -55,7 +55,9 @@ export function isOriginAllowed(
 
 /** The token a request carries: `Authorization: Bearer …`, or `?token=` (browsers' WebSocket). */
 export function presentedToken(authorization: string | undefined, queryToken: string | undefined): string | null {
-  if (authorization?.startsWith("Bearer ")) return authorization.slice("Bearer ".length).trim();
+  // The scheme name is case-insensitive (RFC 7235).
+  const bearer = authorization ? /^bearer\s+(.+)$/i.exec(authorization.trim()) : null;
+  if (bearer) return (bearer[1] as string).trim();
   return queryToken ?? null;
 }
 

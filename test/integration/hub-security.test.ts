@@ -120,6 +120,8 @@ describe("token", () => {
     const bearer = { authorization: `Bearer ${token}` };
     expect((await rawRequest(`${hub.url}/api/context`, { headers: bearer })).status).toBe(200);
     expect((await rawRequest(`${hub.url}/healthz`, { headers: bearer })).status).toBe(200);
+    const lowercase = { authorization: `bearer ${token}` };
+    expect((await rawRequest(`${hub.url}/api/context`, { headers: lowercase })).status).toBe(200);
     expect(await upgradeStatus(bearer)).toBe(101);
     expect(await upgradeStatus({}, `?token=${token}`)).toBe(101);
   });

@@ -66,7 +66,7 @@ export interface HubEvents {
   /** One backend's health entry changed. */
   "health-changed": { backend: string; entry: Health["backends"][string]; previous: Health["backends"][string] | null };
   connection: { state: ConnectionState };
-  /** An `error` frame from the hub. */
+  /** An `error` frame from the hub, or `connection_failed` when a connection attempt fails. */
   "hub-error": { code: string; message: string };
 }
 
@@ -232,7 +232,12 @@ export class HubClient {
       this.attempt = 0;
       this.receive(String(event.data));
     };
-    socket.onerror = () => undefined; // the close event follows and drives reconnection
+    // The close event follows and drives reconnection; the reason (a refused token or origin,
+    // say) is passed on where the platform gives one — ws does, browsers do not.
+    socket.onerror = (event) => {
+      const message = (event as { message?: unknown } | null)?.message;
+      if (typeof message === "string" && message) this.emit("hub-error", { code: "connection_failed", message });
+    };
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;

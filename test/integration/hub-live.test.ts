@@ -144,6 +144,31 @@ describe("snapshot and patches", () => {
   });
 });
 
+describe("unsubscribe", () => {
+  it("stops the patches of that topic only", async () => {
+    const hub = await startTestHub();
+    try {
+      const raw = await openRawSocket(hub.url);
+      sockets.push(raw);
+      raw.send({ type: "subscribe", topics: ["context", "health"] });
+      await raw.waitForFrames(2, "two snapshots");
+      raw.send({ type: "unsubscribe", topics: ["context"] });
+      // Frames on one socket stay in order: once this snapshot arrives, the unsubscribe was read.
+      raw.send({ type: "subscribe", topics: ["health"] });
+      await raw.waitForFrames(3);
+      await hub.session.addTask({ description: "Not for this client", startedFrom: "cli" });
+      await hub.health.mutate((h) => ({ ...h, lastUpdated: "2026-02-02T10:00:00.000Z" }));
+      const frames = await raw.waitForFrames(4);
+      expect(frames.map((f) => [f.type, (f as PatchFrame).topic]).slice(2)).toEqual([
+        ["snapshot", "health"],
+        ["patch", "health"],
+      ]);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
+
 describe("resuming with since", () => {
   let hub: TestHub;
   afterEach(async () => hub?.stop());

@@ -161,6 +161,40 @@ describe("HubClient", () => {
     ]);
   });
 
+  it("resumes after a dropped connection with only the missed patches, never a new snapshot", async () => {
+    const hub = await hubIn(await makeDataDir());
+    const client = hubClient(hub, { topics: ["context"] });
+    clients.push(client);
+    const changes: string[] = [];
+    client.on("change", ({ version, snapshot }) => changes.push(snapshot ? `snapshot@${version}` : `patch@${version}`));
+    await client.connect();
+    const task = await hub.session.addTask({ description: "Compare the quotes", startedFrom: "slack" });
+    await until(() => client.position("context")?.version === 1, 5000, "the first patch");
+
+    // The hub drops the connection; changes happen before the client is back.
+    for (const socket of hub.hub.app.websocketServer.clients) socket.terminate();
+    await until(() => client.state === "reconnecting", 5000, "the client to notice");
+    await hub.session.updateTask(task.taskId, { lastUpdate: "quote 1 of 3" });
+    await hub.session.updateTask(task.taskId, { lastUpdate: "quote 2 of 3" });
+    await until(() => client.state === "live" && client.position("context")?.version === 3, 5000, "the resume");
+
+    expect(changes).toEqual(["snapshot@0", "patch@1", "patch@2", "patch@3"]);
+    expect(client.context).toEqual(hub.session.getContext());
+  });
+
+  it("tells its listeners why a connection attempt failed, and keeps retrying", async () => {
+    const hub = await startTestHub({ token: "the-right-one" });
+    hubs.push(hub);
+    const client = hubClient(hub, { token: "a-wrong-one" });
+    clients.push(client);
+    const errors: string[] = [];
+    client.on("hub-error", ({ code, message }) => errors.push(`${code}: ${message}`));
+    void client.connect();
+    await until(() => errors.length >= 2, 5000, "two failed attempts");
+    expect(errors[0]).toBe("connection_failed: Unexpected server response: 401");
+    expect(client.state).toBe("reconnecting");
+  });
+
   it("reports a refused REST call as a HubError with the contract's status and code", async () => {
     const hub = await hubIn(await makeDataDir());
     const client = hubClient(hub);

@@ -51,9 +51,10 @@ describe("back-pressure", () => {
     await until(() => reader.frames.length === finalVersion + 1, 10_000, "the reader to get every patch");
     expect(reader.frames.map((f) => (f as PatchFrame).version)).toEqual([...Array(finalVersion + 1).keys()]);
 
-    // What the hub holds for the stalled client stays near the limit (one frame of overshoot).
+    // What the hub holds for the stalled client stays near the limit: at most the one frame
+    // that crossed it (the largest, the last), its header, and the tiny ping that marks the drain.
     const frameBytes = Buffer.byteLength(reader.texts.at(-1) as string);
-    expect(largestBuffered).toBeLessThanOrEqual(maxBufferedBytes + frameBytes);
+    expect(largestBuffered).toBeLessThanOrEqual(maxBufferedBytes + frameBytes + 32);
 
     stalled.socket.resume();
     await until(

@@ -63,10 +63,20 @@ describe("graceful shutdown", () => {
     expect(created.status).toBe(201);
     await raw.waitForFrames(2);
 
+    // A change is pushed the moment it is applied, before it is on disk: signal right then, so
+    // the save may still be in flight when shutdown begins.
+    const lastWord = rawRequest(`${url}/api/context/tasks/route_last`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ lastUpdate: "said just before SIGTERM" }),
+    }).catch(() => null);
+    await raw.waitForFrames(3);
     child?.kill("SIGTERM");
+
     expect((await raw.closed).code).toBe(1001);
     expect(await exited).toBe(0);
+    await lastWord;
     const saved = JSON.parse(await readFile(join(dir, "data", CONTEXT_FILE), "utf8"));
-    expect(saved.activeTasks.map((t: { taskId: string }) => t.taskId)).toEqual(["route_last"]);
+    expect(saved.activeTasks).toMatchObject([{ taskId: "route_last", lastUpdate: "said just before SIGTERM" }]);
   });
 });

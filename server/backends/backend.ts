@@ -27,6 +27,8 @@ export interface WarmSession {
   readonly pid: number | null;
   /** Resolves when the session can take a task at once; rejects if it dies first. */
   readonly ready: Promise<void>;
+  /** Resolves when the session has ended (exited, killed, or its load failed); never rejects. */
+  readonly exited: Promise<void>;
   /** Kills the session (its whole process group) if it is still alive. */
   kill(): void;
 }
@@ -50,7 +52,7 @@ export interface DispatchResult {
 export interface BackendKind<Settings> {
   readonly kind: string;
   ping(settings: Settings, deps: BackendDeps, options: { timeoutMs: number }): Promise<PingResult>;
-  prewarm(settings: Settings, deps: BackendDeps, options: { id: string }): WarmSession;
+  prewarm(settings: Settings, deps: BackendDeps, options: { id: string; ttlMs?: number }): WarmSession;
   dispatch(settings: Settings, deps: BackendDeps, request: DispatchRequest): Promise<DispatchResult>;
 }
 

@@ -1,0 +1,110 @@
+// Claude Code: pinged with `claude --version` and `claude auth status`; pre-warmed and dispatched
+// in stream-json mode (`claude -p --input-format stream-json --output-format stream-json --verbose`),
+// where the process loads, waits on stdin, and answers each user message with JSON events.
+import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
+import { parseJsonObject, pingCli } from "./cli-ping.ts";
+import {
+  describeEarlyExit,
+  groupOfSession,
+  processWarmSession,
+  raceWithTimeout,
+  readJsonLines,
+  retire,
+  spawnProcessGroup,
+} from "./process.ts";
+import type { BackendSettings } from "./settings.ts";
+
+const commandOf = (settings: BackendSettings) => settings.command ?? "claude";
+
+export function streamJsonArgs(settings: BackendSettings): string[] {
+  return [
+    "-p",
+    "--input-format",
+    "stream-json",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    ...(settings.model ? ["--model", settings.model] : []),
+    ...settings.args,
+  ];
+}
+
+/** One stream-json user message: how a task's prompt is written to a waiting Claude process. */
+export function userMessage(prompt: string): string {
+  return `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text: prompt }] } })}\n`;
+}
+
+/** The text blocks of an `assistant` event. */
+function assistantText(event: Record<string, unknown>): string {
+  const message = event.message as { content?: unknown } | undefined;
+  if (!Array.isArray(message?.content)) return "";
+  return message.content
+    .filter(
+      (block): block is { type: "text"; text: string } => block?.type === "text" && typeof block.text === "string",
+    )
+    .map((block) => block.text)
+    .join("");
+}
+
+export const claudeBackend: BackendKind<BackendSettings> = {
+  kind: "claude",
+
+  ping(settings, deps, { timeoutMs }) {
+    return pingCli({
+      command: commandOf(settings),
+      authArgs: ["auth", "status"],
+      // JSON with `loggedIn` and `authMethod`; exit status 1 when logged out.
+      readAuth: (result) => {
+        const status = parseJsonObject(result.stdout);
+        const loggedIn = result.exitCode === 0 && status?.loggedIn !== false;
+        const method = status?.authMethod;
+        return { loggedIn, authMethod: typeof method === "string" ? method : null };
+      },
+      env: deps.env,
+      clock: deps.clock,
+      timeoutMs,
+    });
+  },
+
+  prewarm(settings, deps, { id }) {
+    const group = spawnProcessGroup(commandOf(settings), streamJsonArgs(settings), { env: deps.env });
+    return processWarmSession(id, group);
+  },
+
+  async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
+    const command = commandOf(settings);
+    const group = request.session
+      ? groupOfSession(request.session, "claude")
+      : spawnProcessGroup(command, streamJsonArgs(settings), { env: deps.env });
+    group.stdin.write(userMessage(request.prompt));
+    try {
+      const output = await raceWithTimeout(
+        group,
+        { timeoutMs: request.timeoutMs, clock: deps.clock, signal: request.signal },
+        async () => {
+          const streamed: string[] = [];
+          const final = await readJsonLines(group, (event) => {
+            if (event.type === "assistant") {
+              const text = assistantText(event);
+              if (text) {
+                streamed.push(text);
+                request.onOutput(text);
+              }
+            }
+            if (event.type === "result") return event;
+            return undefined;
+          });
+          if (!final) throw describeEarlyExit(command, await group.exited, group.stderr());
+          if (final.is_error === true || (typeof final.subtype === "string" && final.subtype !== "success")) {
+            const detail = typeof final.result === "string" ? final.result : String(final.subtype ?? "error");
+            throw new BackendFailure("failed", `claude reported an error: ${detail.slice(0, 500)}`);
+          }
+          return typeof final.result === "string" ? final.result : streamed.join("");
+        },
+      );
+      return { output };
+    } finally {
+      retire(group, deps.clock);
+    }
+  },
+};

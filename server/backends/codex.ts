@@ -1,0 +1,104 @@
+// Codex CLI: pinged with `codex --version` and `codex login status`; pre-warmed and dispatched as
+// `codex exec --json -`, which loads, reads the prompt from stdin until it closes, and prints
+// JSON-lines events ending with the agent's final message.
+import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
+import { pingCli } from "./cli-ping.ts";
+import {
+  describeEarlyExit,
+  groupOfSession,
+  processWarmSession,
+  raceWithTimeout,
+  readJsonLines,
+  retire,
+  spawnProcessGroup,
+} from "./process.ts";
+import type { BackendSettings } from "./settings.ts";
+
+const commandOf = (settings: BackendSettings) => settings.command ?? "codex";
+
+export function execArgs(settings: BackendSettings): string[] {
+  return ["exec", "--json", ...(settings.model ? ["--model", settings.model] : []), ...settings.args, "-"];
+}
+
+/**
+ * The agent message in an event, if it holds one. Current CLIs print
+ * `{"type":"item.completed","item":{"type":"agent_message","text":…}}`; older ones
+ * `{"msg":{"type":"agent_message","message":…}}`.
+ */
+function agentMessage(event: Record<string, unknown>): string | null {
+  const item = event.item as { type?: unknown; text?: unknown } | undefined;
+  if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") {
+    return item.text;
+  }
+  const msg = event.msg as { type?: unknown; message?: unknown } | undefined;
+  if (msg?.type === "agent_message" && typeof msg.message === "string") return msg.message;
+  return null;
+}
+
+function failureIn(event: Record<string, unknown>): string | null {
+  if (event.type === "turn.failed") {
+    const error = event.error as { message?: unknown } | undefined;
+    return typeof error?.message === "string" ? error.message : "the turn failed";
+  }
+  if (event.type === "error") return typeof event.message === "string" ? event.message : "error";
+  return null;
+}
+
+export const codexBackend: BackendKind<BackendSettings> = {
+  kind: "codex",
+
+  ping(settings, deps, { timeoutMs }) {
+    return pingCli({
+      command: commandOf(settings),
+      authArgs: ["login", "status"],
+      // Exit 0 when logged in; it says how ("Logged in using ChatGPT").
+      readAuth: (result) => {
+        const how = /logged in using (.+)/i.exec(`${result.stdout}\n${result.stderr}`)?.[1]?.trim() ?? null;
+        return { loggedIn: result.exitCode === 0, authMethod: how };
+      },
+      env: deps.env,
+      clock: deps.clock,
+      timeoutMs,
+    });
+  },
+
+  prewarm(settings, deps, { id }) {
+    const group = spawnProcessGroup(commandOf(settings), execArgs(settings), { env: deps.env });
+    return processWarmSession(id, group);
+  },
+
+  async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
+    const command = commandOf(settings);
+    const group = request.session
+      ? groupOfSession(request.session, "codex")
+      : spawnProcessGroup(command, execArgs(settings), { env: deps.env });
+    // Codex reads the whole prompt until end of input, then starts the turn.
+    group.stdin.end(request.prompt);
+    try {
+      const output = await raceWithTimeout(
+        group,
+        { timeoutMs: request.timeoutMs, clock: deps.clock, signal: request.signal },
+        async () => {
+          let last: string | null = null;
+          const failure = await readJsonLines(group, (event) => {
+            const problem = failureIn(event);
+            if (problem) return problem;
+            const text = agentMessage(event);
+            if (text !== null) {
+              last = text;
+              request.onOutput(text);
+            }
+            return undefined;
+          });
+          if (failure) throw new BackendFailure("failed", `codex reported an error: ${failure.slice(0, 500)}`);
+          const exit = await group.exited;
+          if (last === null || exit.exitCode !== 0) throw describeEarlyExit(command, exit, group.stderr());
+          return last as string;
+        },
+      );
+      return { output };
+    } finally {
+      retire(group, deps.clock);
+    }
+  },
+};

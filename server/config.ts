@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
 import { preview } from "./errors.ts";
 
 const positiveInt = (fallback: number) =>
@@ -66,6 +67,42 @@ export const configSchema = z.strictObject({
       maxBufferedBytes: positiveInt(1024 * 1024),
     })
     .prefault({}),
+  /** Warm standby: health pings, status windows and pre-warmed sessions (see README). */
+  warmup: z
+    .strictObject({
+      /** How often every backend is pinged. */
+      intervalMs: positiveInt(900_000),
+      /** A successful ping this recent makes a backend `warm`. */
+      warmWindowMs: positiveInt(300_000),
+      /** `healthy` lasts `intervalMs + graceMs` after a successful ping, then `cold`. */
+      graceMs: positiveInt(60_000),
+      /** A ping (both commands, or both requests) that takes longer is killed: "timed out". */
+      pingTimeoutMs: positiveInt(20_000),
+      /** A dead backend is retried after this, doubling up to `intervalMs`. */
+      retryInitialMs: positiveInt(30_000),
+      /** An unused pre-warmed session is killed after this long. */
+      sessionTtlMs: positiveInt(120_000),
+      maxSessionsPerBackend: positiveInt(1),
+      /** Pre-warm a backend ahead of a queued task's estimated dispatch time. */
+      autoPrewarm: flag(false),
+      autoPrewarmLeadMs: positiveInt(30_000),
+      /** Directories searched before PATH for backend commands (e.g. ["/home/me/.local/bin"]). */
+      searchPath: z.array(z.string({ error: "must be a list of directories" })).default([]),
+    })
+    .prefault({}),
+  /** Backends by name; each `kind` is one module in server/backends. */
+  backends: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, { error: "backend names must be lowercase letters, digits, _ or -" }),
+      backendSettingsSchema,
+      {
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "is not a valid backend name: use lowercase letters, digits, _ or - (at most 40)"
+            : 'must be an object of backends by name, e.g. {"claude": {"kind": "claude"}}',
+      },
+    )
+    .prefault(DEFAULT_BACKENDS),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,6 +3,7 @@ import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./confi
 import { createLogger } from "./log.ts";
 import { useDefaultSession } from "./session.ts";
 import { StartupError, startHub } from "./start.ts";
+import { useDefaultWarmup } from "./warmup.ts";
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     throw error;
   }
   useDefaultSession(running.session);
+  useDefaultWarmup(running.warmup);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -9,9 +9,11 @@ import { loadDocumentFile, VersionedDocument } from "./document.ts";
 import { DurableJsonFile } from "./durable-file.ts";
 import { createHub, type Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
 import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { isLoopbackHost } from "./security.ts";
 import { createSession, emptyContext, type Session } from "./session.ts";
+import { createWarmup, type Warmup } from "./warmup.ts";
 
 export const CONTEXT_FILE = "active-context.json";
 export const HEALTH_FILE = "backend-health.json";
@@ -22,6 +24,8 @@ export interface StartHubOptions {
   logger: Logger;
   clock?: Clock;
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Environment for backend CLIs over the hub's own (tests put fake CLIs on PATH). */
+  backendEnv?: NodeJS.ProcessEnv;
 }
 
 export interface RunningHub {
@@ -30,6 +34,8 @@ export interface RunningHub {
   hub: Hub;
   session: Session;
   health: VersionedDocument<Health>;
+  /** Health pings, statuses and pre-warmed sessions; started with the hub, stopped on close. */
+  warmup: Warmup;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -97,6 +103,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     if (removed.length > 0) logger.info(`removed ${removed.length} unfinished temporary file(s) next to ${file?.path}`);
   }
 
+  const warmup = createWarmup({
+    document: health,
+    backends: config.backends,
+    settings: config.warmup,
+    clock,
+    logger,
+    ...(options.backendEnv ? { env: options.backendEnv } : {}),
+  });
+
   const hub = await createHub({
     config,
     secrets,
@@ -104,9 +119,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     health,
     logger,
     // The dashboard's built files at `/` (static files need no token), then later parts' routes.
-    plugins: [dashboardFiles(), ...(options.plugins ?? [])],
+    plugins: [dashboardFiles(), (app) => registerHealthRoutes(app, warmup), ...(options.plugins ?? [])],
   });
   const address = await hub.app.listen({ host: config.host, port: config.port });
+  warmup.startWarmup();
   const port = Number(new URL(address).port);
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
 
@@ -117,8 +133,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     hub,
     session,
     health,
+    warmup,
     close() {
       closing ??= (async () => {
+        // Pre-warmed and pinging children die before the hub: no orphans.
+        await warmup.stopWarmup();
         await hub.app.close();
         await Promise.all([contextDocument.file?.close(), health.file?.close()]);
       })();

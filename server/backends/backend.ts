@@ -51,7 +51,11 @@ export interface DispatchResult {
 
 export interface BackendKind<Settings> {
   readonly kind: string;
-  ping(settings: Settings, deps: BackendDeps, options: { timeoutMs: number }): Promise<PingResult>;
+  ping(
+    settings: Settings,
+    deps: BackendDeps,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<PingResult>;
   prewarm(settings: Settings, deps: BackendDeps, options: { id: string; ttlMs?: number }): WarmSession;
   dispatch(settings: Settings, deps: BackendDeps, request: DispatchRequest): Promise<DispatchResult>;
 }

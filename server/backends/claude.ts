@@ -49,7 +49,7 @@ function assistantText(event: Record<string, unknown>): string {
 export const claudeBackend: BackendKind<BackendSettings> = {
   kind: "claude",
 
-  ping(settings, deps, { timeoutMs }) {
+  ping(settings, deps, { timeoutMs, signal }) {
     return pingCli({
       command: commandOf(settings),
       authArgs: ["auth", "status"],
@@ -63,6 +63,7 @@ export const claudeBackend: BackendKind<BackendSettings> = {
       env: deps.env,
       clock: deps.clock,
       timeoutMs,
+      ...(signal ? { signal } : {}),
     });
   },
 

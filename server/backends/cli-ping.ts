@@ -16,6 +16,7 @@ export interface CliPingOptions {
   env: NodeJS.ProcessEnv | undefined;
   clock: Clock;
   timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 export async function pingCli(options: CliPingOptions): Promise<PingResult> {
@@ -27,6 +28,7 @@ export async function pingCli(options: CliPingOptions): Promise<PingResult> {
       ...(options.env ? { env: options.env } : {}),
       clock,
       timeoutMs: Math.max(1, deadline - clock.now()),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   let version: string | null = null;
   try {

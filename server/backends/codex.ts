@@ -47,7 +47,7 @@ function failureIn(event: Record<string, unknown>): string | null {
 export const codexBackend: BackendKind<BackendSettings> = {
   kind: "codex",
 
-  ping(settings, deps, { timeoutMs }) {
+  ping(settings, deps, { timeoutMs, signal }) {
     return pingCli({
       command: commandOf(settings),
       authArgs: ["login", "status"],
@@ -59,6 +59,7 @@ export const codexBackend: BackendKind<BackendSettings> = {
       env: deps.env,
       clock: deps.clock,
       timeoutMs,
+      ...(signal ? { signal } : {}),
     });
   },
 

@@ -66,14 +66,18 @@ async function json(body: Body): Promise<Record<string, unknown>> {
 export const ollamaBackend: BackendKind<BackendSettings> = {
   kind: "ollama",
 
-  async ping(settings, deps, { timeoutMs }) {
+  async ping(settings, deps, { timeoutMs, signal }) {
     const deadline = deps.clock.now() + timeoutMs;
     const left = () => Math.max(1, deadline - deps.clock.now());
     try {
-      await call(deps.clock, { url: urlOf(settings, "api/tags"), method: "GET", timeoutMs: left() }, json);
+      await call(
+        deps.clock,
+        { url: urlOf(settings, "api/tags"), method: "GET", timeoutMs: left(), ...(signal ? { signal } : {}) },
+        json,
+      );
       const running = await call(
         deps.clock,
-        { url: urlOf(settings, "api/ps"), method: "GET", timeoutMs: left() },
+        { url: urlOf(settings, "api/ps"), method: "GET", timeoutMs: left(), ...(signal ? { signal } : {}) },
         json,
       );
       const models = Array.isArray(running.models) ? running.models : [];

@@ -162,14 +162,16 @@ export async function raceWithTimeout<T>(
   let timer: ReturnType<Clock["setTimeout"]> | null = null;
   let onAbort: (() => void) | null = null;
   const stopped = new Promise<never>((_resolve, reject) => {
-    timer = clock.setTimeout(() => {
+    // The failure is reported once the killed child has been reaped: no zombie outlives it.
+    const end = (failure: BackendFailure) => {
       group.kill();
-      reject(new BackendFailure("timed out", `no answer within ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    onAbort = () => {
-      group.kill();
-      reject(new BackendFailure("cancelled"));
+      void group.exited.then(() => reject(failure));
     };
+    timer = clock.setTimeout(
+      () => end(new BackendFailure("timed out", `no answer within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    onAbort = () => end(new BackendFailure("cancelled"));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
   });

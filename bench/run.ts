@@ -10,6 +10,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./startup.bench.ts"),
   () => import("./fanout.bench.ts"),
   () => import("./dashboard.bench.ts"),
+  () => import("./prewarm.bench.ts"),
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { buildDashboard } from "../../client/dashboard/build.ts";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { BackendHealth, Health } from "../../server/schemas.ts";
+import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
 
@@ -362,19 +363,17 @@ describe.skipIf(skipWithoutBrowser)("dashboard actions", () => {
     expect(task.approval).toMatchObject({ decision: "approved", channel: "dashboard" });
   });
 
-  test("Ping now asks the hub to ping that backend and shows the outcome", async (ctx) => {
-    const { hub } = await hubWithRest();
-    await setBackend(hub, "claude", backendEntry());
-    ctx.skip(
-      !(await hasRoute(hub, "/api/health/claude/ping")),
-      "the health routes (POST /api/health/:backend/ping) have not landed in this tree yet",
-    );
+  test("Ping now asks the hub to ping that backend and shows the outcome", async () => {
+    // The fake claude CLI on PATH answers `--version` and `auth status` as a logged-in install does.
+    const { env } = await fakeCliEnv();
+    const { hub } = await hubWithRest({ config: { backends: { claude: { kind: "claude" } } }, backendEnv: env });
     const page = await openDashboard(hub.url);
     const requests = recordRequests(page);
     const row = backendRow(page, "claude");
     await row.getByRole("button", { name: "Ping claude now" }).click();
-    await row.locator('.outcome[data-kind]:not([data-kind="pending"])').waitFor();
+    await row.locator('.outcome[data-kind="ok"]').waitFor();
     expect(requests.some((r) => r.startsWith("POST ") && r.endsWith("/api/health/claude/ping"))).toBe(true);
+    await page.locator('#backends-list [data-backend="claude"][data-status="warm"]').waitFor();
   });
 
   test("relative times keep ticking with no change from the hub", async () => {

@@ -20,8 +20,12 @@ export async function makeDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "switchboard-test-"));
 }
 
+/**
+ * A config for a test hub. It configures no backends unless the test does, so the warm standby
+ * never pings whatever `claude` or `codex` happens to be on this machine's PATH behind a test's back.
+ */
 export function testConfig(overrides: Record<string, unknown> = {}, dataDir = "data"): Config {
-  return parseConfig({ port: 0, dataDir, logLevel: "silent", ...overrides });
+  return parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, ...overrides });
 }
 
 export async function startTestHub(
@@ -30,7 +34,7 @@ export async function startTestHub(
     token?: string | null;
     dataDir?: string;
     keepData?: boolean;
-  } & Partial<Pick<StartHubOptions, "plugins" | "clock">> = {},
+  } & Partial<Pick<StartHubOptions, "plugins" | "clock" | "backendEnv">> = {},
 ): Promise<TestHub> {
   const dataDir = options.dataDir ?? (await makeDataDir());
   const config = testConfig(options.config, dataDir);
@@ -40,6 +44,7 @@ export async function startTestHub(
     logger: silentLogger,
     ...(options.plugins ? { plugins: options.plugins } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.backendEnv ? { backendEnv: options.backendEnv } : {}),
   });
   return {
     ...running,

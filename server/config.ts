@@ -2,6 +2,7 @@
 // Secrets never live here; they come from the environment (see `readSecrets`).
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
@@ -114,7 +115,8 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULT_CONFIG_PATH = resolve(dirname(new URL(import.meta.url).pathname), "..", "config.json");
+// fileURLToPath, not URL.pathname: a checkout under a path with spaces must still find its config.
+export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "config.json");
 
 /** Parses a config object; the error names the key, what it must be, and what was found. */
 export function parseConfig(raw: unknown, source = "config.json"): Config {
@@ -124,13 +126,19 @@ export function parseConfig(raw: unknown, source = "config.json"): Config {
   const path = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     const where = path ? ` in ${path}` : "";
+    const secret = issue.keys.some((k) => /token|secret|password/i.test(k));
+    const advice = secret
+      ? "secrets are read only from the environment, e.g. SWITCHBOARD_TOKEN; remove it from the file"
+      : "remove it or check its spelling";
     throw new ConfigError(
-      `${source}: unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${where} (remove it or check its spelling)`,
+      `${source}: unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${where} (${advice})`,
     );
   }
   const got = "input" in issue ? ` (got ${issue.input === undefined ? "nothing" : preview(issue.input)})` : "";
   throw new ConfigError(`${source}: ${path || "the top level"} ${issue.message}${got}`);
 }
+
+const oneLine = (message: string): string => message.replace(/\s*\n\s*/g, " ");
 
 export async function loadConfigFile(path: string): Promise<Config> {
   let textContent: string;
@@ -143,7 +151,8 @@ export async function loadConfigFile(path: string): Promise<Config> {
   try {
     raw = JSON.parse(textContent);
   } catch (error) {
-    throw new ConfigError(`${path}: is not valid JSON (${(error as Error).message})`);
+    // V8 quotes the offending source text, newlines and all; the error must stay one line.
+    throw new ConfigError(`${path}: is not valid JSON (${oneLine((error as Error).message)})`);
   }
   const config = parseConfig(raw, path);
   return { ...config, dataDir: resolve(dirname(path), config.dataDir) };

@@ -2,7 +2,7 @@
 // the previous state, which persistence and the broadcaster both consume. The one way to change
 // state in the hub.
 import { randomBytes } from "node:crypto";
-import { readFile, rename } from "node:fs/promises";
+import { access, readFile, rename } from "node:fs/promises";
 import type { z } from "zod";
 import type { DurableJsonFile } from "./durable-file.ts";
 import { SwitchboardError } from "./errors.ts";
@@ -156,8 +156,19 @@ export async function loadDocumentFile<S extends z.ZodType>(
     problem = `it is not valid JSON (${(error as Error).message})`;
   }
   const stamp = new Date(options.now()).toISOString().replace(/[:.]/g, "-");
-  const aside = `${path}.corrupt-${stamp}`;
+  // rename() replaces its target: a second bad file in the same millisecond gets its own name.
+  let aside = `${path}.corrupt-${stamp}`;
+  for (let n = 1; await exists(aside); n++) aside = `${path}.corrupt-${stamp}-${n}`;
   await rename(path, aside);
-  options.logger.warn(`${path} could not be loaded: ${problem}. Moved it to ${aside} and started empty.`);
+  // V8 quotes the bad text in JSON errors, newlines included; a log entry stays one line.
+  const reason = problem.replace(/\s*\n\s*/g, " ");
+  options.logger.warn(`${path} could not be loaded: ${reason}. Moved it to ${aside} and started empty.`);
   return { state: empty(), movedAside: aside };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

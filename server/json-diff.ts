@@ -55,7 +55,11 @@ function diffArray(before: Json[], after: Json[], path: string, ops: JsonPatchOp
   else diffPositionalArray(before, after, path, ops);
 }
 
-/** Items matched by identity along their longest common subsequence; the rest removed or added. */
+/**
+ * Items matched by identity along their longest common subsequence; the rest removed or added.
+ * The common prefix and suffix are matched first, so the usual changes (append a task, finish one,
+ * update one) cost linear time; only the reordered middle goes through the quadratic table.
+ */
 function diffKeyedArray(
   before: Json[],
   after: Json[],
@@ -64,20 +68,44 @@ function diffKeyedArray(
   path: string,
   ops: JsonPatchOperation[],
 ): void {
-  const kept = longestCommonSubsequence(beforeIds, afterIds);
-  const keptSet = new Set(kept);
+  const kept = matchIdentities(beforeIds, afterIds);
+  if (!kept) {
+    diffPositionalArray(before, after, path, ops);
+    return;
+  }
   // Removes from the end so that earlier indexes stay valid.
   for (let i = before.length - 1; i >= 0; i--) {
-    if (!keptSet.has(beforeIds[i] as string)) ops.push({ op: "remove", path: `${path}/${i}` });
+    if (!kept.has(beforeIds[i] as string)) ops.push({ op: "remove", path: `${path}/${i}` });
   }
-  // The working array is now exactly `kept`; walking `after` in order, each index either
+  // The working array is now exactly the kept items; walking `after` in order, each index either
   // already holds the matching kept item or receives an add.
   const beforeById = new Map(beforeIds.map((id, i) => [id, before[i] as Json]));
   for (let j = 0; j < after.length; j++) {
     const id = afterIds[j] as string;
-    if (keptSet.has(id)) diffValue(beforeById.get(id) as Json, after[j] as Json, `${path}/${j}`, ops);
+    if (kept.has(id)) diffValue(beforeById.get(id) as Json, after[j] as Json, `${path}/${j}`, ops);
     else ops.push({ op: "add", path: `${path}/${j}`, value: after[j] as Json });
   }
+}
+
+/** Above this many table cells a reordered middle is diffed by position instead (still correct). */
+const MAX_TABLE_CELLS = 1_000_000;
+
+/** The identities kept in order from `a` to `b`, or null when the reordered middle is too large. */
+function matchIdentities(a: string[], b: string[]): Set<string> | null {
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  let suffix = 0;
+  while (
+    suffix < a.length - prefix &&
+    suffix < b.length - prefix &&
+    a[a.length - 1 - suffix] === b[b.length - 1 - suffix]
+  ) {
+    suffix++;
+  }
+  const middleA = a.slice(prefix, a.length - suffix);
+  const middleB = b.slice(prefix, b.length - suffix);
+  if ((middleA.length + 1) * (middleB.length + 1) > MAX_TABLE_CELLS) return null;
+  return new Set([...a.slice(0, prefix), ...longestCommonSubsequence(middleA, middleB), ...a.slice(a.length - suffix)]);
 }
 
 function diffPositionalArray(before: Json[], after: Json[], path: string, ops: JsonPatchOperation[]): void {
@@ -102,10 +130,10 @@ function identities(items: Json[]): string[] | null {
 }
 
 function longestCommonSubsequence(a: string[], b: string[]): string[] {
-  // Lists here are short (tens of tasks); the quadratic table is fine and exact.
+  // Only the reordered middle of two lists arrives here, bounded by MAX_TABLE_CELLS.
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const table = new Uint16Array(rows * cols);
+  const table = new Uint32Array(rows * cols);
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
       table[i * cols + j] =

@@ -44,6 +44,8 @@ export class VersionedDocument<T> implements DocumentFeed {
   private readonly history: Change[] = [];
   private readonly historyLimit: number;
   private readonly listeners = new Set<ChangeListener<T>>();
+  /** The newest version known to be on disk; none at first (a missing or corrupt file's empty state never was). */
+  private durableVersion = -1;
   readonly file: DurableJsonFile | undefined;
 
   constructor(options: VersionedDocumentOptions<T>) {
@@ -70,7 +72,7 @@ export class VersionedDocument<T> implements DocumentFeed {
     const change = this.apply(next);
     // A no-op is acknowledged only when the state it confirms is durable: after a failed write,
     // a retried request that changes nothing new must still wait for (or fail with) the disk.
-    if (this.file && (change || this.file.lastError)) await this.persist();
+    await this.persist();
     return change;
   }
 
@@ -89,11 +91,15 @@ export class VersionedDocument<T> implements DocumentFeed {
     return change;
   }
 
-  /** Resolves once the current state is durable; a no-op without a file. */
+  /** Resolves once the current state is durable; a no-op without a file or when it already is. */
   async persist(): Promise<void> {
-    if (!this.file) return;
+    if (!this.file || this.durableVersion === this.versionNumber) return;
+    // The write that answers this request serializes the state no earlier than now, so at least
+    // this version is on disk when it resolves.
+    const version = this.versionNumber;
     try {
       await this.file.write(() => this.current);
+      this.durableVersion = Math.max(this.durableVersion, version);
     } catch (error) {
       throw new SwitchboardError(
         "persistence_failed",

@@ -1,0 +1,417 @@
+// The session-continuity API, function by function, on a hand-driven clock and a real durable file.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../server/clock.ts";
+import { VersionedDocument } from "../../server/document.ts";
+import { DurableJsonFile } from "../../server/durable-file.ts";
+import { SwitchboardError } from "../../server/errors.ts";
+import type { Context } from "../../server/schemas.ts";
+import { createSession, emptyContext, estimateEta, type Session, stepProgress } from "../../server/session.ts";
+
+const START = "2026-01-01T09:00:00.000Z";
+const MINUTE = 60_000;
+
+let dir: string;
+let clock: ManualClock;
+let file: DurableJsonFile;
+let session: Session;
+
+function makeSession(options: { recentLimit?: number } = {}): Session {
+  file = new DurableJsonFile(join(dir, "active-context.json"));
+  const document = new VersionedDocument<Context>({ initial: emptyContext(clock.now()), file });
+  return createSession({ document, clock, ...options });
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "switchboard-session-"));
+  clock = new ManualClock(START);
+  session = makeSession();
+});
+
+afterEach(async () => {
+  await file.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Expects `call` to be refused with `code`, and the document and its file to be untouched. */
+async function expectRefused(call: () => Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await file.flush();
+  const version = session.document.version;
+  const state = session.getContext();
+  const writes = file.writes;
+  const onDisk = await readFile(file.path, "utf8").catch(() => null);
+  const error = await call().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SwitchboardError);
+  expect((error as SwitchboardError).code).toBe(code);
+  if (message) expect((error as SwitchboardError).message).toMatch(message);
+  await file.flush();
+  expect(session.document.version).toBe(version);
+  expect(session.getContext()).toBe(state);
+  expect(file.writes).toBe(writes);
+  expect(await readFile(file.path, "utf8").catch(() => null)).toBe(onDisk);
+}
+
+describe("addTask", () => {
+  it("generates a route_ id when none is given, and a different one each time", async () => {
+    const a = await session.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
+    const b = await session.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
+    expect(a.taskId).toMatch(/^route_[A-Za-z0-9_]+$/);
+    expect(b.taskId).toMatch(/^route_[A-Za-z0-9_]+$/);
+    expect(a.taskId).not.toBe(b.taskId);
+  });
+
+  it("keeps a given taskId, sets startedAt and updatedAt from the clock and the defaults of a new task", async () => {
+    const task = await session.addTask({ taskId: "route_t1", description: "Draft the memo", startedFrom: "telegram" });
+    expect(task).toEqual({
+      taskId: "route_t1",
+      description: "Draft the memo",
+      status: "running",
+      plan: { steps: [] },
+      currentStep: 0,
+      totalSteps: 0,
+      startedFrom: "telegram",
+      startedAt: START,
+      eta: null,
+      lastUpdate: "",
+      outputPath: null,
+      progress: 0,
+      etaSource: null,
+      updatedAt: START,
+    });
+    expect(session.getContext().activeTasks).toEqual([task]);
+    expect(session.getContext().lastUpdated).toBe(START);
+  });
+
+  it("records the starting channel in channelHistory with lastActive and lastTaskId", async () => {
+    clock.advance(5 * MINUTE);
+    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "slack" });
+    expect(session.getContext().channelHistory).toEqual({
+      slack: { lastActive: "2026-01-01T09:05:00.000Z", lastTaskId: "t1" },
+    });
+  });
+
+  it("takes totalSteps from the plan when not given", async () => {
+    const task = await session.addTask({
+      description: "Three steps",
+      startedFrom: "cli",
+      plan: { steps: [{ title: "read" }, { title: "write" }, { title: "check" }] },
+    });
+    expect(task.totalSteps).toBe(3);
+  });
+
+  it("is idempotent: the same task added twice is one task, one version, and the replay answers the original", async () => {
+    const input = { taskId: "t1", description: "Summarize", startedFrom: "cli" as const };
+    const first = await session.addTask(input);
+    const version = session.document.version;
+    const writes = file.writes;
+    clock.advance(MINUTE);
+    const replay = await session.addTask(input);
+    expect(replay).toEqual(first);
+    expect(session.getContext().activeTasks).toHaveLength(1);
+    expect(session.document.version).toBe(version);
+    // The original was already durable, so the replay costs no write.
+    expect(file.writes).toBe(writes);
+  });
+
+  it("answers a replay of a task that has since finished with the finished task", async () => {
+    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    await session.completeTask("t1", { result: "done" });
+    const replay = await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    expect(replay.status).toBe("complete");
+    expect(session.getContext().activeTasks).toEqual([]);
+  });
+
+  it("refuses a different task under an existing id as a conflict, changing and writing nothing", async () => {
+    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    await expectRefused(
+      () => session.addTask({ taskId: "t1", description: "Something else", startedFrom: "cli" }),
+      "conflict",
+      /already has the id t1/,
+    );
+    await expectRefused(
+      () => session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "voice" }),
+      "conflict",
+    );
+  });
+
+  it("refuses invalid tasks with a message naming the field, changing and writing nothing", async () => {
+    await session.addTask({ taskId: "t0", description: "first", startedFrom: "cli" });
+    await expectRefused(
+      () => session.addTask({ description: "x", startedFrom: "fax" }),
+      "invalid_input",
+      /startedFrom/,
+    );
+    await expectRefused(() => session.addTask({ startedFrom: "cli" }), "invalid_input", /description/);
+    await expectRefused(
+      () => session.addTask({ description: "x", startedFrom: "cli", colour: "red" }),
+      "invalid_input",
+      /unknown field "colour"/,
+    );
+    await expectRefused(
+      () => session.addTask({ description: "x", startedFrom: "cli", status: "complete" }),
+      "invalid_input",
+      /status/,
+    );
+    await expectRefused(
+      () => session.addTask({ description: "x", startedFrom: "cli", currentStep: 3, totalSteps: 2 }),
+      "invalid_input",
+      /currentStep must be between 0 and totalSteps \(2\), got 3/,
+    );
+    await expectRefused(
+      () => session.addTask({ taskId: "bad id!", description: "x", startedFrom: "cli" }),
+      "invalid_input",
+    );
+  });
+});
+
+describe("getActiveTask", () => {
+  it("finds a task while active and after it finished, and answers null for an unknown id", async () => {
+    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    expect(session.getActiveTask("t1")?.status).toBe("running");
+    await session.completeTask("t1");
+    expect(session.getActiveTask("t1")?.status).toBe("complete");
+    expect(session.getActiveTask("nope")).toBeNull();
+  });
+});
+
+describe("updateTask", () => {
+  beforeEach(async () => {
+    await session.addTask({ taskId: "t1", description: "Analyze", startedFrom: "voice", totalSteps: 4 });
+  });
+
+  it("applies a partial update and sets updatedAt and lastUpdated to now, keeping startedAt", async () => {
+    clock.advance(2 * MINUTE);
+    const updated = await session.updateTask("t1", { status: "queued", lastUpdate: "waiting for a backend" });
+    expect(updated).toMatchObject({
+      status: "queued",
+      lastUpdate: "waiting for a backend",
+      description: "Analyze",
+      startedAt: START,
+      updatedAt: "2026-01-01T09:02:00.000Z",
+    });
+    expect(session.getContext().lastUpdated).toBe("2026-01-01T09:02:00.000Z");
+    expect(session.getActiveTask("t1")).toEqual(updated);
+  });
+
+  it("accepts every active status", async () => {
+    for (const status of ["pending-approval", "queued", "running"] as const) {
+      expect((await session.updateTask("t1", { status })).status).toBe(status);
+    }
+  });
+
+  it("accepts step numbers from 0 up to totalSteps", async () => {
+    expect((await session.updateTask("t1", { currentStep: 0 })).currentStep).toBe(0);
+    expect((await session.updateTask("t1", { currentStep: 4 })).currentStep).toBe(4);
+  });
+
+  it("refuses a final or unknown status, steps out of range, unknown fields and an empty update, changing and writing nothing", async () => {
+    await expectRefused(() => session.updateTask("t1", { status: "complete" }), "invalid_input", /status/);
+    await expectRefused(() => session.updateTask("t1", { status: "done" }), "invalid_input", /status/);
+    await expectRefused(
+      () => session.updateTask("t1", { currentStep: 5 }),
+      "invalid_input",
+      /between 0 and totalSteps \(4\)/,
+    );
+    await expectRefused(() => session.updateTask("t1", { currentStep: -1 }), "invalid_input", /currentStep/);
+    await expectRefused(() => session.updateTask("t1", { currentStep: 1.5 }), "invalid_input", /currentStep/);
+    await expectRefused(() => session.updateTask("t1", { totalSteps: 0, currentStep: 1 }), "invalid_input");
+    await expectRefused(
+      () => session.updateTask("t1", { startedAt: START }),
+      "invalid_input",
+      /unknown field "startedAt"/,
+    );
+    await expectRefused(() => session.updateTask("t1", {}), "invalid_input", /the update is empty/);
+    await expectRefused(() => session.updateTask("t1", "step 2"), "invalid_input");
+  });
+
+  it("refuses an unknown task as not found", async () => {
+    await expectRefused(() => session.updateTask("nope", { lastUpdate: "x" }), "not_found", /no task with id nope/);
+  });
+
+  it("refuses to update a completed task as a conflict", async () => {
+    await session.completeTask("t1", { result: "ok" });
+    await expectRefused(() => session.updateTask("t1", { lastUpdate: "again" }), "conflict", /already complete/);
+  });
+
+  it("derives progress from steps when the publisher gives none: the steps before the current one are done", async () => {
+    expect((await session.updateTask("t1", { currentStep: 1 })).progress).toBe(0);
+    expect((await session.updateTask("t1", { currentStep: 3 })).progress).toBe(0.5);
+    expect((await session.updateTask("t1", { currentStep: 3, progress: 0.7 })).progress).toBe(0.7);
+  });
+
+  it("estimates an ETA from elapsed time and progress when the publisher gives none", async () => {
+    clock.advance(10 * MINUTE);
+    // Two of four steps done after 10 minutes: 10 more minutes to go.
+    const task = await session.updateTask("t1", { currentStep: 3 });
+    expect(task.eta).toBe("2026-01-01T09:20:00.000Z");
+    expect(task.etaSource).toBe("estimate");
+  });
+
+  it("keeps a publisher's ETA over the estimate until the publisher clears it", async () => {
+    clock.advance(10 * MINUTE);
+    await session.updateTask("t1", { eta: "2026-01-01T12:00:00.000Z" });
+    const later = await session.updateTask("t1", { currentStep: 3 });
+    expect(later.eta).toBe("2026-01-01T12:00:00.000Z");
+    expect(later.etaSource).toBe("publisher");
+    const cleared = await session.updateTask("t1", { eta: null });
+    expect(cleared.eta).toBeNull();
+    expect(cleared.etaSource).toBeNull();
+  });
+});
+
+describe("completeTask", () => {
+  it("marks the task complete with completedAt and its result, and moves it to the front of recentCompleted", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 2 });
+    await session.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
+    await session.completeTask("t1", { result: "all good" });
+    clock.advance(MINUTE);
+    const done = await session.completeTask("t2", { result: "fine too", outputPath: "artifacts/t2.md" });
+    expect(done).toMatchObject({
+      status: "complete",
+      completedAt: "2026-01-01T09:01:00.000Z",
+      result: "fine too",
+      outputPath: "artifacts/t2.md",
+      progress: 1,
+      eta: null,
+    });
+    const context = session.getContext();
+    expect(context.activeTasks).toEqual([]);
+    expect(context.recentCompleted.map((t) => t.taskId)).toEqual(["t2", "t1"]);
+    expect(context.recentCompleted[1]).toMatchObject({ currentStep: 2, result: "all good" });
+  });
+
+  it("marks the task failed with its error when given one", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    const failed = await session.completeTask("t1", { error: "claude timed out after 20 s" });
+    expect(failed).toMatchObject({ status: "failed", error: "claude timed out after 20 s" });
+    expect(failed.lastUpdate).toBe("failed: claude timed out after 20 s");
+  });
+
+  it("keeps only the last 10 finished tasks, newest first", async () => {
+    for (let i = 1; i <= 12; i++) {
+      await session.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "cli" });
+      await session.completeTask(`t${i}`);
+    }
+    expect(session.getContext().recentCompleted.map((t) => t.taskId)).toEqual([
+      "t12",
+      "t11",
+      "t10",
+      "t9",
+      "t8",
+      "t7",
+      "t6",
+      "t5",
+      "t4",
+      "t3",
+    ]);
+  });
+
+  it("keeps as many finished tasks as recentLimit says", async () => {
+    await file.close();
+    session = makeSession({ recentLimit: 2 });
+    for (const id of ["a", "b", "c"]) {
+      await session.addTask({ taskId: id, description: id, startedFrom: "cli" });
+      await session.completeTask(id);
+    }
+    expect(session.getContext().recentCompleted.map((t) => t.taskId)).toEqual(["c", "b"]);
+  });
+
+  it("refuses to complete a task twice, an unknown task, or an invalid completion, changing and writing nothing", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    await expectRefused(() => session.completeTask("t1", { status: "running" }), "invalid_input", /status/);
+    await expectRefused(() => session.completeTask("t1", { verdict: "ok" }), "invalid_input", /unknown field/);
+    await session.completeTask("t1");
+    await expectRefused(() => session.completeTask("t1"), "conflict", /already complete/);
+    await expectRefused(() => session.completeTask("nope"), "not_found");
+  });
+});
+
+describe("getChannelState and setChannelActive", () => {
+  it("answers nulls for a channel never used", () => {
+    expect(session.getChannelState("dashboard")).toEqual({ lastActive: null, lastTaskId: null, task: null });
+  });
+
+  it("gives the channel's last task wherever it now is: active, then finished", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    expect(session.getChannelState("voice")).toMatchObject({
+      lastActive: START,
+      lastTaskId: "t1",
+      task: { status: "running" },
+    });
+    await session.completeTask("t1");
+    expect(session.getChannelState("voice").task).toMatchObject({ taskId: "t1", status: "complete" });
+  });
+
+  it("gives a null task once the last task has dropped out of recentCompleted", async () => {
+    await file.close();
+    session = makeSession({ recentLimit: 1 });
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    await session.completeTask("t1");
+    await session.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
+    await session.completeTask("t2");
+    expect(session.getChannelState("voice")).toEqual({ lastActive: START, lastTaskId: "t1", task: null });
+  });
+
+  it("setChannelActive moves lastActive to now and keeps lastTaskId, or sets it when a task is named", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    clock.advance(3 * MINUTE);
+    const state = await session.setChannelActive("telegram");
+    expect(state).toEqual({ lastActive: "2026-01-01T09:03:00.000Z", lastTaskId: null, task: null });
+    clock.advance(MINUTE);
+    const checked = await session.setChannelActive("telegram", { taskId: "t1" });
+    expect(checked).toMatchObject({ lastActive: "2026-01-01T09:04:00.000Z", lastTaskId: "t1", task: { taskId: "t1" } });
+    clock.advance(MINUTE);
+    expect((await session.setChannelActive("voice")).lastTaskId).toBe("t1");
+    expect(session.getContext().channelHistory.voice?.lastActive).toBe("2026-01-01T09:05:00.000Z");
+  });
+
+  it("refuses an unknown channel and an unknown task, changing and writing nothing", async () => {
+    await expectRefused(() => session.setChannelActive("fax"), "invalid_input", /channel/);
+    await expectRefused(() => session.setChannelActive("cli", { taskId: "nope" }), "not_found");
+    expect(() => session.getChannelState("fax")).toThrow(SwitchboardError);
+  });
+});
+
+describe("durability of acknowledged calls", () => {
+  it("resolves each mutating call only once the file on disk holds its change", async () => {
+    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 3 });
+    expect(JSON.parse(await readFile(file.path, "utf8")).activeTasks[0].taskId).toBe("t1");
+    await session.updateTask("t1", { currentStep: 2 });
+    expect(JSON.parse(await readFile(file.path, "utf8")).activeTasks[0].currentStep).toBe(2);
+    await session.completeTask("t1");
+    expect(JSON.parse(await readFile(file.path, "utf8")).recentCompleted[0].status).toBe("complete");
+    await session.setChannelActive("dashboard");
+    expect(JSON.parse(await readFile(file.path, "utf8")).channelHistory.dashboard).toBeDefined();
+  });
+
+  it("writes nothing at all for calls that are refused from the start", async () => {
+    await expectRefused(() => session.updateTask("nope", { lastUpdate: "x" }), "not_found");
+    await expect(stat(file.path)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("the pure rules", () => {
+  it.each([
+    [0, 0, 0],
+    [0, 4, 0],
+    [1, 4, 0],
+    [2, 4, 0.25],
+    [4, 4, 0.75],
+    [5, 4, 1],
+  ])("stepProgress(current %i of %i) = %d", (current, total, progress) => {
+    expect(stepProgress(current, total)).toBe(progress);
+  });
+
+  it("estimateEta has no estimate without progress, at completion, or before any time has passed", () => {
+    const now = Date.parse(START) + 10 * MINUTE;
+    expect(estimateEta({ startedAt: START, progress: 0 }, now)).toBeNull();
+    expect(estimateEta({ startedAt: START, progress: 1 }, now)).toBeNull();
+    expect(estimateEta({ startedAt: START, progress: 0.5 }, Date.parse(START))).toBeNull();
+    expect(estimateEta({ startedAt: START, progress: 0.25 }, now)).toBe("2026-01-01T09:40:00.000Z");
+  });
+});

@@ -1,7 +1,7 @@
 // What the dashboard shows, decided from the two documents and the time: pure functions from
 // Context + Health + now to the text of every section. The DOM code only copies these strings.
 import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../server/schemas.ts";
-import { PROGRESS_PHRASING } from "./phrasing.ts";
+import { percent, remainingText, stepSentence } from "../progress.ts";
 
 export interface QueueItem {
   taskId: string;
@@ -88,17 +88,17 @@ export function dashboardView(context: Context | null, health: Health | null, no
 }
 
 export function queueItem(task: Task, now: Date): QueueItem {
-  const phrasing = PROGRESS_PHRASING;
-  const percent = phrasing.percent(task);
+  // Unknown progress draws an empty bar; the words beside it say what is known.
+  const done = percent(task) ?? 0;
   return {
     taskId: task.taskId,
     description: task.description,
     status: task.status,
     badge: BADGES[task.status],
-    percent,
-    percentText: `${percent}%`,
-    stepText: phrasing.stepSentence(task),
-    etaText: phrasing.remaining(task, now) ?? "",
+    percent: done,
+    percentText: `${done}%`,
+    stepText: stepSentence(task),
+    etaText: remainingText(task.eta, now) ?? "",
     channelText: `from ${task.startedFrom}`,
     backendText: backendText(task),
   };

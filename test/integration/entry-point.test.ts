@@ -1,0 +1,126 @@
+// The entry point as a real child process: a bad config stops it with one line and status 2; a
+// good one prints where it listens; a public address without a token is refused.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "switchboard-entry-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The environment without a token, so that a developer's own SWITCHBOARD_TOKEN cannot leak in. */
+function envWithoutToken(): NodeJS.ProcessEnv {
+  const { SWITCHBOARD_TOKEN: _token, ...rest } = process.env;
+  return rest;
+}
+
+/** Runs `server/main.ts` to its exit; the hub must not start, so a 20 s limit is a failure. */
+async function runToExit(args: string[], env = envWithoutToken()) {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts", ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => {
+    stdout += String(c);
+  });
+  child.stderr.on("data", (c) => {
+    stderr += String(c);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code] = await once(child, "exit");
+  clearTimeout(timer);
+  return { code: code as number | null, stdout, stderr };
+}
+
+async function withConfig(text: string): Promise<string> {
+  const path = join(dir, "config.json");
+  await writeFile(path, text);
+  return path;
+}
+
+describe("npm start with a bad config.json", () => {
+  it.each([
+    ["invalid JSON", '{\n  "port": 7433,\n  "host": \n}\n', /config\.json: is not valid JSON/],
+    ["an unknown key", '{ "prot": 7433 }', /config\.json: unknown key "prot"/],
+    ["a wrong type", '{ "port": "seven" }', /config\.json: port must be a port number from 0 to 65535 \(got "seven"\)/],
+    [
+      "a negative interval",
+      '{ "warmup": { "intervalMs": -1 } }',
+      /config\.json: warmup\.intervalMs must be a positive integer \(got -1\)/,
+    ],
+  ])("stops on %s with exit status 2 and one line, no stack trace", async (_, text, message) => {
+    const result = await runToExit(["--config", await withConfig(text), "--data-dir", dir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^switchboard: /);
+    expect(lines[0]).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("stops on a bad --port with exit status 2 and one line", async () => {
+    const result = await runToExit(["--port", "http", "--data-dir", dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      'switchboard: --port must be a port number from 0 to 65535 (got "http")',
+    ]);
+  });
+});
+
+describe("npm start with a good config", () => {
+  it("prints a line with listening on http://127.0.0.1:PORT for --port 0, serves /healthz there and exits 0 on SIGTERM", async () => {
+    const config = await withConfig(JSON.stringify({ backends: {}, logLevel: "warn" }));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "server/main.ts", "--config", config, "--port", "0", "--data-dir", dir],
+      {
+        cwd: ROOT,
+        env: envWithoutToken(),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = once(child, "exit");
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = "";
+        child.stdout.on("data", (chunk) => {
+          stdout += String(chunk);
+          const match = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stdout);
+          if (match) resolve(match[1] as string);
+        });
+        child.once("exit", (code) => reject(new Error(`exited with ${code} before listening`)));
+      });
+      expect(Number(new URL(url).port)).toBeGreaterThan(0);
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("refuses to listen on a non-loopback address without SWITCHBOARD_TOKEN, with exit status 2 and one line", async () => {
+    const config = await withConfig(JSON.stringify({ backends: {} }));
+    const result = await runToExit(["--config", config, "--host", "0.0.0.0", "--port", "0", "--data-dir", dir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toEqual([
+      "switchboard: refusing to listen on 0.0.0.0 without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1",
+    ]);
+  });
+});

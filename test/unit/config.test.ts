@@ -1,0 +1,118 @@
+// config.json: defaults, and errors that name the key, what it must be, and what was found.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  loadConfigFile,
+  parseConfig,
+  parseStartArgs,
+  readSecrets,
+  resolveConfig,
+} from "../../server/config.ts";
+
+function configError(raw: unknown): string {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("parseConfig", () => {
+  it("accepts {} and fills in every default", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 7433,
+      dataDir: "data",
+      logLevel: "info",
+      context: { recentLimit: 10 },
+      persistence: { fsync: true, retryDelayMs: 2000 },
+      hub: { bodyLimitBytes: 1048576, historyLimit: 1000 },
+      warmup: { intervalMs: 900_000, warmWindowMs: 300_000 },
+    });
+  });
+
+  it("accepts the repository's own config.json", async () => {
+    const config = await loadConfigFile(join(import.meta.dirname, "..", "..", "config.json"));
+    expect(config.port).toBe(7433);
+  });
+
+  it.each([
+    [{ port: "7433" }, 'config.json: port must be a port number from 0 to 65535 (got "7433")'],
+    [{ port: 70000 }, "config.json: port must be a port number from 0 to 65535 (got 70000)"],
+    [{ warmup: { intervalMs: -5 } }, "config.json: warmup.intervalMs must be a positive integer (got -5)"],
+    [{ warmup: { intervalMs: "15m" } }, 'config.json: warmup.intervalMs must be a positive integer (got "15m")'],
+    [{ context: { recentLimit: 0 } }, "config.json: context.recentLimit must be a positive integer (got 0)"],
+    [{ persistence: { fsync: "yes" } }, 'config.json: persistence.fsync must be true or false (got "yes")'],
+    [{ logLevel: "loud" }, 'config.json: logLevel must be one of debug, info, warn, error, silent (got "loud")'],
+    [{ prot: 1 }, 'config.json: unknown key "prot" (remove it or check its spelling)'],
+    [{ hub: { bodyLimit: 1 } }, 'config.json: unknown key "bodyLimit" in hub (remove it or check its spelling)'],
+  ])("refuses %j with one line naming the key, the expected value and what was found", (raw, message) => {
+    expect(configError(raw)).toBe(message);
+  });
+
+  it("refuses a token in the file and says secrets come from the environment", () => {
+    expect(configError({ token: "s3cret" })).toMatch(/unknown key "token".*SWITCHBOARD_TOKEN/);
+  });
+});
+
+describe("loadConfigFile", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "switchboard-config-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("resolves dataDir relative to the config file, not the working directory", async () => {
+    await writeFile(join(dir, "config.json"), JSON.stringify({ dataDir: "state" }));
+    expect((await loadConfigFile(join(dir, "config.json"))).dataDir).toBe(join(dir, "state"));
+  });
+
+  it("names a file that is not valid JSON, in one line even when the file has many", async () => {
+    await writeFile(join(dir, "config.json"), '{\n  "port": 7433,\n  "host":\n}\n');
+    const error = await loadConfigFile(join(dir, "config.json")).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/config\.json: is not valid JSON/);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it("names a file that cannot be read", async () => {
+    await expect(loadConfigFile(join(dir, "missing.json"))).rejects.toThrow(/missing\.json: cannot be read \(ENOENT\)/);
+  });
+
+  it("lets --port, --host and --data-dir override the file", async () => {
+    await writeFile(join(dir, "config.json"), JSON.stringify({ port: 1234 }));
+    const config = await resolveConfig(
+      parseStartArgs(["--config", join(dir, "config.json"), "--port", "0", "--host", "::1", "--data-dir", dir]),
+    );
+    expect(config).toMatchObject({ port: 0, host: "::1", dataDir: dir });
+  });
+});
+
+describe("parseStartArgs", () => {
+  it("refuses a port that is not a number from 0 to 65535", () => {
+    expect(() => parseStartArgs(["--port", "eighty"])).toThrow(
+      '--port must be a port number from 0 to 65535 (got "eighty")',
+    );
+    expect(() => parseStartArgs(["--port", "-1"])).toThrow(ConfigError);
+  });
+
+  it("refuses an unknown option with the usage line", () => {
+    expect(() => parseStartArgs(["--verbose"])).toThrow(/Usage: npm start -- \[--config FILE\]/);
+  });
+});
+
+describe("readSecrets", () => {
+  it("reads the token only from the environment, ignoring blank values", () => {
+    expect(readSecrets({ SWITCHBOARD_TOKEN: " abc " })).toEqual({ token: "abc" });
+    expect(readSecrets({ SWITCHBOARD_TOKEN: "  " })).toEqual({ token: null });
+    expect(readSecrets({})).toEqual({ token: null });
+  });
+});

@@ -11,6 +11,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./fanout.bench.ts"),
   () => import("./dashboard.bench.ts"),
   () => import("./prewarm.bench.ts"),
+  () => import("./durable.bench.ts"),
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

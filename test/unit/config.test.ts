@@ -77,7 +77,10 @@ describe("loadConfigFile", () => {
 
   it("names a file that is not valid JSON, in one line even when the file has many", async () => {
     await writeFile(join(dir, "config.json"), '{\n  "port": 7433,\n  "host":\n}\n');
-    const error = await loadConfigFile(join(dir, "config.json")).catch((e: unknown) => e as Error);
+    const error = await loadConfigFile(join(dir, "config.json")).then(
+      () => new Error("expected the file to be refused"),
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toMatch(/config\.json: is not valid JSON/);
     expect(error.message).not.toContain("\n");

@@ -1,0 +1,105 @@
+// Durable session updates: acknowledged updateTask calls per second in bursts, with fsync'd group
+// commit, and the file writes they cost; compared in the same run with one fsync'd write per update.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { systemClock } from "../server/clock.ts";
+import { VersionedDocument } from "../server/document.ts";
+import { DurableJsonFile } from "../server/durable-file.ts";
+import type { Context } from "../server/schemas.ts";
+import { createSession, emptyContext } from "../server/session.ts";
+import { type Benchmark, type BenchRow, verdict } from "./report.ts";
+
+/** A realistic context: this many active tasks with plans, and a full recentCompleted. */
+const ACTIVE_TASKS = 20;
+/** Burst sizes measured: one burst is issued at once and awaited before the next. */
+const BURST_SIZES = [1_000, 100];
+const UPDATES_PER_SIZE = 30_000;
+const SEQUENTIAL_UPDATES = 300;
+const TARGET_PER_SECOND = 20_000;
+const MAX_WRITES_PER_SECOND = 500;
+
+async function openSession(dir: string) {
+  const file = new DurableJsonFile(join(dir, "active-context.json"), { fsync: true });
+  const document = new VersionedDocument<Context>({ initial: emptyContext(Date.now()), file });
+  const session = createSession({ document, clock: systemClock });
+  const plan = { steps: Array.from({ length: 5 }, (_, i) => ({ title: `step ${i + 1}`, prompt: "x".repeat(200) })) };
+  for (let i = 0; i < 10; i++) {
+    await session.addTask({ taskId: `done-${i}`, description: `finished task ${i}`, startedFrom: "cli", plan });
+    await session.completeTask(`done-${i}`, { result: "r".repeat(500) });
+  }
+  for (let i = 0; i < ACTIVE_TASKS; i++) {
+    await session.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "voice", plan });
+  }
+  return { session, file };
+}
+
+/** `count` updates spread over the active tasks, each a step move and a new progress line. */
+function update(session: Awaited<ReturnType<typeof openSession>>["session"], n: number) {
+  return session.updateTask(`t${n % ACTIVE_TASKS}`, { currentStep: (n % 5) + 1, lastUpdate: `update ${n}` });
+}
+
+async function measureBursts(dir: string, burstSize: number) {
+  const { session, file } = await openSession(dir);
+  const writesBefore = file.writes;
+  const started = performance.now();
+  let n = 0;
+  for (let b = 0; b < UPDATES_PER_SIZE / burstSize; b++) {
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < burstSize; i++) calls.push(update(session, n++));
+    await Promise.all(calls);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const writes = file.writes - writesBefore;
+  await file.close();
+  return { perSecond: n / seconds, writes, writesPerSecond: writes / seconds, seconds, updates: n };
+}
+
+async function measureOneWriteEach(dir: string) {
+  const { session, file } = await openSession(dir);
+  const writesBefore = file.writes;
+  const started = performance.now();
+  for (let n = 0; n < SEQUENTIAL_UPDATES; n++) await update(session, n);
+  const seconds = (performance.now() - started) / 1000;
+  const writes = file.writes - writesBefore;
+  await file.close();
+  return { perSecond: SEQUENTIAL_UPDATES / seconds, writes };
+}
+
+const benchmark: Benchmark = {
+  name: "durable",
+  async run(): Promise<BenchRow[]> {
+    const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-durable-"));
+    try {
+      // A warm-up run so that JIT compilation is not charged to the first figure.
+      await measureBursts(join(dir, "warmup"), 1_000);
+      const single = await measureOneWriteEach(join(dir, "single"));
+      const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+      const rows: BenchRow[] = [];
+      for (const size of BURST_SIZES) {
+        const burst = await measureBursts(join(dir, `burst-${size}`), size);
+        rows.push(
+          {
+            name: `acknowledged durable updates/s (bursts of ${fmt(size)}, fsync, ${ACTIVE_TASKS} active tasks)`,
+            figure: `${fmt(burst.perSecond)}/s`,
+            comparison: `one fsync'd write per update: ${fmt(single.perSecond)}/s`,
+            ratio: `${(burst.perSecond / single.perSecond).toFixed(1)}× of one write per update`,
+            target: `≥ ${fmt(TARGET_PER_SECOND)}/s — ${verdict(burst.perSecond >= TARGET_PER_SECOND)}`,
+          },
+          {
+            name: `file writes for ${fmt(burst.updates)} acknowledged updates (bursts of ${fmt(size)})`,
+            figure: `${fmt(burst.writes)} writes (${fmt(burst.writesPerSecond)}/s)`,
+            comparison: `one write per update: ${fmt(single.writes)} writes for ${fmt(SEQUENTIAL_UPDATES)} updates`,
+            ratio: `${(burst.updates / Math.max(1, burst.writes)).toFixed(0)} updates per write`,
+            target: `≤ ${MAX_WRITES_PER_SECOND} writes/s — ${verdict(burst.writesPerSecond <= MAX_WRITES_PER_SECOND)}`,
+          },
+        );
+      }
+      return rows;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default benchmark;

@@ -2,6 +2,7 @@
 // WebSocket server. Used by the entry point and by tests that want a real hub in-process.
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { type Approvals, createApprovals } from "./approvals.ts";
 import { type Clock, iso, systemClock } from "./clock.ts";
 import type { Config, Secrets } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";
@@ -9,6 +10,7 @@ import { loadDocumentFile, VersionedDocument } from "./document.ts";
 import { DurableJsonFile } from "./durable-file.ts";
 import { createHub, type Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
+import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { isLoopbackHost } from "./security.ts";
@@ -24,6 +26,8 @@ export interface StartHubOptions {
   logger: Logger;
   clock?: Clock;
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Paths those plugins authenticate themselves (Slack signatures) instead of the hub token. */
+  publicPrefixes?: string[];
   /** Environment for backend CLIs over the hub's own (tests put fake CLIs on PATH). */
   backendEnv?: NodeJS.ProcessEnv;
 }
@@ -36,6 +40,8 @@ export interface RunningHub {
   health: VersionedDocument<Health>;
   /** Health pings, statuses and pre-warmed sessions; started with the hub, stopped on close. */
   warmup: Warmup;
+  /** Approve, reject and cancel for any task. */
+  approvals: Approvals;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -112,14 +118,22 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     ...(options.backendEnv ? { env: options.backendEnv } : {}),
   });
 
+  const approvals = createApprovals(session);
+
   const hub = await createHub({
     config,
     secrets,
     session,
     health,
     logger,
+    ...(options.publicPrefixes ? { publicPrefixes: options.publicPrefixes } : {}),
     // The dashboard's built files at `/` (static files need no token), then later parts' routes.
-    plugins: [dashboardFiles(), (app) => registerHealthRoutes(app, warmup), ...(options.plugins ?? [])],
+    plugins: [
+      dashboardFiles(),
+      (app) => registerHealthRoutes(app, warmup),
+      (app) => registerApprovalRoutes(app, approvals),
+      ...(options.plugins ?? []),
+    ],
   });
   const address = await hub.app.listen({ host: config.host, port: config.port });
   warmup.startWarmup();
@@ -134,6 +148,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     session,
     health,
     warmup,
+    approvals,
     close() {
       closing ??= (async () => {
         // Pre-warmed and pinging children die before the hub: no orphans.

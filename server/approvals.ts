@@ -1,0 +1,93 @@
+// Approve, reject and cancel: session-level actions on any task, whoever publishes it. Each is
+// one change to the context document; publishers (the built-in router, an external one) react
+// to that change on their subscription — one path for both.
+import { conflict, notFound, parseInput } from "./errors.ts";
+import { type Approval, actionRequestSchema, type Channel, type Task, taskIdSchema } from "./schemas.ts";
+import { findTask, type Session } from "./session.ts";
+
+/** The channel recorded when a request names none: a bare REST call, such as curl. */
+export const DEFAULT_ACTION_CHANNEL: Channel = "cli";
+
+export type Approvals = ReturnType<typeof createApprovals>;
+
+export function createApprovals(session: Session) {
+  const { clock } = session;
+
+  /** The task and the parsed request, or the contract's 400/404 before anything changes. */
+  function prepare(taskId: string, input: unknown) {
+    const id = parseInput(taskIdSchema, taskId, "taskId");
+    const request = parseInput(actionRequestSchema, input ?? {}, "request");
+    const found = findTask(session.getContext(), id);
+    if (!found) throw notFound(`no task with id ${id}; list tasks with GET /api/context`);
+    return { id, found, channel: request.channel ?? DEFAULT_ACTION_CHANNEL, reason: request.reason };
+  }
+
+  const decision = (kind: Approval["decision"], channel: Channel): Approval => ({
+    decision: kind,
+    channel,
+    at: new Date(clock.now()).toISOString(),
+  });
+
+  async function touched(channel: Channel, id: string, task: Task): Promise<Task> {
+    await session.setChannelActive(channel, { taskId: id });
+    return session.getActiveTask(id) ?? task;
+  }
+
+  /** Resumes a task waiting for approval: records the decision and sets it `running`. */
+  async function approveTask(taskId: string, input?: unknown): Promise<Task> {
+    const { id, found, channel } = prepare(taskId, input);
+    const task = found.task;
+    if (found.active && task.status === "running" && task.approval?.decision === "approved") {
+      return touched(channel, id, task); // already approved: a replay changes nothing
+    }
+    if (!found.active || task.status !== "pending-approval") {
+      throw conflict(
+        `task ${id} is ${task.status}; only a task waiting for approval (pending-approval) can be approved`,
+      );
+    }
+    const step = task.awaitingApproval?.title;
+    const updated = await session.updateTask(id, {
+      status: "running",
+      approval: decision("approved", channel),
+      awaitingApproval: null,
+      lastUpdate: step ? `approved on ${channel}: ${step}` : `approved on ${channel}`,
+    });
+    return touched(channel, id, updated);
+  }
+
+  /** Refuses what a task waits for: records the decision and fails the task ("rejected"). */
+  async function rejectTask(taskId: string, input?: unknown): Promise<Task> {
+    const { id, found, channel, reason } = prepare(taskId, input);
+    const task = found.task;
+    if (!found.active && task.status === "failed" && task.approval?.decision === "rejected") {
+      return touched(channel, id, task);
+    }
+    if (!found.active || task.status !== "pending-approval") {
+      throw conflict(
+        `task ${id} is ${task.status}; only a task waiting for approval (pending-approval) can be rejected`,
+      );
+    }
+    // Both changes are applied before either is awaited, so no other action can come between them.
+    const recorded = session.updateTask(id, { approval: decision("rejected", channel) });
+    const failed = session.completeTask(id, { status: "failed", error: reason ? `rejected: ${reason}` : "rejected" });
+    const [, finished] = await Promise.all([recorded, failed]);
+    return touched(channel, id, finished);
+  }
+
+  /** Stops a queued, running or waiting task and fails it ("cancelled"); its publisher kills its work. */
+  async function cancelTask(taskId: string, input?: unknown): Promise<Task> {
+    const { id, found, channel, reason } = prepare(taskId, input);
+    const task = found.task;
+    if (!found.active) {
+      if (task.status === "failed" && task.error?.startsWith("cancelled")) return touched(channel, id, task);
+      throw conflict(`task ${id} is already ${task.status}; a finished task cannot be cancelled`);
+    }
+    const finished = await session.completeTask(id, {
+      status: "failed",
+      error: reason ? `cancelled: ${reason}` : "cancelled",
+    });
+    return touched(channel, id, finished);
+  }
+
+  return { approveTask, rejectTask, cancelTask };
+}

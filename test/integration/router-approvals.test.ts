@@ -1,0 +1,163 @@
+// Approve, reject and cancel over REST for a task an external router publishes through the
+// session API: the decision is recorded on the task and pushed to subscribers, replays are
+// no-ops, a task in the wrong state is 409, and a refused request changes nothing.
+import { afterEach, describe, expect, it } from "vitest";
+import { type HubClient, HubError } from "../../client/hub-client.ts";
+import type { Task } from "../../server/schemas.ts";
+import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+
+let hub: TestHub;
+let clients: HubClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients) client.close();
+  clients = [];
+  await hub?.stop();
+});
+
+async function setup(channel?: "telegram" | "slack" | "dashboard") {
+  hub = await startTestHub();
+  const publisher = hubClient(hub);
+  const actor = hubClient(hub, channel ? { channel } : {});
+  clients.push(publisher, actor);
+  return { publisher, actor };
+}
+
+/** A task as an external router publishes it: waiting for approval of its second step. */
+async function waitingTask(publisher: HubClient, taskId = "route_ext"): Promise<Task> {
+  await publisher.addTask({
+    taskId,
+    description: "Rename the payments module",
+    startedFrom: "voice",
+    plan: { steps: [{ title: "Plan" }, { title: "Apply the rename", requiresApproval: true }] },
+    currentStep: 2,
+  });
+  return publisher.updateTask(taskId, {
+    status: "pending-approval",
+    awaitingApproval: { step: 2, title: "Apply the rename", detail: "git mv payments billing" },
+  }) as Promise<Task>;
+}
+
+async function refusal(action: Promise<unknown>): Promise<HubError> {
+  const error = await action.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
+}
+
+describe("approve", () => {
+  it("records the decision with the acting channel, sets the task running, and the publisher sees it pushed", async () => {
+    const { publisher, actor } = await setup("telegram");
+    await publisher.connect();
+    await waitingTask(publisher);
+
+    const approved = await actor.approve("route_ext");
+
+    const at = approved.approval?.at;
+    expect(approved).toMatchObject({ status: "running", awaitingApproval: null });
+    expect(approved.approval).toEqual({ decision: "approved", channel: "telegram", at });
+    await until(() => publisher.context?.activeTasks[0]?.approval?.decision === "approved", 5000, "pushed approval");
+    expect(publisher.context?.activeTasks[0]?.status).toBe("running");
+    expect((await publisher.getChannelState("telegram")) as object).toMatchObject({ lastTaskId: "route_ext" });
+  });
+
+  it("is idempotent: approving again returns the same task and adds no version", async () => {
+    const { publisher, actor } = await setup("slack");
+    await waitingTask(publisher);
+    const first = await actor.approve("route_ext");
+    const version = hub.session.document.version;
+
+    const again = await actor.approve("route_ext");
+
+    // The task is untouched; at most the channel's lastActive moves.
+    expect(again).toEqual(first);
+    expect(hub.session.getActiveTask("route_ext")).toEqual(first);
+    expect(hub.session.document.version).toBeLessThanOrEqual(version + 1);
+  });
+
+  it("is 409 on a queued task and changes nothing", async () => {
+    const { publisher, actor } = await setup("dashboard");
+    await publisher.addTask({ taskId: "route_q", description: "Queued work", startedFrom: "cli", status: "queued" });
+    const before = hub.session.getContext();
+
+    const error = await refusal(actor.approve("route_q"));
+
+    expect(error.status).toBe(409);
+    expect(error.message).toContain("only a task waiting for approval");
+    expect(hub.session.getContext()).toBe(before);
+  });
+
+  it("is 404 for an unknown task and 400 for an unknown channel", async () => {
+    const { publisher } = await setup();
+    await waitingTask(publisher);
+    expect((await refusal(publisher.approve("route_nope"))).status).toBe(404);
+    const response = await fetch(`${hub.url}/api/context/tasks/route_ext/approve`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ channel: "fax" }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("channel");
+    expect(hub.session.getActiveTask("route_ext")?.status).toBe("pending-approval");
+  });
+});
+
+describe("reject", () => {
+  it("records the decision and completes the task as failed with 'rejected'", async () => {
+    const { publisher, actor } = await setup("telegram");
+    await waitingTask(publisher);
+
+    const rejected = await actor.reject("route_ext");
+
+    expect(rejected).toMatchObject({ status: "failed", error: "rejected", awaitingApproval: null });
+    expect(rejected.approval).toMatchObject({ decision: "rejected", channel: "telegram" });
+    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.session.getContext().recentCompleted[0]?.taskId).toBe("route_ext");
+  });
+
+  it("carries a reason into the error, is idempotent, and approve after reject is 409", async () => {
+    const { publisher, actor } = await setup("slack");
+    await waitingTask(publisher);
+    const rejected = await actor.reject("route_ext", "wrong module");
+    expect(rejected.error).toBe("rejected: wrong module");
+
+    const again = await actor.reject("route_ext");
+    expect(again).toEqual(rejected);
+    expect((await refusal(actor.approve("route_ext"))).status).toBe(409);
+  });
+
+  it("is 409 on a running task that waits for nothing", async () => {
+    const { publisher, actor } = await setup();
+    await publisher.addTask({ taskId: "route_run", description: "Running work", startedFrom: "cli" });
+    expect((await refusal(actor.reject("route_run"))).status).toBe(409);
+    expect(hub.session.getActiveTask("route_run")?.status).toBe("running");
+  });
+});
+
+describe("cancel", () => {
+  it("fails a queued, running or waiting task with 'cancelled', and a replay is a no-op", async () => {
+    const { publisher, actor } = await setup("dashboard");
+    await publisher.addTask({ taskId: "route_a", description: "Queued", startedFrom: "cli", status: "queued" });
+    await publisher.addTask({ taskId: "route_b", description: "Running", startedFrom: "cli" });
+    await waitingTask(publisher, "route_c");
+
+    for (const id of ["route_a", "route_b", "route_c"]) {
+      const cancelled = await actor.cancel(id);
+      expect(cancelled).toMatchObject({ taskId: id, status: "failed", error: "cancelled" });
+      expect(await actor.cancel(id)).toEqual(cancelled);
+    }
+    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.session.getChannelState("dashboard").lastTaskId).toBe("route_c");
+  });
+
+  it("is 409 on a task that already finished", async () => {
+    const { publisher, actor } = await setup();
+    await publisher.addTask({ taskId: "route_done", description: "Done", startedFrom: "cli" });
+    await publisher.completeTask("route_done", { result: "ok" });
+    const error = await refusal(actor.cancel("route_done"));
+    expect(error.status).toBe(409);
+    expect(error.message).toContain("already complete");
+  });
+});

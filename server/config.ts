@@ -91,6 +91,32 @@ export const configSchema = z.strictObject({
       searchPath: z.array(z.string({ error: "must be a list of directories" })).default([]),
     })
     .prefault({}),
+  /** The voice channel (client/voice), started next to the hub when enabled; same defaults as `npm run voice`. */
+  voice: z
+    .strictObject({
+      enabled: flag(false),
+      /** Where `GET /status` is served; anything but loopback needs SWITCHBOARD_TOKEN. */
+      host: text("127.0.0.1"),
+      port: z
+        .number({ error: "must be a port number from 0 to 65535" })
+        .int({ error: "must be a port number from 0 to 65535" })
+        .min(0, { error: "must be a port number from 0 to 65535" })
+        .max(65535, { error: "must be a port number from 0 to 65535" })
+        .default(7434),
+      tts: z
+        .strictObject({
+          /** "auto" (espeak-ng on Linux, say on macOS), "none", or a command on PATH. */
+          command: z.string({ error: 'must be a command, "auto" or "none"' }).min(1).default("auto"),
+          /** Arguments; "{text}" is replaced by the sentence, otherwise it is written to stdin. */
+          args: z.array(z.string({ error: "must be a list of strings" })).default([]),
+          /** A synthesizer run taking longer is killed with its process group. */
+          timeoutMs: positiveInt(30_000),
+        })
+        .prefault({}),
+      /** The voice channel is marked active at most this often for the same task. */
+      activeThrottleMs: positiveInt(30_000),
+    })
+    .prefault({}),
   /** Backends by name; each `kind` is one module in server/backends. */
   backends: z
     .record(

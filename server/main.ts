@@ -1,4 +1,7 @@
 // The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
+
+// The one allowed server → client import: the entry point starts adapters config.json enables.
+import { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { useDefaultSession } from "./session.ts";
@@ -32,6 +35,22 @@ async function main(): Promise<void> {
   useDefaultSession(running.session);
   useDefaultWarmup(running.warmup);
 
+  let voice: Awaited<ReturnType<typeof startVoiceChannel>> | null = null;
+  if (config.voice.enabled) {
+    try {
+      voice = await startVoiceChannel({
+        hubUrl: running.url,
+        token: secrets.token,
+        settings: config.voice,
+        log: (message) => logger.warn(message),
+      });
+    } catch (error) {
+      process.stderr.write(`switchboard: the voice channel could not start: ${(error as Error).message}\n`);
+      await running.close();
+      process.exit(2);
+    }
+  }
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -42,6 +61,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 5000);
     forced.unref();
+    await voice?.close();
     await running.close();
     process.exit(0);
   };
@@ -51,6 +71,7 @@ async function main(): Promise<void> {
   process.stdout.write(`switchboard: listening on ${running.url} (data in ${config.dataDir})\n`);
   // Like Jupyter: the one address that opens the dashboard with the token (the page then drops it from the address bar).
   const dashboardQuery = secrets.token ? `?token=${encodeURIComponent(secrets.token)}` : "";
+  if (voice) process.stdout.write(`switchboard: voice channel listening on ${voice.url} (GET /status)\n`);
   process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }
 

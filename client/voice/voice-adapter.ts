@@ -1,0 +1,161 @@
+// The voice channel: a hub client keeping a live mirror, answering "what is happening now" from
+// that mirror with no network round trip, and announcing milestones through a speaker.
+
+import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { HubClient, HubEvents } from "../hub-client.ts";
+import { summarySentence, taskSentence } from "../progress.ts";
+import type { Speaker } from "./speaker.ts";
+
+/** How many tasks an answer names one by one before it says "and N more". */
+export const TASKS_SPOKEN = 3;
+
+// Waiting on the person first: that is what they can act on.
+const SPOKEN_ORDER: Record<Task["status"], number> = {
+  "pending-approval": 0,
+  running: 1,
+  queued: 2,
+  complete: 3,
+  failed: 3,
+};
+
+export interface VoiceAnswer {
+  text: string;
+  /** The task the answer is mainly about, recorded as the voice channel's last task. */
+  taskId: string | null;
+}
+
+/**
+ * What the voice channel says when asked, from the two documents and the time: the one active
+ * task's sentence; or a summary and then each task (those waiting for approval first); or, with
+ * nothing active, the last finished task. Any dead backend is added at the end.
+ */
+export function voiceAnswer(context: Context | null, health: Health | null, now: number): VoiceAnswer {
+  if (!context) return { text: "I am not connected to the hub yet.", taskId: null };
+  const sentences: string[] = [];
+  let taskId: string | null = null;
+  const active = [...context.activeTasks].sort((a, b) => SPOKEN_ORDER[a.status] - SPOKEN_ORDER[b.status]);
+  if (active.length === 0) {
+    sentences.push(summarySentence(context, now));
+    const last = context.recentCompleted[0];
+    if (last) {
+      sentences.push(taskSentence(last, context, now));
+      taskId = last.taskId;
+    }
+  } else {
+    if (active.length > 1) sentences.push(summarySentence(context, now));
+    for (const task of active.slice(0, TASKS_SPOKEN)) sentences.push(taskSentence(task, context, now));
+    if (active.length > TASKS_SPOKEN) sentences.push(`And ${active.length - TASKS_SPOKEN} more`);
+    taskId = active[0]?.taskId ?? null;
+  }
+  for (const [name, entry] of Object.entries(health?.backends ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (entry.status === "dead") sentences.push(deadSentence(name, entry.reason));
+  }
+  return { text: sentences.map((s) => (/[.!?…”]$/.test(s) ? s : `${s}.`)).join(" "), taskId };
+}
+
+function deadSentence(name: string, reason: string | null): string {
+  return `The ${name} backend is dead${reason ? `: ${reason}` : ""}`;
+}
+
+export interface Milestone {
+  text: string;
+  taskId: string | null;
+}
+
+/** A task that just finished or failed: its sentence ("Your OCR task finished; the output is in …"). */
+export function completedMilestone(event: HubEvents["task-completed"], now: number): Milestone {
+  return { text: taskSentence(event.task, null, now), taskId: event.task.taskId };
+}
+
+/** A task that has just started waiting for approval; nothing for any other change. */
+export function progressMilestone(event: HubEvents["task-progress"], now: number): Milestone | null {
+  if (event.task.status !== "pending-approval" || event.previous?.status === "pending-approval") return null;
+  return { text: taskSentence(event.task, null, now), taskId: event.task.taskId };
+}
+
+/** A backend that has just gone dead (not one that was already dead or is newly configured). */
+export function healthMilestone(event: HubEvents["health-changed"]): Milestone | null {
+  if (event.entry.status !== "dead" || !event.previous || event.previous.status === "dead") return null;
+  return {
+    text: `The ${event.backend} backend went dead${event.entry.reason ? `: ${event.entry.reason}` : ""}`,
+    taskId: null,
+  };
+}
+
+export interface VoiceAdapterOptions {
+  /** A hub client acting for the voice channel (not yet connected); the adapter connects it. */
+  client: HubClient;
+  speaker: Speaker;
+  now?: () => number;
+  /** The voice channel is marked active at most this often for the same task (each answer and announcement counts). */
+  activeThrottleMs?: number;
+  /** Told when marking the channel active fails; the answer is never held up by it. */
+  onError?: (message: string) => void;
+}
+
+export interface VoiceAdapter {
+  /** Connects and resolves once the mirror holds both documents. */
+  start(): Promise<void>;
+  /** The sentence about what is happening now, from the mirror alone. */
+  answer(): string;
+  /** Every milestone announced so far, in order (what was handed to the speaker). */
+  readonly announced: readonly string[];
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_ACTIVE_THROTTLE_MS = 30_000;
+
+export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
+  const { client, speaker } = options;
+  const now = options.now ?? Date.now;
+  const throttleMs = options.activeThrottleMs ?? DEFAULT_ACTIVE_THROTTLE_MS;
+  const announced: string[] = [];
+  let lastMarked: { at: number; taskId: string | null } | null = null;
+  // The snapshots at connection replay every task and backend as news; only later changes are milestones.
+  let listening = false;
+  const unsubscribes: (() => void)[] = [];
+
+  // Fire and forget: the person hears the answer now; the hub learns of it when it can.
+  function markActive(taskId: string | null): void {
+    const at = now();
+    if (lastMarked && lastMarked.taskId === taskId && at - lastMarked.at < throttleMs) return;
+    lastMarked = { at, taskId };
+    client.setChannelActive("voice", taskId ?? undefined).catch((error: Error) => {
+      lastMarked = null;
+      options.onError?.(`could not mark the voice channel active: ${error.message}`);
+    });
+  }
+
+  function announce(milestone: Milestone | null): void {
+    if (!listening || !milestone) return;
+    announced.push(milestone.text);
+    void speaker.say(milestone.text);
+    markActive(milestone.taskId);
+  }
+
+  return {
+    async start() {
+      unsubscribes.push(
+        client.on("task-completed", (event) => announce(completedMilestone(event, now()))),
+        client.on("task-progress", (event) => announce(progressMilestone(event, now()))),
+        client.on("health-changed", (event) => announce(healthMilestone(event))),
+      );
+      await client.connect();
+      listening = true;
+    },
+    answer() {
+      const { text, taskId } = voiceAnswer(client.context, client.health, now());
+      if (client.context) markActive(taskId);
+      return text;
+    },
+    get announced() {
+      return announced;
+    },
+    async stop() {
+      listening = false;
+      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+      client.close();
+      await speaker.close();
+    },
+  };
+}

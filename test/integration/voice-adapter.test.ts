@@ -1,0 +1,255 @@
+// The voice adapter against a real hub: it answers from its live mirror (no round trip), marks the
+// voice channel active, and announces milestones — finished, failed, needs approval, backend dead.
+import { mkdtemp, symlink, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import type { HubClient } from "../../client/hub-client.ts";
+import type { Speaker, SpeechOutcome } from "../../client/voice/speaker.ts";
+import { createVoiceAdapter, type VoiceAdapter, voiceAnswer } from "../../client/voice/voice-adapter.ts";
+import type { Context } from "../../server/schemas.ts";
+import { FAKE_BIN } from "../fixtures/fake-cli-env.ts";
+import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+
+const MINUTE = 60_000;
+
+/** A speaker that only records what it was asked to say (the real one is tested on its own). */
+function recordingSpeaker(): Speaker & { said: string[] } {
+  const said: string[] = [];
+  return {
+    said,
+    async say(text): Promise<SpeechOutcome> {
+      said.push(text);
+      return { text, ok: true, error: null };
+    },
+    async idle() {},
+    async close() {},
+  };
+}
+
+/** A fetch that counts the requests to each path before passing them on. */
+function countingFetch(): { fetch: typeof fetch; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    fetch: (input, init) => {
+      calls.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+      return globalThis.fetch(input, init);
+    },
+  };
+}
+
+let hub: TestHub | null = null;
+let adapter: VoiceAdapter | null = null;
+afterEach(async () => {
+  await adapter?.stop();
+  adapter = null;
+  await hub?.stop();
+  hub = null;
+});
+
+async function startAdapter(
+  target: TestHub,
+  options: { now?: () => number; fetch?: typeof fetch; activeThrottleMs?: number } = {},
+): Promise<{ adapter: VoiceAdapter; client: HubClient; speaker: ReturnType<typeof recordingSpeaker> }> {
+  const client = hubClient(target, { channel: "voice", ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const speaker = recordingSpeaker();
+  adapter = createVoiceAdapter({
+    client,
+    speaker,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.activeThrottleMs ? { activeThrottleMs: options.activeThrottleMs } : {}),
+  });
+  await adapter.start();
+  return { adapter, client, speaker };
+}
+
+describe("answering from the live mirror", () => {
+  test("after a series of pushed changes, the answer is the sentence about what is happening now", async () => {
+    hub = await startTestHub();
+    const now = Date.now();
+    const { adapter: voice, client } = await startAdapter(hub, { now: () => now });
+    expect(voice.answer()).toBe("Nothing is running.");
+
+    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", totalSteps: 4 });
+    await hub.session.updateTask("ocr", { currentStep: 2, progress: 0.3 });
+    await hub.session.updateTask("ocr", {
+      currentStep: 3,
+      progress: 0.6,
+      eta: new Date(now + 12 * MINUTE).toISOString(),
+    });
+    await until(() => client.context?.activeTasks[0]?.progress === 0.6, 5000, "the mirror to hold progress 0.6");
+    expect(voice.answer()).toBe("Your OCR task is 60% done, about 12 minutes left.");
+
+    await hub.session.addTask({
+      taskId: "rename",
+      description: "Rename payments to billing",
+      startedFrom: "telegram",
+      status: "pending-approval",
+    });
+    await hub.session.addTask({ taskId: "backup", description: "Backup", startedFrom: "cli", status: "queued" });
+    await until(() => client.context?.activeTasks.length === 3, 5000, "the mirror to hold three tasks");
+    expect(voice.answer()).toBe(
+      "One task running, one queued, one waiting for you. " +
+        "Your task “Rename payments to billing” is waiting for your approval. " +
+        "Your OCR task is 60% done, about 12 minutes left. " +
+        "Your backup task is queued, next in line.",
+    );
+
+    await hub.session.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
+    await hub.session.completeTask("rename", { status: "failed", error: "rejected" });
+    await hub.session.completeTask("backup", {});
+    await until(() => client.context?.activeTasks.length === 0, 5000, "the mirror to hold no active task");
+    expect(voice.answer()).toBe("Nothing is running. Your backup task finished.");
+    // What it answers is exactly what the REST document would give.
+    expect(client.context).toEqual(await client.getContext());
+  });
+
+  test("answer() is synchronous and needs no network: it still answers with the hub stopped", async () => {
+    hub = await startTestHub();
+    const { adapter: voice, client } = await startAdapter(hub);
+    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.25 });
+    await until(() => client.context?.activeTasks.length === 1, 5000, "the task in the mirror");
+    const before = voice.answer();
+    expect(typeof before).toBe("string");
+    expect(before).toBe("Your OCR task is 25% done.");
+    await hub.stop();
+    hub = null;
+    expect(voice.answer()).toBe(before);
+  });
+
+  test("before the mirror holds anything, it says it is not connected", () => {
+    expect(voiceAnswer(null, null, Date.now()).text).toBe("I am not connected to the hub yet.");
+  });
+
+  test("a dead backend is mentioned after the tasks", () => {
+    const context: Context = {
+      lastUpdated: new Date().toISOString(),
+      activeTasks: [],
+      recentCompleted: [],
+      channelHistory: {},
+    };
+    const dead = {
+      kind: "claude",
+      status: "dead" as const,
+      reason: "not logged in",
+      version: null,
+      authMethod: null,
+      latencyMs: null,
+      lastPing: null,
+      lastSuccess: null,
+      consecutiveFailures: 1,
+      nextPingAt: null,
+      loadedModels: [],
+      latencyHistory: [],
+      prewarmed: [],
+    };
+    const health = { lastUpdated: context.lastUpdated, backends: { claude: dead } };
+    expect(voiceAnswer(context, health, Date.now()).text).toBe(
+      "Nothing is running. The claude backend is dead: not logged in.",
+    );
+  });
+
+  test("more than three active tasks: three are named, the rest counted", () => {
+    const task = (i: number) => ({
+      taskId: `t${i}`,
+      description: `Job ${i}`,
+      status: "running" as const,
+      plan: { steps: [] },
+      currentStep: 0,
+      totalSteps: 0,
+      startedFrom: "cli" as const,
+      startedAt: new Date().toISOString(),
+      eta: null,
+      lastUpdate: "",
+      outputPath: null,
+      progress: 0.5,
+      etaSource: null,
+      updatedAt: new Date().toISOString(),
+    });
+    const context: Context = {
+      lastUpdated: new Date().toISOString(),
+      activeTasks: [1, 2, 3, 4, 5].map(task),
+      recentCompleted: [],
+      channelHistory: {},
+    };
+    expect(voiceAnswer(context, null, Date.now()).text).toBe(
+      "Five tasks running. Your job 1 task is 50% done. Your job 2 task is 50% done. Your job 3 task is 50% done. And 2 more.",
+    );
+  });
+});
+
+describe("marking the voice channel active", () => {
+  test("an answer marks voice active with the task it spoke about, at most once per throttle window", async () => {
+    hub = await startTestHub();
+    let now = Date.now();
+    const counting = countingFetch();
+    const { adapter: voice } = await startAdapter(hub, {
+      now: () => now,
+      fetch: counting.fetch,
+      activeThrottleMs: 30_000,
+    });
+    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "telegram" });
+    await until(() => voice.answer().startsWith("Your OCR task"), 5000, "the task in the mirror");
+    const marks = () => counting.calls.filter((c) => c === "POST /api/channels/voice/active").length;
+    await until(() => hub?.session.getChannelState("voice")?.lastTaskId === "ocr", 5000, "voice marked active");
+    expect(marks()).toBe(1);
+
+    voice.answer();
+    voice.answer();
+    expect(marks()).toBe(1);
+
+    now += 30_001;
+    voice.answer();
+    expect(marks()).toBe(2);
+  });
+});
+
+describe("announcing milestones", () => {
+  test("finished, failed, needs approval and a backend going dead are announced in order; what was there at connection is not", async () => {
+    // A real fake `claude` on a PATH the test controls: removing it makes the next ping fail.
+    const binDir = await mkdtemp(join(tmpdir(), "switchboard-voice-bin-"));
+    await symlink(join(FAKE_BIN, "claude"), join(binDir, "claude"));
+    hub = await startTestHub({
+      config: { backends: { claude: { kind: "claude" } } },
+      backendEnv: { PATH: [binDir, dirname(process.execPath)].join(delimiter) },
+    });
+    await hub.warmup.pingNow("claude");
+    expect(hub.warmup.getHealth().backends.claude?.status).toBe("warm");
+    await hub.session.addTask({
+      taskId: "old",
+      description: "Old job",
+      startedFrom: "cli",
+      status: "pending-approval",
+    });
+
+    const counting = countingFetch();
+    const { speaker, adapter: voice } = await startAdapter(hub, { fetch: counting.fetch });
+    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice" });
+    await hub.session.addTask({ taskId: "push", description: "Push to main", startedFrom: "slack" });
+    await hub.session.addTask({ taskId: "scan", description: "Scan", startedFrom: "dashboard" });
+    await hub.session.updateTask("ocr", { progress: 0.5 });
+    await hub.session.updateTask("push", {
+      status: "pending-approval",
+      awaitingApproval: { step: 0, title: "git push origin main", detail: "" },
+    });
+    await hub.session.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
+    await hub.session.completeTask("scan", { status: "failed", error: "the scanner is offline" });
+    await unlink(join(binDir, "claude"));
+    await hub.warmup.pingNow("claude");
+
+    await until(() => speaker.said.length >= 4, 5000, "four announcements");
+    const dead = hub.warmup.getHealth().backends.claude;
+    expect(dead?.status).toBe("dead");
+    expect(speaker.said).toEqual([
+      "Your task “Push to main” is waiting for your approval: git push origin main",
+      "Your OCR task finished; the output is in artifacts/ocr.md",
+      "Your scan task failed: the scanner is offline",
+      `The claude backend went dead: ${dead?.reason}`,
+    ]);
+    expect(voice.announced).toEqual(speaker.said);
+    // Each announcement (about a different task, or none) marks the voice channel active.
+    expect(counting.calls.filter((c) => c === "POST /api/channels/voice/active")).toHaveLength(4);
+    await until(() => hub?.session.getChannelState("voice").lastActive !== null, 5000, "voice marked active");
+  });
+});

@@ -4,6 +4,13 @@
 // Telegram and Slack adapters; each supplies only how to send and edit in its own API.
 import type { Context, Task } from "../server/schemas.ts";
 
+/** Where an adapter reports what it skipped or could not do (the hub's logger fits). */
+export interface AdapterLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 /** Timers and the time, injected so tests drive throttling by hand (server's ManualClock fits). */
 export interface Timers {
   now(): number;

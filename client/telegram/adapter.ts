@@ -2,16 +2,10 @@
 // pushed context; /status and /task <id>; Approve / Reject buttons that act through the hub.
 // Long polling by default (grammy); the API root is configurable so tests use a local fake.
 import { Bot, type Context as BotContext, GrammyError } from "grammy";
-import type { ChatMessages, Timers } from "../chat-messages.ts";
+import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { renderStatus, renderTask, type TelegramView } from "./message.ts";
-
-export interface AdapterLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 export interface TelegramAdapterOptions {
   /** A hub client created with `channel: "telegram"`; the adapter connects and closes it. */

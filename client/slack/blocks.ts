@@ -1,0 +1,99 @@
+// What Switchboard says in Slack, as Block Kit: a task's message (progress, step, ETA, and
+// Approve / Reject buttons while it waits), the `/switchboard status` and `/switchboard task`
+// replies. The hub's Slack endpoint is handed these views by the entry point.
+import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
+import type { Context, Health, Task } from "../../server/schemas.ts";
+import { healthSentence, percent, stepSentence, summarySentence, taskSentence } from "../progress.ts";
+
+export interface SlackView {
+  /** The notification and fallback text. */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** action_id of the buttons; the hub's Slack endpoint acts on exactly these. */
+export const APPROVE_ACTION = "approve";
+export const REJECT_ACTION = "reject";
+
+const ICON: Record<Task["status"], string> = {
+  running: ":arrow_forward:",
+  queued: ":hourglass_flowing_sand:",
+  "pending-approval": ":raised_hand:",
+  complete: ":white_check_mark:",
+  failed: ":x:",
+};
+
+/** Slack reads &, < and > in text as markup; task text must arrive as written. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+const mrkdwn = (text: string): MrkdwnElement => ({ type: "mrkdwn", text });
+
+/** Ten cells, one per 10 %: "▰▰▰▱▱▱▱▱▱▱ 30%". */
+export function progressBar(done: number): string {
+  const filled = Math.max(0, Math.min(10, Math.round(done / 10)));
+  return `${"▰".repeat(filled)}${"▱".repeat(10 - filled)} ${done}%`;
+}
+
+export function renderTask(task: Task, now: Date, context: Context | null = null): SlackView {
+  const sentence = taskSentence(task, context, now);
+  const blocks: KnownBlock[] = [
+    {
+      type: "section",
+      text: mrkdwn(`${ICON[task.status]} *${escapeText(task.description)}*\n${escapeText(sentence)}`),
+    },
+  ];
+  const active = task.status !== "complete" && task.status !== "failed";
+  const details: string[] = [];
+  const done = percent(task);
+  if (active && done !== null) details.push(progressBar(done));
+  const step = active ? stepSentence(task) : "";
+  if (step) details.push(escapeText(step));
+  details.push(`id \`${escapeText(task.taskId)}\``);
+  blocks.push({ type: "context", elements: [mrkdwn(details.join("  ·  "))] });
+  if (task.status === "pending-approval") {
+    if (task.awaitingApproval?.detail) {
+      blocks.push({
+        type: "section",
+        text: mrkdwn(`\`\`\`${escapeText(task.awaitingApproval.detail.slice(0, 2900))}\`\`\``),
+      });
+    }
+    blocks.push({
+      type: "actions",
+      block_id: "switchboard_approval",
+      elements: [
+        button("Approve", APPROVE_ACTION, task.taskId, "primary"),
+        button("Reject", REJECT_ACTION, task.taskId, "danger"),
+      ],
+    });
+  }
+  return { text: sentence, blocks };
+}
+
+function button(label: string, actionId: string, taskId: string, style: "primary" | "danger"): Button {
+  return { type: "button", action_id: actionId, text: { type: "plain_text", text: label }, style, value: taskId };
+}
+
+/** `/switchboard status`: the summary, one line per active task, and backend health. */
+export function renderStatus(context: Context | null, health: Health | null, now: Date): SlackView {
+  if (!context) return { text: "The hub has not answered yet; try again in a moment.", blocks: [] };
+  const summary = `${summarySentence(context)}.`;
+  const lines = context.activeTasks.map(
+    (task) => `• ${escapeText(taskSentence(task, context, now))} \`${escapeText(task.taskId)}\``,
+  );
+  const blocks: KnownBlock[] = [{ type: "section", text: mrkdwn(`*${summary}*`) }];
+  if (lines.length > 0) blocks.push({ type: "section", text: mrkdwn(lines.join("\n")) });
+  blocks.push({ type: "context", elements: [mrkdwn(escapeText(`${healthSentence(health)}.`))] });
+  return { text: summary, blocks };
+}
+
+/** `/switchboard task <id>`: the task's own message, or why there is none. */
+export function renderTaskReply(task: Task | null, taskId: string, context: Context | null, now: Date): SlackView {
+  if (task) return renderTask(task, now, context);
+  const text = `No task with id ${taskId}. \`/switchboard status\` lists the tasks.`;
+  return { text, blocks: [{ type: "section", text: mrkdwn(escapeText(text)) }] };
+}
+
+/** The views the hub's Slack endpoint answers with (see server/slack-endpoint.ts). */
+export const slackViews = { status: renderStatus, task: renderTaskReply };

@@ -1,0 +1,223 @@
+// Slack's requests to the hub — the `/switchboard` slash command and Approve / Reject presses —
+// verified with the signing secret, then carried out through the hub's own REST contract.
+//
+// Why this split: Slack must reach a public HTTP endpoint, and the hub is the one process that
+// serves HTTP, so the endpoint lives here (server/). Signature checking is a security boundary
+// and stays next to the hub's other access checks. Acting goes through the contract routes
+// (app.inject: same validation, same errors, same one way of changing a document as every other
+// channel), so it works whoever implements approve/reject. Only the wording of replies comes
+// from client/slack/blocks.ts: server/ may not import client/, so the entry point hands those
+// views in. The Slack adapter (client/slack/) only posts and updates task messages; it hears the
+// effect of a press through its hub subscription like any other change.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { parseInput, SwitchboardError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { Context, Health, Task } from "./schemas.ts";
+
+/** Paths under this prefix authenticate by Slack signature instead of the hub token. */
+export const SLACK_PATH_PREFIX = "/api/slack/";
+export const SLACK_COMMANDS_PATH = `${SLACK_PATH_PREFIX}commands`;
+export const SLACK_INTERACTIONS_PATH = `${SLACK_PATH_PREFIX}interactions`;
+/** Slack's guidance: refuse requests whose timestamp is more than five minutes off (replays). */
+export const SLACK_MAX_AGE_SECONDS = 300;
+/** Slack's own requests are a few kilobytes; anything far larger is not from Slack. */
+const SLACK_BODY_LIMIT = 64 * 1024;
+
+export interface SlackReply {
+  text: string;
+  blocks: unknown[];
+}
+
+/** How replies read; client/slack/blocks.ts provides them (through the entry point). */
+export interface SlackViews {
+  status(context: Context, health: Health, now: Date): SlackReply;
+  task(task: Task | null, taskId: string, context: Context, now: Date): SlackReply;
+}
+
+export interface SlackEndpointOptions {
+  signingSecret: string;
+  views: SlackViews;
+  /** The hub's own token, so that actions pass its check like any other client's. */
+  hubToken: string | null;
+  logger: Logger;
+  now?: () => number;
+  maxAgeSeconds?: number;
+}
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+
+/** Slack's v0 scheme: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing secret. */
+export function slackSignature(secret: string, timestamp: string, rawBody: string): string {
+  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${rawBody}`).digest("hex")}`;
+}
+
+/** Pure check of one request's signature headers against its raw body and the time now. */
+export function verifySlackSignature(input: {
+  secret: string;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  rawBody: string;
+  nowMs: number;
+  maxAgeSeconds?: number;
+}): SignatureCheck {
+  const { timestamp, signature } = input;
+  if (!timestamp || !signature) {
+    return { ok: false, reason: "the request is not signed (X-Slack-Request-Timestamp and X-Slack-Signature)" };
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "X-Slack-Request-Timestamp is not a Unix time" };
+  const age = Math.abs(input.nowMs / 1000 - Number(timestamp));
+  if (age > (input.maxAgeSeconds ?? SLACK_MAX_AGE_SECONDS)) {
+    return { ok: false, reason: "the request's timestamp is more than five minutes off (a replay, or a wrong clock)" };
+  }
+  const expected = Buffer.from(slackSignature(input.secret, timestamp, input.rawBody));
+  const presented = Buffer.from(signature);
+  if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) {
+    return { ok: false, reason: "the signature does not match (check SLACK_SIGNING_SECRET)" };
+  }
+  return { ok: true };
+}
+
+const slashCommandSchema = z.object({
+  command: z.string().max(100),
+  text: z.string().max(2000).default(""),
+});
+
+const blockActionsSchema = z.object({
+  type: z.string().max(100),
+  actions: z
+    .array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional() }))
+    .max(25)
+    .default([]),
+});
+
+export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInstance) => Promise<void> {
+  const now = options.now ?? Date.now;
+  const { logger } = options;
+
+  return async (app) => {
+    // Encapsulated: only these routes take form bodies, and they keep them raw for the signature.
+    await app.register(async (scope) => {
+      scope.addContentTypeParser(
+        "application/x-www-form-urlencoded",
+        { parseAs: "string", bodyLimit: SLACK_BODY_LIMIT },
+        (_request, body, done) => done(null, body),
+      );
+
+      scope.addHook("preHandler", async (request) => {
+        const rawBody = typeof request.body === "string" ? request.body : null;
+        const check: SignatureCheck =
+          rawBody === null
+            ? { ok: false, reason: "not a Slack request: expected a signed application/x-www-form-urlencoded body" }
+            : verifySlackSignature({
+                secret: options.signingSecret,
+                timestamp: header(request.headers["x-slack-request-timestamp"]),
+                signature: header(request.headers["x-slack-signature"]),
+                rawBody,
+                nowMs: now(),
+                ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
+              });
+        if (!check.ok) {
+          logger.warn(`slack: refused ${request.method} ${request.url}: ${check.reason}`);
+          throw new SwitchboardError("unauthorized", check.reason);
+        }
+      });
+
+      scope.post(SLACK_COMMANDS_PATH, async (request) => {
+        const form = Object.fromEntries(new URLSearchParams(request.body as string));
+        const { text } = parseInput(slashCommandSchema, form, "slash command");
+        const [verb = "status", ...rest] = text.trim().split(/\s+/).filter(Boolean);
+        const at = new Date(now());
+        if (verb === "status") {
+          await markActive(app, options.hubToken);
+          const [context, health] = await Promise.all([
+            hubCall<Context>(app, options.hubToken, "GET", "/api/context"),
+            hubCall<Health>(app, options.hubToken, "GET", "/api/health"),
+          ]);
+          return ephemeral(options.views.status(context.body, health.body, at));
+        }
+        if (verb === "task" && rest.length === 1) {
+          const taskId = rest[0] as string;
+          const found = await hubCall<Task>(
+            app,
+            options.hubToken,
+            "GET",
+            `/api/context/tasks/${encodeURIComponent(taskId)}`,
+          );
+          const task = found.status === 200 ? found.body : null;
+          await markActive(app, options.hubToken, task?.taskId);
+          const context = await hubCall<Context>(app, options.hubToken, "GET", "/api/context");
+          return ephemeral(options.views.task(task, taskId, context.body, at));
+        }
+        await markActive(app, options.hubToken);
+        return ephemeral({
+          text: "Try `/switchboard status`, or `/switchboard task <id>` for one task.",
+          blocks: [],
+        });
+      });
+
+      scope.post(SLACK_INTERACTIONS_PATH, async (request, reply) => {
+        const form = new URLSearchParams(request.body as string);
+        let payload: unknown;
+        try {
+          payload = JSON.parse(form.get("payload") ?? "");
+        } catch {
+          throw new SwitchboardError("invalid_input", "payload: expected Slack's JSON interaction payload");
+        }
+        const interaction = parseInput(blockActionsSchema, payload, "payload");
+        const action = interaction.actions.find((a) => a.action_id === "approve" || a.action_id === "reject");
+        // Other interactions (shortcuts, other apps' buttons) are acknowledged and left alone.
+        if (interaction.type !== "block_actions" || !action?.value) return reply.code(200).send();
+        const taskId = action.value;
+        const path = `/api/context/tasks/${encodeURIComponent(taskId)}/${action.action_id}`;
+        const body =
+          action.action_id === "reject" ? { channel: "slack", reason: "rejected from Slack" } : { channel: "slack" };
+        const outcome = await hubCall<{ error?: { message: string } }>(app, options.hubToken, "POST", path, body);
+        await markActive(app, options.hubToken, taskId);
+        if (outcome.status >= 400) {
+          // The message itself shows the task's real state; the log says why nothing changed.
+          logger.warn(
+            `slack: ${action.action_id} of ${taskId} refused: ${outcome.body.error?.message ?? outcome.status}`,
+          );
+        }
+        // The task message is updated by the Slack adapter when the hub pushes the change.
+        return reply.code(200).send();
+      });
+    });
+  };
+}
+
+function ephemeral(view: SlackReply) {
+  return { response_type: "ephemeral", text: view.text, blocks: view.blocks };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Records Slack as the channel just used; a task id the hub does not know is left out. */
+async function markActive(app: FastifyInstance, token: string | null, taskId?: string): Promise<void> {
+  const outcome = await hubCall(app, token, "POST", "/api/channels/slack/active", taskId ? { taskId } : {});
+  if (outcome.status === 404 && taskId) await hubCall(app, token, "POST", "/api/channels/slack/active", {});
+}
+
+/** One call of the hub's own REST contract, in-process. */
+async function hubCall<T>(
+  app: FastifyInstance,
+  token: string | null,
+  method: "GET" | "POST",
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await app.inject({
+    method,
+    url,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+  });
+  return { status: response.statusCode, body: response.json() as T };
+}

@@ -117,6 +117,49 @@ export const configSchema = z.strictObject({
       activeThrottleMs: positiveInt(30_000),
     })
     .prefault({}),
+  /** The Telegram adapter (client/telegram), started next to the hub when enabled; token from TELEGRAM_BOT_TOKEN. */
+  telegram: z
+    .strictObject({
+      enabled: flag(false),
+      /** The only chats served: each gets a message per task; updates from any other chat are ignored. */
+      chatIds: z
+        .array(
+          z
+            .number({ error: "must be a list of numeric chat ids" })
+            .int({ error: "must be a list of numeric chat ids" }),
+          {
+            error: "must be a list of numeric chat ids",
+          },
+        )
+        .default([]),
+      /** The Bot API root, without a trailing slash (a local Bot API server, or a fake in tests). */
+      apiRoot: z
+        .string({ error: "must be an http(s) URL without a trailing slash" })
+        .regex(/^https?:\/\/.*[^/]$/, { error: "must be an http(s) URL without a trailing slash" })
+        .default("https://api.telegram.org"),
+      /** Least time between two edits of one task's message. */
+      minEditIntervalMs: positiveInt(1000),
+      /** How long one long poll (getUpdates) waits for news. */
+      pollTimeoutSeconds: positiveInt(30),
+    })
+    .prefault({}),
+  /** Slack: the hub's /api/slack/ endpoint (SLACK_SIGNING_SECRET) and the adapter (client/slack, SLACK_BOT_TOKEN). */
+  slack: z
+    .strictObject({
+      enabled: flag(false),
+      /** Channels (ids like C0123ABCD, or #names) that get a message per task. */
+      channels: z.array(z.string({ error: "must be a list of channel ids" })).default([]),
+      /** The Web API root (a fake in tests). */
+      apiUrl: z
+        .string({ error: "must be an http(s) URL" })
+        .regex(/^https?:\/\//, { error: "must be an http(s) URL" })
+        .default("https://slack.com/api/"),
+      /** Least time between two updates of one task's message. */
+      minEditIntervalMs: positiveInt(1000),
+      /** false when the adapter runs on its own (`npm run slack`); the hub still serves /api/slack/. */
+      startAdapter: flag(true),
+    })
+    .prefault({}),
   /** Backends by name; each `kind` is one module in server/backends. */
   backends: z
     .record(

@@ -1,10 +1,13 @@
 // The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
 
-// The one allowed server → client import: the entry point starts adapters config.json enables.
+// The only server → client imports: the entry point starts the adapters config.json enables.
+import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
+import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { useDefaultSession } from "./session.ts";
+import { SLACK_PATH_PREFIX, slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
 import { useDefaultWarmup } from "./warmup.ts";
 
@@ -22,9 +25,27 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const secrets = readSecrets();
 
+  // Telegram and Slack: a missing token or chat list is a start-up error, before anything listens.
+  let chat: ReturnType<typeof prepareChatChannels>;
+  try {
+    chat = prepareChatChannels(config, process.env);
+  } catch (error) {
+    if (!isChatSetupError(error)) throw error;
+    process.stderr.write(`switchboard: ${error.message}\n`);
+    process.exit(2);
+  }
+  const slackRoutes = chat.slackSigningSecret
+    ? {
+        plugins: [
+          slackEndpoint({ signingSecret: chat.slackSigningSecret, views: slackViews, hubToken: secrets.token, logger }),
+        ],
+        publicPrefixes: [SLACK_PATH_PREFIX],
+      }
+    : {};
+
   let running: Awaited<ReturnType<typeof startHub>>;
   try {
-    running = await startHub({ config, secrets, logger });
+    running = await startHub({ config, secrets, logger, ...slackRoutes });
   } catch (error) {
     if (error instanceof StartupError || (error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       process.stderr.write(`switchboard: ${(error as Error).message}\n`);
@@ -51,6 +72,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const chatChannels = await chat.start(running.url, secrets.token, logger);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -62,6 +85,7 @@ async function main(): Promise<void> {
     }, 5000);
     forced.unref();
     await voice?.close();
+    await chatChannels.stop();
     await running.close();
     process.exit(0);
   };
@@ -72,6 +96,7 @@ async function main(): Promise<void> {
   // Like Jupyter: the one address that opens the dashboard with the token (the page then drops it from the address bar).
   const dashboardQuery = secrets.token ? `?token=${encodeURIComponent(secrets.token)}` : "";
   if (voice) process.stdout.write(`switchboard: voice channel listening on ${voice.url} (GET /status)\n`);
+  for (const line of chatChannels.lines) process.stdout.write(`switchboard: ${line}\n`);
   process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }
 

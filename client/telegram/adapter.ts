@@ -133,7 +133,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     bot,
     messages,
     async start() {
-      await hub.connect();
+      // Commands are answered even while the hub is still out of reach ("try again in a moment").
+      const connected = hub.connect();
       polling = bot
         .start({
           allowed_updates: ["message", "callback_query"],
@@ -142,6 +143,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         .catch((error: Error) => {
           log.error(`telegram: long polling stopped: ${error.message}`);
         });
+      await connected;
     },
     async stop() {
       unsubscribe();

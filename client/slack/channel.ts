@@ -1,0 +1,71 @@
+// Runs the Slack adapter against a hub URL: started by the hub's entry point when config.json
+// enables it, or on its own by `npm run slack`. Checks its settings before anything starts.
+import type { AdapterLog } from "../chat-messages.ts";
+import { createNodeHubClient } from "../node-hub-client.ts";
+import { createSlackAdapter, type SlackAdapter } from "./adapter.ts";
+
+export interface SlackSettings {
+  channels: string[];
+  apiUrl: string;
+  minEditIntervalMs: number;
+}
+
+export const SLACK_DEFAULTS: SlackSettings = {
+  channels: [],
+  apiUrl: "https://slack.com/api/",
+  minEditIntervalMs: 1000,
+};
+
+/** A setting or secret the adapter cannot start without; the message says what to do. */
+export class SlackSetupError extends Error {}
+
+/** The bot token (posts and updates messages), from SLACK_BOT_TOKEN. */
+export function slackBotToken(env: NodeJS.ProcessEnv): string {
+  const token = env.SLACK_BOT_TOKEN?.trim();
+  if (!token) {
+    throw new SlackSetupError(
+      "SLACK_BOT_TOKEN is not set: install your Slack app to the workspace and export its Bot User OAuth Token (xoxb-…)",
+    );
+  }
+  return token;
+}
+
+/** The signing secret (verifies Slack's requests to the hub), from SLACK_SIGNING_SECRET. */
+export function slackSigningSecret(env: NodeJS.ProcessEnv): string {
+  const secret = env.SLACK_SIGNING_SECRET?.trim();
+  if (!secret) {
+    throw new SlackSetupError(
+      "SLACK_SIGNING_SECRET is not set: export the Signing Secret from your Slack app's Basic Information page",
+    );
+  }
+  return secret;
+}
+
+export function checkSlackSettings(settings: SlackSettings): void {
+  if (settings.channels.length === 0) {
+    throw new SlackSetupError(
+      'slack.channels is empty: list the channels that get task messages, e.g. ["C0123ABCD"], and invite the app to them',
+    );
+  }
+}
+
+export interface SlackChannelOptions {
+  hubUrl: string;
+  hubToken: string | null;
+  token: string;
+  settings: SlackSettings;
+  log: AdapterLog;
+}
+
+/** The adapter, checked and configured; `start()` it (it resolves once the hub's documents arrive). */
+export function createSlackChannel(options: SlackChannelOptions): SlackAdapter {
+  checkSlackSettings(options.settings);
+  return createSlackAdapter({
+    hub: createNodeHubClient({ url: options.hubUrl, token: options.hubToken, channel: "slack" }),
+    token: options.token,
+    channels: options.settings.channels,
+    apiUrl: options.settings.apiUrl,
+    minEditIntervalMs: options.settings.minEditIntervalMs,
+    log: options.log,
+  });
+}

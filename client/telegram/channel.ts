@@ -1,0 +1,63 @@
+// Runs the Telegram adapter against a hub URL: started by the hub's entry point when config.json
+// enables it, or on its own by `npm run telegram`. Checks its settings before anything starts.
+import type { AdapterLog } from "../chat-messages.ts";
+import { createNodeHubClient } from "../node-hub-client.ts";
+import { createTelegramAdapter, type TelegramAdapter } from "./adapter.ts";
+
+export interface TelegramSettings {
+  chatIds: number[];
+  apiRoot: string;
+  minEditIntervalMs: number;
+  pollTimeoutSeconds: number;
+}
+
+export const TELEGRAM_DEFAULTS: TelegramSettings = {
+  chatIds: [],
+  apiRoot: "https://api.telegram.org",
+  minEditIntervalMs: 1000,
+  pollTimeoutSeconds: 30,
+};
+
+/** A setting or secret the adapter cannot start without; the message says what to do. */
+export class TelegramSetupError extends Error {}
+
+/** The bot token from TELEGRAM_BOT_TOKEN, or a one-line error saying how to get one. */
+export function telegramToken(env: NodeJS.ProcessEnv): string {
+  const token = env.TELEGRAM_BOT_TOKEN?.trim();
+  if (!token) {
+    throw new TelegramSetupError(
+      "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram and export the token it gives you",
+    );
+  }
+  return token;
+}
+
+export function checkTelegramSettings(settings: TelegramSettings): void {
+  if (settings.chatIds.length === 0) {
+    throw new TelegramSetupError(
+      "telegram.chatIds is empty: list the chat ids the bot may serve (see README, Telegram, for how to find yours)",
+    );
+  }
+}
+
+export interface TelegramChannelOptions {
+  hubUrl: string;
+  hubToken: string | null;
+  token: string;
+  settings: TelegramSettings;
+  log: AdapterLog;
+}
+
+/** The adapter, checked and configured; `start()` it (it resolves once the hub's documents arrive). */
+export function createTelegramChannel(options: TelegramChannelOptions): TelegramAdapter {
+  checkTelegramSettings(options.settings);
+  return createTelegramAdapter({
+    hub: createNodeHubClient({ url: options.hubUrl, token: options.hubToken, channel: "telegram" }),
+    token: options.token,
+    chatIds: options.settings.chatIds,
+    apiRoot: options.settings.apiRoot,
+    minEditIntervalMs: options.settings.minEditIntervalMs,
+    pollTimeoutSeconds: options.settings.pollTimeoutSeconds,
+    log: options.log,
+  });
+}

@@ -1,13 +1,18 @@
 // Backend CLIs as killable process groups: every child leads its own group (detached), so a
 // timeout, an abort or the hub's exit kills it together with everything it started.
-import { createInterface } from "node:readline";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import type { Clock } from "../clock.ts";
 import { BackendFailure, type WarmSession } from "./backend.ts";
 
 /** How much of a child's stderr is kept for error messages. */
 const STDERR_KEEP = 4_000;
+/**
+ * The longest stdout line read from a CLI. Its events are single JSON lines far below this; a
+ * child that writes without newlines would otherwise grow the hub's memory until V8's string
+ * limit throws (an uncaught RangeError that ended the hub).
+ */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export interface ProcessExit {
   exitCode: number | null;
@@ -101,7 +106,7 @@ export function spawnProcessGroup(command: string, args: string[], options: { en
     );
   });
   spawned.catch(() => {});
-  const lines = createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = boundedLines(child.stdout!, command);
   return {
     pid,
     spawned,
@@ -116,6 +121,31 @@ export function spawnProcessGroup(command: string, args: string[], options: { en
       if (pid !== null && liveGroups.has(pid)) killProcessGroup(pid);
     },
   };
+}
+
+/**
+ * Stdout split into lines, like readline, but a line longer than MAX_LINE_CHARS fails the reader
+ * with a clear reason; the stream is then destroyed, so the child blocks and is killed as usual.
+ */
+async function* boundedLines(stdout: Readable, command: string): AsyncGenerator<string> {
+  stdout.setEncoding("utf8");
+  let partial = "";
+  for await (const chunk of stdout as AsyncIterable<string>) {
+    if (!chunk.includes("\n")) {
+      partial += chunk;
+    } else {
+      const parts = (partial + chunk).split(/\r?\n/);
+      partial = parts.pop() ?? "";
+      for (const line of parts) yield line;
+    }
+    if (partial.length > MAX_LINE_CHARS) {
+      throw new BackendFailure(
+        "failed",
+        `${command} wrote more than ${MAX_LINE_CHARS} characters without a line break; that is not the JSON event stream it should print`,
+      );
+    }
+  }
+  if (partial) yield partial;
 }
 
 export interface CommandResult {

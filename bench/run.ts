@@ -12,6 +12,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./dashboard.bench.ts"),
   () => import("./prewarm.bench.ts"),
   () => import("./durable.bench.ts"),
+  () => import("./voice.bench.ts"),
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

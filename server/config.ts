@@ -117,6 +117,31 @@ export const configSchema = z.strictObject({
       activeThrottleMs: positiveInt(30_000),
     })
     .prefault({}),
+  /** The built-in router: queues, timeouts, retries, restarts and where outputs go (see README, Router). */
+  router: z
+    .strictObject({
+      /** Tasks each backend runs at once; the rest wait in its queue. */
+      concurrency: positiveInt(1),
+      /** A step running longer is killed with its process group and fails ("timed out"). */
+      stepTimeoutMs: positiveInt(600_000),
+      /** A failed step is tried once more on the next-best backend instead of failing the task. */
+      retryOnFailure: flag(false),
+      /** Tasks a previous hub left running: "fail" them ("hub restarted") or "requeue" them. */
+      onRestart: z.enum(["fail", "requeue"], { error: 'must be "fail" or "requeue"' }).default("fail"),
+      /** Where outputs are written (relative to the project unless absolute); created if missing. */
+      artifactsDir: text("artifacts"),
+      /** Streamed backend output reaches a task's lastUpdate at most this often. */
+      outputThrottleMs: positiveInt(500),
+      /** How long a step is expected to take before any ETA is known (queued tasks' dispatch estimates). */
+      estimatedStepMs: positiveInt(60_000),
+      /** Backends preferred for a task kind, e.g. {"code": ["codex"]}. */
+      kinds: z
+        .record(z.string(), z.array(z.string({ error: "must be a list of backend names" })), {
+          error: 'must map a task kind to backend names, e.g. {"code": ["codex"]}',
+        })
+        .default({}),
+    })
+    .prefault({}),
   /** The Telegram adapter (client/telegram), started next to the hub when enabled; token from TELEGRAM_BOT_TOKEN. */
   telegram: z
     .strictObject({

@@ -10,8 +10,10 @@ import { loadDocumentFile, VersionedDocument } from "./document.ts";
 import { DurableJsonFile } from "./durable-file.ts";
 import { createHub, type Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
+import { createRouter, type Router } from "./router/router.ts";
 import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerRouterRoutes } from "./routes/router.ts";
 import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { isLoopbackHost } from "./security.ts";
 import { createSession, emptyContext, type Session } from "./session.ts";
@@ -42,6 +44,8 @@ export interface RunningHub {
   warmup: Warmup;
   /** Approve, reject and cancel for any task. */
   approvals: Approvals;
+  /** The built-in router (`POST /api/route`); started after the warm standby, stopped first. */
+  router: Router;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -119,6 +123,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   });
 
   const approvals = createApprovals(session);
+  const router = createRouter({ session, warmup, clock, logger, settings: config.router });
 
   const hub = await createHub({
     config,
@@ -132,11 +137,13 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       dashboardFiles(),
       (app) => registerHealthRoutes(app, warmup),
       (app) => registerApprovalRoutes(app, approvals),
+      (app) => registerRouterRoutes(app, router),
       ...(options.plugins ?? []),
     ],
   });
   const address = await hub.app.listen({ host: config.host, port: config.port });
   warmup.startWarmup();
+  await router.start();
   const port = Number(new URL(address).port);
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
 
@@ -149,9 +156,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     health,
     warmup,
     approvals,
+    router,
     close() {
       closing ??= (async () => {
-        // Pre-warmed and pinging children die before the hub: no orphans.
+        // Running steps, pre-warmed and pinging children die before the hub: no orphans.
+        await router.stop();
         await warmup.stopWarmup();
         await hub.app.close();
         await Promise.all([contextDocument.file?.close(), health.file?.close()]);

@@ -1,0 +1,352 @@
+// The built-in router in a real hub with fake claude/codex CLIs on PATH and a fake Ollama:
+// intake over REST, steps published in order over WebSocket, the output file, backend choice by
+// health, fallback, timeouts, approvals, cancellation (process group killed) and pre-warmed sessions.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type HubClient, HubError } from "../../client/hub-client.ts";
+import type { Task } from "../../server/schemas.ts";
+import { eventually, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
+
+let hubs: TestHub[] = [];
+let clients: HubClient[] = [];
+let dirs: string[] = [];
+let ollama: FakeOllama | null = null;
+
+afterEach(async () => {
+  for (const client of clients) client.close();
+  clients = [];
+  for (const hub of hubs) await hub.stop();
+  hubs = [];
+  await ollama?.close();
+  ollama = null;
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+const CLAUDE_AND_CODEX = {
+  claude: { kind: "claude", preference: 2 },
+  codex: { kind: "codex", preference: 1 },
+};
+
+async function routerHub(options: {
+  backends?: Record<string, unknown>;
+  modes?: Record<string, string>;
+  router?: Record<string, unknown>;
+  warmup?: Record<string, unknown>;
+  dataDir?: string;
+}) {
+  const artifactsDir = await mkdtemp(join(tmpdir(), "switchboard-artifacts-"));
+  dirs.push(artifactsDir);
+  const { env, log } = await fakeCliEnv(options.modes ?? {});
+  const hub = await startTestHub({
+    config: {
+      backends: options.backends ?? { claude: { kind: "claude" } },
+      router: { artifactsDir, ...options.router },
+      ...(options.warmup ? { warmup: options.warmup } : {}),
+    },
+    backendEnv: env,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  hubs.push(hub);
+  const client = hubClient(hub, { channel: "telegram" });
+  clients.push(client);
+  // Wait for the first pings, so every backend's status is known before a task is routed.
+  await eventually(
+    () => Object.keys(hub.warmup.backends).every((name) => hub.warmup.getHealth(name).lastPing !== null),
+    10_000,
+    "first pings",
+  );
+  return { hub, client, log, artifactsDir };
+}
+
+const taskOf = (hub: TestHub, taskId: string): Task => {
+  const task = hub.session.getActiveTask(taskId);
+  if (!task) throw new Error(`no task ${taskId}`);
+  return task;
+};
+
+const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
+  eventually(
+    () => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId),
+    ms,
+    `${taskId} to finish`,
+  );
+
+const runCalls = async (log: string) =>
+  (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
+
+async function refusal(action: Promise<unknown>): Promise<HubError> {
+  const error = await action.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
+}
+
+describe("a routed task", () => {
+  it("is registered queued at once, runs three steps that a WebSocket subscriber sees in order, and completes with its output file", async () => {
+    const { hub, client, artifactsDir } = await routerHub({
+      modes: { FAKE_CLI_CHUNKS: "3", FAKE_CLI_EVENT_DELAY_MS: "15" },
+      router: { outputThrottleMs: 1 },
+    });
+    await client.connect();
+    const seen: Pick<Task, "status" | "currentStep" | "lastUpdate">[] = [];
+    client.on("change", () => {
+      const task = client.context?.activeTasks[0] ?? client.context?.recentCompleted[0];
+      const last = seen[seen.length - 1];
+      if (task && (last?.lastUpdate !== task.lastUpdate || last?.status !== task.status)) {
+        seen.push({ status: task.status, currentStep: task.currentStep, lastUpdate: task.lastUpdate });
+      }
+    });
+
+    const { taskId } = await client.route({
+      description: "Analyze the trust documents",
+      startedFrom: "telegram",
+      steps: [
+        { title: "Gather", prompt: "gather the documents" },
+        { title: "Compare", prompt: "compare the clauses" },
+        { title: "Summarize", prompt: "summarize the findings" },
+      ],
+    });
+    expect(taskId).toMatch(/^route_/);
+    await finished(hub, taskId);
+
+    const done = hub.session.getActiveTask(taskId) as Task;
+    expect(done).toMatchObject({
+      status: "complete",
+      startedFrom: "telegram",
+      backend: "claude",
+      currentStep: 3,
+      totalSteps: 3,
+      progress: 1,
+      outputPath: join(artifactsDir, `${taskId}.md`),
+    });
+    expect(done.backendReason).toMatch(/^claude: warm, queue 0/);
+    const output = await readFile(join(artifactsDir, `${taskId}.md`), "utf8");
+    expect(output).toContain("# Analyze the trust documents");
+    expect(output.indexOf("## 1. Gather\n\necho: gather the documents")).toBeGreaterThan(0);
+    expect(output.indexOf("## 2. Compare\n\necho: compare the clauses")).toBeGreaterThan(output.indexOf("## 1."));
+    expect(output.indexOf("## 3. Summarize\n\necho: summarize the findings")).toBeGreaterThan(output.indexOf("## 2."));
+
+    await eventually(() => seen[seen.length - 1]?.status === "complete", 5000, "the mirror to see completion");
+    expect(seen[0]).toMatchObject({ status: "queued", currentStep: 0, lastUpdate: "queued on claude" });
+    const milestones = seen.map((s) => s.lastUpdate).filter((u) => / (started|done): /.test(u));
+    expect(milestones).toEqual([
+      "step 1 of 3 started: Gather",
+      "step 1 of 3 done: Gather",
+      "step 2 of 3 started: Compare",
+      "step 2 of 3 done: Compare",
+      "step 3 of 3 started: Summarize",
+      "step 3 of 3 done: Summarize",
+    ]);
+    // Streamed output reached lastUpdate while steps ran, between their start and end.
+    const streamedIndex = seen.findIndex((s) => s.lastUpdate.startsWith("step 2 of 3: echo"));
+    expect(streamedIndex).toBeGreaterThan(seen.findIndex((s) => s.lastUpdate === "step 2 of 3 started: Compare"));
+    expect(streamedIndex).toBeLessThan(seen.findIndex((s) => s.lastUpdate === "step 2 of 3 done: Compare"));
+  });
+
+  it("without steps is one step whose prompt is the description, written to the requested outputPath", async () => {
+    const { hub, client, artifactsDir } = await routerHub({});
+    const { taskId } = await client.route({
+      description: "Draft the reply to the landlord",
+      startedFrom: "voice",
+      outputPath: "letters/landlord.md",
+    });
+    const queued = taskOf(hub, taskId);
+    expect(queued.plan.steps).toEqual([
+      { title: "Draft the reply to the landlord", prompt: "Draft the reply to the landlord", requiresApproval: false },
+    ]);
+    await finished(hub, taskId);
+    expect(await readFile(join(artifactsDir, "letters", "landlord.md"), "utf8")).toBe(
+      "echo: Draft the reply to the landlord\n",
+    );
+    expect(hub.session.getChannelState("voice").lastTaskId).toBe(taskId);
+  });
+
+  it("refuses an outputPath outside the artifacts directory, and registers nothing", async () => {
+    const { hub, client } = await routerHub({});
+    for (const outputPath of ["../escape.md", "/etc/passwd", "a/../../b.md"]) {
+      const error = await refusal(client.route({ description: "Sneaky", startedFrom: "cli", outputPath }));
+      expect(error.status).toBe(400);
+      expect(error.message).toContain("outputPath");
+    }
+    expect(hub.session.getContext().activeTasks).toEqual([]);
+  });
+
+  it("runs on Ollama through /api/generate streaming", async () => {
+    ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer", chunks: 2 });
+    const { hub, client, artifactsDir } = await routerHub({
+      backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
+    });
+    const { taskId } = await client.route({ description: "Summarize my notes", startedFrom: "cli" });
+    await finished(hub, taskId);
+    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "complete", backend: "ollama" });
+    expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("local answer\n");
+    const generate = ollama.calls.filter((c) => c.path === "/api/generate" && c.body?.prompt);
+    expect(generate.map((c) => c.body?.prompt)).toEqual(["Summarize my notes"]);
+  });
+});
+
+describe("choosing a backend", () => {
+  it("never chooses a dead backend, and an explicit ask for it is 409 with the reason", async () => {
+    const { hub, client } = await routerHub({
+      backends: { claude: { kind: "claude", preference: 9, command: "no-such-claude" }, codex: { kind: "codex" } },
+    });
+    expect(hub.warmup.getHealth("claude")).toMatchObject({ status: "dead", reason: "not installed" });
+
+    const { taskId } = await client.route({ description: "Refactor the parser", startedFrom: "slack" });
+    expect(taskOf(hub, taskId)).toMatchObject({ backend: "codex", backendReason: "codex: warm, queue 0" });
+
+    const before = hub.session.getContext().activeTasks.length;
+    const error = await refusal(
+      client.route({ description: "On claude please", startedFrom: "cli", backend: "claude" }),
+    );
+    expect(error.status).toBe(409);
+    expect(error.message).toContain("backend claude is dead (not installed)");
+    expect(hub.session.getContext().activeTasks.length).toBe(before);
+  });
+
+  it("an explicit healthy backend wins over the preferred one", async () => {
+    const { hub, client } = await routerHub({ backends: CLAUDE_AND_CODEX });
+    const { taskId } = await client.route({ description: "Use codex", startedFrom: "cli", backend: "codex" });
+    expect(taskOf(hub, taskId)).toMatchObject({ backend: "codex", backendReason: "codex: warm, queue 0, as asked" });
+    await finished(hub, taskId);
+  });
+});
+
+describe("failures", () => {
+  it("a backend exiting non-zero fails the task with a readable error", async () => {
+    const { hub, client } = await routerHub({ modes: { FAKE_CLI_FAIL: "run" } });
+    const { taskId } = await client.route({ description: "Doomed", startedFrom: "cli" });
+    await finished(hub, taskId);
+    const task = hub.session.getActiveTask(taskId) as Task;
+    expect(task.status).toBe("failed");
+    expect(task.error).toBe(
+      "step 1 of 1 (Doomed) failed on claude: claude exited with status 2 before answering: claude: the fake was told to fail run",
+    );
+  });
+
+  it("with retryOnFailure, a failed step runs again once on the next-best backend", async () => {
+    const { hub, client, log, artifactsDir } = await routerHub({
+      backends: CLAUDE_AND_CODEX,
+      modes: { FAKE_CLAUDE_FAIL: "run" },
+      router: { retryOnFailure: true },
+    });
+    const { taskId } = await client.route({ description: "Try twice", startedFrom: "cli" });
+    expect(taskOf(hub, taskId).backend).toBe("claude");
+    await finished(hub, taskId);
+
+    const task = hub.session.getActiveTask(taskId) as Task;
+    expect(task).toMatchObject({ status: "complete", backend: "codex" });
+    expect(task.backendReason).toBe("retry after claude failed; codex: warm, queue 0");
+    expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("echo: Try twice\n");
+    expect((await runCalls(log)).map((c) => c.name)).toEqual(["claude", "codex"]);
+  });
+
+  it("a step hanging past stepTimeoutMs fails with 'timed out' and leaves no process behind", async () => {
+    const { hub, client, log } = await routerHub({
+      modes: { FAKE_CLI_HANG: "run", FAKE_CLI_CHILD: "1" },
+      router: { stepTimeoutMs: 400 },
+    });
+    const { taskId } = await client.route({ description: "Hangs", startedFrom: "cli" });
+    await finished(hub, taskId);
+    expect((hub.session.getActiveTask(taskId) as Task).error).toContain("failed on claude: timed out");
+    const [run] = await runCalls(log);
+    expect(run).toBeDefined();
+    await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be gone");
+  });
+});
+
+describe("approvals and control", () => {
+  const steps = [
+    { title: "Plan the rename", prompt: "plan it" },
+    { title: "Apply the rename", prompt: "git mv payments billing", requiresApproval: true },
+  ];
+
+  it("a step that requires approval waits in pending-approval, and approve runs it to completion", async () => {
+    const { hub, client, log } = await routerHub({});
+    const { taskId } = await client.route({ description: "Rename payments", startedFrom: "voice", steps });
+    await eventually(() => taskOf(hub, taskId).status === "pending-approval", 10_000, "pending approval");
+    expect(taskOf(hub, taskId)).toMatchObject({
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Apply the rename", detail: "git mv payments billing" },
+    });
+    expect(await runCalls(log)).toHaveLength(1);
+
+    const approved = await client.approve(taskId);
+    expect(approved.approval).toMatchObject({ decision: "approved", channel: "telegram" });
+    await finished(hub, taskId);
+
+    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "complete", approval: { decision: "approved" } });
+    expect(await runCalls(log)).toHaveLength(2);
+    expect(hub.session.getChannelState("telegram").lastTaskId).toBe(taskId);
+  });
+
+  it("reject fails the task with 'rejected' and the step never runs", async () => {
+    const { hub, client, log } = await routerHub({});
+    const { taskId } = await client.route({ description: "Rename payments", startedFrom: "voice", steps });
+    await eventually(() => taskOf(hub, taskId).status === "pending-approval", 10_000, "pending approval");
+
+    await client.reject(taskId);
+
+    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "failed", error: "rejected" });
+    await new Promise((r) => setTimeout(r, 100)); // give a wrongly resumed step the chance to start
+    expect(await runCalls(log)).toHaveLength(1);
+  });
+
+  it("cancel kills a running step's process group and fails the task with 'cancelled'; a queued task behind it never starts", async () => {
+    const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_HANG: "run", FAKE_CLI_CHILD: "1" } });
+    const first = await client.route({ description: "Runs forever", startedFrom: "cli" });
+    const second = await client.route({ description: "Waits its turn", startedFrom: "cli" });
+    await eventually(async () => (await runCalls(log)).length === 1, 10_000, "the first run to start");
+    await eventually(() => taskOf(hub, first.taskId).status === "running", 5000, "running");
+    expect(taskOf(hub, second.taskId).status).toBe("queued");
+    const [run] = await runCalls(log);
+    // The grandchild `sleep` joins the group; wait until it is there so its death proves the group kill.
+    await eventually(() => groupMembers(run?.pgid as number).length >= 2, 5000, "the grandchild");
+
+    const cancelledQueued = await client.cancel(second.taskId);
+    const cancelled = await client.cancel(first.taskId);
+
+    expect(cancelledQueued).toMatchObject({ status: "failed", error: "cancelled" });
+    expect(cancelled).toMatchObject({ status: "failed", error: "cancelled" });
+    await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be killed");
+    await new Promise((r) => setTimeout(r, 100)); // a wrongly started queued task would show up now
+    expect(await runCalls(log)).toHaveLength(1);
+    expect(hub.session.getActiveTask(first.taskId)?.error).toBe("cancelled");
+    expect((await refusal(client.cancel(`${first.taskId}x`))).status).toBe(404);
+  });
+});
+
+describe("pre-warmed sessions", () => {
+  it("a step runs on a ready pre-warmed session when there is one (start: warm), else cold", async () => {
+    const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_START_DELAY_MS: "50" } });
+    const cold = await client.route({ description: "Cold start", startedFrom: "cli" });
+    await finished(hub, cold.taskId);
+    expect(hub.session.getActiveTask(cold.taskId)?.start).toBe("cold");
+
+    const session = hub.warmup.preWarm("claude");
+    await eventually(
+      () => hub.warmup.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready"),
+      10_000,
+      "the session to be ready",
+    );
+    const warm = await client.route({ description: "Warm start", startedFrom: "cli" });
+    await finished(hub, warm.taskId);
+
+    expect(hub.session.getActiveTask(warm.taskId)).toMatchObject({ status: "complete", start: "warm" });
+    // Two claude processes in all: the cold task's and the pre-warmed one; the warm task started none.
+    expect((await runCalls(log)).length).toBe(2);
+    // The used session is not handed out again: it ends once the task is done.
+    await eventually(
+      () => !hub.warmup.getHealth("claude").prewarmed.some((s) => s.id === session.id),
+      5000,
+      "the used session to end",
+    );
+  });
+});

@@ -51,6 +51,22 @@ async function main(): Promise<void> {
       process.stderr.write(`switchboard: ${(error as Error).message}\n`);
       process.exit(2);
     }
+    // A port or data directory that cannot be used is a person's problem to fix, told in one
+    // line, not a stack trace.
+    const { code, syscall, path } = error as NodeJS.ErrnoException;
+    if (code && syscall === "listen") {
+      process.stderr.write(
+        `switchboard: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}. Choose another --port.\n`,
+      );
+      process.exit(2);
+    }
+    if (code && path?.startsWith(config.dataDir)) {
+      process.stderr.write(
+        `switchboard: cannot use the data directory ${config.dataDir}: ${(error as Error).message}. ` +
+          "Point --data-dir (or dataDir in config.json) at a writable directory.\n",
+      );
+      process.exit(2);
+    }
     throw error;
   }
   useDefaultSession(running.session);

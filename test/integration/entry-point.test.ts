@@ -80,6 +80,23 @@ describe("npm start with a bad config.json", () => {
   });
 });
 
+describe("npm start with a data directory it cannot use", () => {
+  it("stops with exit status 2 and one line naming the directory and what to do", async () => {
+    await writeFile(join(dir, "a-file"), "");
+    const dataDir = join(dir, "a-file", "data");
+    const config = await withConfig(JSON.stringify({ backends: {} }));
+    const result = await runToExit(["--config", config, "--port", "0", "--data-dir", dataDir]);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^switchboard: cannot use the data directory ${dataDir}: ENOTDIR.*Point --data-dir .* at a writable directory\\.$`,
+      ),
+    );
+  });
+});
+
 describe("npm start with a good config", () => {
   it("prints a line with listening on http://127.0.0.1:PORT for --port 0, serves /healthz there and exits 0 on SIGTERM", async () => {
     const config = await withConfig(JSON.stringify({ backends: {}, logLevel: "warn" }));

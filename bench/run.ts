@@ -13,6 +13,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./prewarm.bench.ts"),
   () => import("./durable.bench.ts"),
   () => import("./voice.bench.ts"),
+  () => import("./chat-adapters.bench.ts"),
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -1,8 +1,9 @@
 // `switchboard` as a child process (through its bin shim) against a real hub: each command's
 // output and exit status — 0 done, 1 refused by the hub (its message printed), 2 bad usage.
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -32,14 +33,21 @@ async function closedPortUrl(): Promise<string> {
 }
 
 let hub: TestHub;
+let artifactsDir: string;
 let at: string[];
 beforeAll(async () => {
   const fakes = await fakeCliEnv();
-  hub = await startTestHub({ config: { backends: { claude: { kind: "claude" } } }, backendEnv: fakes.env });
+  // Routed tasks write their output here, not into the checkout's artifacts/.
+  artifactsDir = await mkdtemp(join(tmpdir(), "switchboard-cli-artifacts-"));
+  hub = await startTestHub({
+    config: { backends: { claude: { kind: "claude" } }, router: { artifactsDir } },
+    backendEnv: fakes.env,
+  });
   at = ["--hub", hub.url];
 });
 afterAll(async () => {
   await hub.stop();
+  await rm(artifactsDir, { recursive: true, force: true });
 });
 
 describe("status", () => {
@@ -246,6 +254,40 @@ describe("ping and prewarm", () => {
 });
 
 describe("route", () => {
+  test("route hands the task to the router as started from cli and prints its id; --json gives {taskId}", async () => {
+    const { code, stdout } = await cli([
+      "route",
+      "Summarize the report",
+      "--step",
+      "Read: read report.pdf",
+      "--backend",
+      "claude",
+      ...at,
+    ]);
+    expect(code).toBe(0);
+    const taskId = /^Routed as (\S+)$/.exec(stdout)?.[1] as string;
+    expect(taskId).toBeDefined();
+    const context = hub.session.getContext();
+    const task = [...context.activeTasks, ...context.recentCompleted].find((t) => t.taskId === taskId);
+    expect(task).toMatchObject({
+      description: "Summarize the report",
+      startedFrom: "cli",
+      backend: "claude",
+      plan: { steps: [{ title: "Read", prompt: "read report.pdf" }] },
+    });
+    expect(hub.session.getChannelState("cli").lastTaskId).toBe(taskId);
+
+    const json = await cli(["route", "Another", "--json", ...at]);
+    expect(json.code).toBe(0);
+    expect(Object.keys(JSON.parse(json.stdout))).toEqual(["taskId"]);
+  });
+
+  test("a backend the hub does not know is refused: exit 1 with the router's message", async () => {
+    const { code, stderr } = await cli(["route", "Summarize", "--backend", "gemini", ...at]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('there is no backend named "gemini"; configured: claude');
+  });
+
   test.each([
     [["route", "Summarize", "--step", "no colon here"], '--step must be "title: prompt"'],
     [["route"], "missing argument: switchboard route"],

@@ -217,7 +217,8 @@ export function healthSentence(health: Pick<Health, "backends"> | null): string 
     groups.push(entry.reason ? `${name} is dead: ${entry.reason}` : `${name} is dead`);
   }
   if (entries.every(([, e]) => e.status === "warm" || e.status === "healthy") && entries.length > 1) {
-    return `All ${countWord(entries.length)} backends are ready: ${groups.join("; ")}`;
+    const all = entries.length === 2 ? "Both" : `All ${countWord(entries.length)}`;
+    return `${all} backends are ready: ${groups.join("; ")}`;
   }
   // Backend names are identifiers ("claude"): a sentence that starts with one keeps its case.
   return groups.join("; ");

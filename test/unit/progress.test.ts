@@ -277,7 +277,12 @@ describe("backend and health sentences", () => {
     [
       "all ready",
       { codex: { status: "healthy" }, claude: {} },
-      "All two backends are ready: claude is warm; codex is healthy",
+      "Both backends are ready: claude is warm; codex is healthy",
+    ],
+    [
+      "three, all ready",
+      { claude: {}, codex: {}, ollama: { status: "healthy" } },
+      "All three backends are ready: claude and codex are warm; ollama is healthy",
     ],
     [
       "mixed, with the dead one's reason",

@@ -1,67 +1,29 @@
 // The built-in router in a real hub with fake claude/codex CLIs on PATH and a fake Ollama:
 // intake over REST, steps published in order over WebSocket, the output file, backend choice by
 // health, fallback, timeouts, approvals, cancellation (process group killed) and pre-warmed sessions.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type HubClient, HubError } from "../../client/hub-client.ts";
+import { HubError } from "../../client/hub-client.ts";
+import { ManualClock } from "../../server/clock.ts";
 import type { Task } from "../../server/schemas.ts";
-import { eventually, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { eventually, fakeCliCalls, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
-import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
+import type { TestHub } from "../helpers/hub.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
-let hubs: TestHub[] = [];
-let clients: HubClient[] = [];
-let dirs: string[] = [];
 let ollama: FakeOllama | null = null;
 
 afterEach(async () => {
-  for (const client of clients) client.close();
-  clients = [];
-  for (const hub of hubs) await hub.stop();
-  hubs = [];
+  await cleanupRouterHubs();
   await ollama?.close();
   ollama = null;
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  dirs = [];
 });
 
 const CLAUDE_AND_CODEX = {
   claude: { kind: "claude", preference: 2 },
   codex: { kind: "codex", preference: 1 },
 };
-
-async function routerHub(options: {
-  backends?: Record<string, unknown>;
-  modes?: Record<string, string>;
-  router?: Record<string, unknown>;
-  warmup?: Record<string, unknown>;
-  dataDir?: string;
-}) {
-  const artifactsDir = await mkdtemp(join(tmpdir(), "switchboard-artifacts-"));
-  dirs.push(artifactsDir);
-  const { env, log } = await fakeCliEnv(options.modes ?? {});
-  const hub = await startTestHub({
-    config: {
-      backends: options.backends ?? { claude: { kind: "claude" } },
-      router: { artifactsDir, ...options.router },
-      ...(options.warmup ? { warmup: options.warmup } : {}),
-    },
-    backendEnv: env,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-  });
-  hubs.push(hub);
-  const client = hubClient(hub, { channel: "telegram" });
-  clients.push(client);
-  // Wait for the first pings, so every backend's status is known before a task is routed.
-  await eventually(
-    () => Object.keys(hub.warmup.backends).every((name) => hub.warmup.getHealth(name).lastPing !== null),
-    10_000,
-    "first pings",
-  );
-  return { hub, client, log, artifactsDir };
-}
 
 const taskOf = (hub: TestHub, taskId: string): Task => {
   const task = hub.session.getActiveTask(taskId);
@@ -219,7 +181,47 @@ describe("choosing a backend", () => {
   });
 });
 
+describe("dispatch estimates", () => {
+  it("a queued task's estimated start, from the running task's steps, schedules the automatic pre-warm ahead of it", async () => {
+    const clock = new ManualClock();
+    const { hub, client } = await routerHub({
+      clock,
+      modes: { FAKE_CLI_HANG: "run" },
+      router: { estimatedStepMs: 60_000 },
+      warmup: { autoPrewarm: true, autoPrewarmLeadMs: 30_000 },
+    });
+    const running = await client.route({ description: "Long job", startedFrom: "cli" });
+    await eventually(() => taskOf(hub, running.taskId).status === "running", 10_000, "the first task to run");
+    const queued = await client.route({ description: "Next job", startedFrom: "cli" });
+
+    expect(hub.router.dispatchEstimates().claude).toEqual([{ taskId: queued.taskId, at: clock.now() + 60_000 }]);
+    clock.advance(29_999);
+    expect(hub.warmup.getHealth("claude").prewarmed).toEqual([]);
+    clock.advance(1);
+    expect(hub.warmup.getHealth("claude").prewarmed).toHaveLength(1);
+    await eventually(() => hub.warmup.getHealth("claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+
+    // When the running task ends, the queued one starts on the session pre-warmed for it.
+    await client.cancel(running.taskId);
+    await eventually(() => taskOf(hub, queued.taskId).status === "running", 10_000, "the queued task to start");
+    expect(taskOf(hub, queued.taskId).start).toBe("warm");
+  });
+});
+
 describe("failures", () => {
+  it("an unreachable Ollama fails the task with a readable error", async () => {
+    ollama = await startFakeOllama({ models: ["llama3.2"] });
+    const { hub, client } = await routerHub({
+      backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
+    });
+    await ollama.close();
+    const { taskId } = await client.route({ description: "Nobody home", startedFrom: "cli" });
+    await finished(hub, taskId);
+    expect((hub.session.getActiveTask(taskId) as Task).error).toMatch(
+      /^step 1 of 1 \(Nobody home\) failed on ollama: unreachable: http:\/\/127\.0\.0\.1:\d+\/api\/generate: ECONNREFUSED$/,
+    );
+  });
+
   it("a backend exiting non-zero fails the task with a readable error", async () => {
     const { hub, client } = await routerHub({ modes: { FAKE_CLI_FAIL: "run" } });
     const { taskId } = await client.route({ description: "Doomed", startedFrom: "cli" });

@@ -1,0 +1,64 @@
+// A real hub with the built-in router, fake claude/codex CLIs on PATH and a temporary artifacts
+// directory; `cleanupRouterHubs()` in afterEach closes every hub and removes its directories.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { HubClient } from "../../client/hub-client.ts";
+import type { ManualClock } from "../../server/clock.ts";
+import { eventually, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { hubClient, startTestHub, type TestHub } from "./hub.ts";
+
+const hubs: TestHub[] = [];
+const clients: HubClient[] = [];
+const dirs: string[] = [];
+
+export interface RouterHubOptions {
+  backends?: Record<string, unknown>;
+  /** Fake CLI modes (FAKE_CLI_*, or FAKE_CLAUDE_* / FAKE_CODEX_* for one of them). */
+  modes?: Record<string, string>;
+  router?: Record<string, unknown>;
+  warmup?: Record<string, unknown>;
+  /** A data directory to reuse (a restart); kept after the hub stops. */
+  dataDir?: string;
+  /** An artifacts directory to reuse; by default a fresh one. */
+  artifactsDir?: string;
+  /** Wait for every backend's first ping before returning (default true). */
+  waitForPings?: boolean;
+  /** A hand-driven clock for the hub; its first pings are fired here. */
+  clock?: ManualClock;
+}
+
+export async function routerHub(options: RouterHubOptions = {}) {
+  const artifactsDir = options.artifactsDir ?? (await mkdtemp(join(tmpdir(), "switchboard-artifacts-")));
+  if (!options.artifactsDir) dirs.push(artifactsDir);
+  const { env, log } = await fakeCliEnv(options.modes ?? {});
+  const hub = await startTestHub({
+    config: {
+      backends: options.backends ?? { claude: { kind: "claude" } },
+      router: { artifactsDir, ...options.router },
+      ...(options.warmup ? { warmup: options.warmup } : {}),
+    },
+    backendEnv: env,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  hubs.push(hub);
+  const client = hubClient(hub, { channel: "telegram" });
+  clients.push(client);
+  if (options.waitForPings !== false) {
+    options.clock?.advance(0);
+    // Every backend's status is known before a task is routed.
+    await eventually(
+      () => Object.keys(hub.warmup.backends).every((name) => hub.warmup.getHealth(name).lastPing !== null),
+      10_000,
+      "first pings",
+    );
+  }
+  return { hub, client, log, artifactsDir };
+}
+
+export async function cleanupRouterHubs(): Promise<void> {
+  for (const client of clients.splice(0)) client.close();
+  for (const hub of hubs.splice(0)) await hub.stop();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+}

@@ -28,7 +28,14 @@ export function escapeText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-const mrkdwn = (text: string): MrkdwnElement => ({ type: "mrkdwn", text });
+/** Slack refuses a section or context text over 3000 characters. */
+export const BLOCK_TEXT_LIMIT = 3000;
+
+/** Cut to Slack's block limit, marking the cut, so a long error never makes an update fail. */
+const mrkdwn = (text: string): MrkdwnElement => ({
+  type: "mrkdwn",
+  text: text.length <= BLOCK_TEXT_LIMIT ? text : `${text.slice(0, BLOCK_TEXT_LIMIT - 1)}…`,
+});
 
 /** Ten cells, one per 10 %: "▰▰▰▱▱▱▱▱▱▱ 30%". */
 export function progressBar(done: number): string {
@@ -56,7 +63,7 @@ export function renderTask(task: Task, now: Date, context: Context | null = null
     if (task.awaitingApproval?.detail) {
       blocks.push({
         type: "section",
-        text: mrkdwn(`\`\`\`${escapeText(task.awaitingApproval.detail.slice(0, 2900))}\`\`\``),
+        text: mrkdwn(`\`\`\`${escapeText(task.awaitingApproval.detail.slice(0, 2000))}\`\`\``),
       });
     }
     blocks.push({

@@ -101,6 +101,15 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     );
   });
 
+  // Anything else is still the person using Telegram; in a private chat (or for an unknown
+  // command) the bot says what it understands.
+  bot.on("message", async (ctx) => {
+    markActive();
+    if (ctx.chat.type === "private" || ctx.message.text?.startsWith("/")) {
+      await ctx.reply("I understand /status (what runs and what waits for you) and /task <id> (one task).");
+    }
+  });
+
   bot.on("callback_query:data", async (ctx) => {
     const pressed = parseButton(ctx.callbackQuery.data, ctx, messages);
     if (!pressed) {

@@ -11,6 +11,13 @@ export interface TelegramView {
 
 /** Telegram refuses callback_data over 64 bytes. */
 const CALLBACK_DATA_LIMIT = 64;
+/** Telegram refuses a message text over 4096 characters. */
+export const TEXT_LIMIT = 4096;
+
+/** Cuts text to `max` characters, marking the cut, so a long error never makes a send fail. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 const ICON: Record<Task["status"], string> = {
   running: "▶️",
@@ -29,8 +36,10 @@ export function renderTask(task: Task, now: Date, context: Context | null = null
   if (task.status === "pending-approval" && task.awaitingApproval?.detail) {
     lines.push(task.awaitingApproval.detail.slice(0, 500));
   }
-  lines.push(`id: ${task.taskId}`);
-  return { text: lines.join("\n"), buttons: task.status === "pending-approval" ? approvalButtons(task.taskId) : null };
+  // The id line survives any cut: /task and the buttons depend on it.
+  const idLine = `id: ${task.taskId}`;
+  const text = `${clip(lines.join("\n"), TEXT_LIMIT - idLine.length - 1)}\n${idLine}`;
+  return { text, buttons: task.status === "pending-approval" ? approvalButtons(task.taskId) : null };
 }
 
 function approvalButtons(taskId: string): TelegramView["buttons"] {
@@ -49,5 +58,5 @@ export function renderStatus(context: Context | null, health: Health | null, now
   const lines = [`${summarySentence(context)}.`];
   for (const task of context.activeTasks) lines.push(`• ${taskSentence(task, context, now)} [${task.taskId}]`);
   lines.push(`${healthSentence(health)}.`);
-  return lines.join("\n");
+  return clip(lines.join("\n"), TEXT_LIMIT);
 }

@@ -198,6 +198,16 @@ describe("Telegram adapter", () => {
     expect(String(sends(CHAT_A)[2]?.params.text)).toBe("No task with id route_nope. /status lists the tasks.");
   });
 
+  it("any other message is an interaction too: it marks telegram active and, in a private chat, gets the list of commands", async () => {
+    await setUp([CHAT_A]);
+    const updateId = fake.sendText(CHAT_A, "hello?");
+    await until(() => fake.handled(updateId), 5000, "the message to be handled");
+    expect(String(sends(CHAT_A)[0]?.params.text)).toBe(
+      "I understand /status (what runs and what waits for you) and /task <id> (one task).",
+    );
+    await until(() => hub.session.getContext().channelHistory.telegram !== undefined, 5000, "telegram marked active");
+  });
+
   it("ignores and logs a chat that is not in the allowlist, and posts no task message there", async () => {
     await setUp([CHAT_A]);
     await publisher.addTask({ description: "Private work", startedFrom: "voice" });

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { BLOCK_TEXT_LIMIT, escapeText, progressBar, renderTask as slackTask } from "../../client/slack/blocks.ts";
+import { TEXT_LIMIT, renderTask as telegramTask } from "../../client/telegram/message.ts";
+import type { Task } from "../../server/schemas.ts";
+import { applyUpdate, buildTask, finishTask } from "../../server/session.ts";
+
+const T0 = Date.parse("2026-01-01T09:00:00.000Z");
+const NOW = new Date(T0 + 60_000);
+
+function task(overrides: Record<string, unknown> = {}, id = "route_abc"): Task {
+  const base = buildTask({ description: "Analyze trust documents", startedFrom: "voice", totalSteps: 4 }, id, T0);
+  return Object.keys(overrides).length > 0 ? applyUpdate(base, overrides, T0 + 30_000) : base;
+}
+
+const pending = (id?: string) =>
+  task(
+    {
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+    },
+    id,
+  );
+
+describe("Telegram task message", () => {
+  it.each([
+    ["running", task({ currentStep: 2, lastUpdate: "reading" }), "▶️", null],
+    ["queued", task({ status: "queued" }), "⏳", null],
+    ["pending approval", pending(), "✋", ["approve:route_abc", "reject:route_abc"]],
+    ["complete", finishTask(task(), { outputPath: "artifacts/trust.md" }, T0), "✅", null],
+    ["failed", finishTask(task(), { error: "timed out" }, T0), "❌", null],
+  ])("%s: icon, sentence, id, and buttons only while waiting", (_, t, icon, buttons) => {
+    const view = telegramTask(t, NOW);
+    expect(view.text.startsWith(`${icon} Analyze trust documents\n`)).toBe(true);
+    expect(view.text.endsWith("\nid: route_abc")).toBe(true);
+    expect(view.buttons?.map((b) => b.data) ?? null).toEqual(buttons);
+  });
+
+  it("an id too long for Telegram's 64-byte callback_data leaves it out (the adapter finds the task by its message)", () => {
+    const longId = `route_${"x".repeat(70)}`;
+    expect(telegramTask(pending(longId), NOW).buttons?.map((b) => b.data)).toEqual(["approve", "reject"]);
+  });
+
+  it("never exceeds Telegram's 4096 characters, and keeps the id line", () => {
+    const huge = finishTask(task({ lastUpdate: "y".repeat(2000) }), { error: "e".repeat(4000) }, T0);
+    const view = telegramTask({ ...huge, description: "d".repeat(2000) }, NOW);
+    expect(view.text.length).toBeLessThanOrEqual(TEXT_LIMIT);
+    expect(view.text.endsWith("\nid: route_abc")).toBe(true);
+  });
+});
+
+describe("Slack task message", () => {
+  it("shows a progress bar and the step while running, and no buttons", () => {
+    const view = slackTask(task({ currentStep: 3, lastUpdate: "reading" }), NOW);
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain(progressBar(50));
+    expect(text).toContain("step 3 of 4 — reading");
+    expect(view.blocks.some((b) => b.type === "actions")).toBe(false);
+  });
+
+  it("escapes Slack markup in task text, so it shows as written", () => {
+    const view = slackTask({ ...task(), description: "Compare <a> & <b>" }, NOW);
+    expect(JSON.stringify(view.blocks)).toContain("Compare &lt;a&gt; &amp; &lt;b&gt;");
+    expect(escapeText("<!channel>")).toBe("&lt;!channel&gt;");
+  });
+
+  it("keeps every block text within Slack's 3000 characters, even for a 4000-character error", () => {
+    const failed = finishTask({ ...task(), description: "d".repeat(2000) }, { error: "e".repeat(4000) }, T0);
+    for (const block of slackTask(failed, NOW).blocks) {
+      const texts = [
+        (block as { text?: { text: string } }).text?.text,
+        ...((block as { elements?: { text?: string }[] }).elements ?? []).map((e) => e.text),
+      ];
+      for (const text of texts) if (text !== undefined) expect(text.length).toBeLessThanOrEqual(BLOCK_TEXT_LIMIT);
+    }
+  });
+
+  it.each([
+    [0, "▱▱▱▱▱▱▱▱▱▱ 0%"],
+    [34, "▰▰▰▱▱▱▱▱▱▱ 34%"],
+    [100, "▰▰▰▰▰▰▰▰▰▰ 100%"],
+  ])("progress bar at %i%%", (done, bar) => {
+    expect(progressBar(done)).toBe(bar);
+  });
+});

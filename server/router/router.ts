@@ -130,9 +130,6 @@ export function createRouter(options: RouterOptions) {
       backend: choice.backend,
     });
     const reasoned = session.updateTask(taskId, { backendReason: choice.reason });
-    await added;
-    const task = await reasoned;
-    logger.info(`task ${taskId} from ${request.startedFrom} queued on ${choice.reason}`);
     const job: Job = {
       taskId,
       description: request.description,
@@ -146,9 +143,17 @@ export function createRouter(options: RouterOptions) {
       failedOn: [],
       output,
     };
-    jobs.set(taskId, job);
-    enqueue(job);
-    return { taskId, task };
+    try {
+      const [, task] = await Promise.all([added, reasoned]);
+      logger.info(`task ${taskId} from ${request.startedFrom} queued on ${choice.reason}`);
+      return { taskId, task };
+    } finally {
+      // A failed save leaves the task applied in memory (the error says so): it still runs.
+      if (isActive(taskId)) {
+        jobs.set(taskId, job);
+        enqueue(job);
+      }
+    }
   }
 
   const locate = (taskId: string, requested?: string | null): OutputLocation =>

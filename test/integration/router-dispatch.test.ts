@@ -57,12 +57,13 @@ describe("a routed task", () => {
       router: { outputThrottleMs: 1 },
     });
     await client.connect();
-    const seen: Pick<Task, "status" | "currentStep" | "lastUpdate">[] = [];
+    const seen: Pick<Task, "status" | "currentStep" | "lastUpdate" | "progress" | "eta">[] = [];
     client.on("change", () => {
       const task = client.context?.activeTasks[0] ?? client.context?.recentCompleted[0];
       const last = seen[seen.length - 1];
       if (task && (last?.lastUpdate !== task.lastUpdate || last?.status !== task.status)) {
-        seen.push({ status: task.status, currentStep: task.currentStep, lastUpdate: task.lastUpdate });
+        const { status, currentStep, lastUpdate, progress, eta } = task;
+        seen.push({ status, currentStep, lastUpdate, progress, eta });
       }
     });
 
@@ -106,6 +107,11 @@ describe("a routed task", () => {
       "step 3 of 3 started: Summarize",
       "step 3 of 3 done: Summarize",
     ]);
+    // Each step's completion moves progress on and gives an ETA extrapolated from it.
+    const firstDone = seen.find((s) => s.lastUpdate === "step 1 of 3 done: Gather");
+    expect(firstDone).toMatchObject({ currentStep: 1, progress: 1 / 3 });
+    expect(Date.parse(firstDone?.eta ?? "")).toBeGreaterThan(Date.parse(done.startedAt));
+    expect(seen.find((s) => s.lastUpdate === "step 2 of 3 done: Compare")).toMatchObject({ progress: 2 / 3 });
     // Streamed output reached lastUpdate while steps ran, between their start and end.
     const streamedIndex = seen.findIndex((s) => s.lastUpdate.startsWith("step 2 of 3: echo"));
     expect(streamedIndex).toBeGreaterThan(seen.findIndex((s) => s.lastUpdate === "step 2 of 3 started: Compare"));

@@ -14,6 +14,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./durable.bench.ts"),
   () => import("./voice.bench.ts"),
   () => import("./chat-adapters.bench.ts"),
+  () => import("./router.bench.ts"),
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

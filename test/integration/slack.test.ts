@@ -217,6 +217,37 @@ describe("Slack adapter", () => {
   });
 });
 
+describe("Slack adapter across a hub restart", () => {
+  it("does not repost an unchanged task after reconnecting, and updates the same message on the next change", async () => {
+    await setUp(["C0DEV"]);
+    const task = await publisher.addTask({ description: "Long research", startedFrom: "voice", totalSteps: 5 });
+    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
+    const firstEpoch = adapterHub.position("context")?.epoch;
+    publisher.close();
+
+    const port = hub.port;
+    await hub.close();
+    await until(() => adapterHub.state === "reconnecting", 5000, "the adapter to notice");
+    hub = await startHub({
+      config: testConfig({ port }, dataDir),
+      secrets: { token: HUB_TOKEN },
+      logger: silentLogger,
+    });
+    await adapterSees(
+      () => adapterHub.state === "live" && adapterHub.position("context")?.epoch !== firstEpoch,
+      "a snapshot from the new hub",
+    );
+    expect(chatCalls().map((c) => c.method)).toEqual(["chat.postMessage"]);
+
+    publisher = hubClient(hub, { token: HUB_TOKEN });
+    clock.advance(1000);
+    await publisher.updateTask(task.taskId, { currentStep: 3, lastUpdate: "third source" });
+    await adapterSees(() => updates("C0DEV").length === 1, "the update after the restart");
+    expect(chatCalls().map((c) => c.method)).toEqual(["chat.postMessage", "chat.update"]);
+    expect(updates("C0DEV")[0]?.params.ts).toBe([...fake.messages.values()][0]?.ts);
+  });
+});
+
 describe("Slack endpoint on the hub", () => {
   it("answers a signed `/switchboard status` without the hub token, and marks slack active", async () => {
     await setUp(["C0DEV"]);

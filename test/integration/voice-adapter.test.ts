@@ -1,14 +1,18 @@
 // The voice adapter against a real hub: it answers from its live mirror (no round trip), marks the
 // voice channel active, and announces milestones — finished, failed, needs approval, backend dead.
-import { mkdtemp, symlink, unlink } from "node:fs/promises";
+import { mkdtemp, readFile, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { Speaker, SpeechOutcome } from "../../client/voice/speaker.ts";
 import { createVoiceAdapter, type VoiceAdapter, voiceAnswer } from "../../client/voice/voice-adapter.ts";
+import { startVoiceChannel, VOICE_DEFAULTS } from "../../client/voice/voice-channel.ts";
 import type { Context } from "../../server/schemas.ts";
 import { FAKE_BIN } from "../fixtures/fake-cli-env.ts";
+
+const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
+
 import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 const MINUTE = 60_000;
@@ -251,5 +255,52 @@ describe("announcing milestones", () => {
     // Each announcement (about a different task, or none) marks the voice channel active.
     expect(counting.calls.filter((c) => c === "POST /api/channels/voice/active")).toHaveLength(4);
     await until(() => hub?.session.getChannelState("voice").lastActive !== null, 5000, "voice marked active");
+  });
+});
+
+describe("announcing through a real text-to-speech process", () => {
+  test("milestones pushed in a burst are spoken in order, each run ending before the next starts", async () => {
+    hub = await startTestHub();
+    const log = join(await mkdtemp(join(tmpdir(), "switchboard-voice-tts-")), "tts.jsonl");
+    const channel = await startVoiceChannel({
+      hubUrl: hub.url,
+      token: null,
+      settings: {
+        ...VOICE_DEFAULTS,
+        port: 0,
+        tts: { command: process.execPath, args: [FAKE_TTS, log, "40"], timeoutMs: 5000 },
+      },
+    });
+    try {
+      await channel.ready;
+      for (const id of ["a", "b", "c"]) {
+        await hub.session.addTask({ taskId: id, description: `Job ${id}`, startedFrom: "cli" });
+      }
+      // All three finish before the first announcement could have been spoken.
+      await Promise.all([
+        hub.session.completeTask("a", {}),
+        hub.session.completeTask("b", { status: "failed", error: "disk full" }),
+        hub.session.updateTask("c", { status: "pending-approval" }),
+      ]);
+      const spoken = async () =>
+        (await readFile(log, "utf8").catch(() => ""))
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { event: string; text: string });
+      let events = await spoken();
+      const started = Date.now();
+      while (events.length < 6 && Date.now() - started < 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events = await spoken();
+      }
+      const sentences = [
+        "Your job a task finished",
+        "Your job b task failed: disk full",
+        "Your job c task is waiting for your approval",
+      ];
+      expect(events.map((e) => `${e.event} ${e.text}`)).toEqual(sentences.flatMap((s) => [`start ${s}`, `end ${s}`]));
+    } finally {
+      await channel.close();
+    }
   });
 });

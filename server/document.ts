@@ -44,8 +44,8 @@ export class VersionedDocument<T> implements DocumentFeed {
   private readonly history: Change[] = [];
   private readonly historyLimit: number;
   private readonly listeners = new Set<ChangeListener<T>>();
-  /** The newest version known to be on disk; none at first (a missing or corrupt file's empty state never was). */
-  private durableVersion = -1;
+  /** The newest version known to be on disk (the loaded state, version 0, needs no write). */
+  private durableVersion = 0;
   readonly file: DurableJsonFile | undefined;
 
   constructor(options: VersionedDocumentOptions<T>) {
@@ -72,8 +72,13 @@ export class VersionedDocument<T> implements DocumentFeed {
     const change = this.apply(next);
     // A no-op is acknowledged only when the state it confirms is durable: after a failed write,
     // a retried request that changes nothing new must still wait for (or fail with) the disk.
-    await this.persist();
+    await this.whenDurable();
     return change;
+  }
+
+  /** Resolves once the current version is on disk, writing only when it is not there yet. */
+  async whenDurable(): Promise<void> {
+    if (this.file && (this.durableVersion < this.versionNumber || this.file.lastError)) await this.persist();
   }
 
   /** The synchronous half of `mutate`: apply and notify, without waiting for the disk. */
@@ -91,9 +96,9 @@ export class VersionedDocument<T> implements DocumentFeed {
     return change;
   }
 
-  /** Resolves once the current state is durable; a no-op without a file or when it already is. */
+  /** Writes the current state and resolves once it is durable; a no-op without a file. */
   async persist(): Promise<void> {
-    if (!this.file || this.durableVersion === this.versionNumber) return;
+    if (!this.file) return;
     // The write that answers this request serializes the state no earlier than now, so at least
     // this version is on disk when it resolves.
     const version = this.versionNumber;

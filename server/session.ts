@@ -65,7 +65,7 @@ export function createSession(options: SessionOptions = {}) {
       const existing = findTask(document.state, task.taskId);
       if (existing) {
         if (sameTask(existing.task, task)) {
-          await document.persist();
+          await document.whenDurable();
           return existing.task;
         }
         throw conflict(

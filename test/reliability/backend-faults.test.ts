@@ -1,17 +1,20 @@
 // Backend faults: a CLI that hangs, floods its output, exits mid-stream or ignores SIGTERM, and an
 // Ollama that accepts the connection but never answers. Each run ends with a clear reason, leaves
 // no process (nor zombie) of its group behind, and the next task on the same backend still runs.
-import { rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BackendFailure } from "../../server/backends/backend.ts";
 import { MAX_LINE_CHARS } from "../../server/backends/process.ts";
 import { systemClock } from "../../server/clock.ts";
 import { silentLogger } from "../../server/log.ts";
+import type { Task } from "../../server/schemas.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { eventually, type FakeCliCall, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
-import { makeDataDir, testConfig } from "../helpers/hub.ts";
+import { makeDataDir, type TestHub, testConfig } from "../helpers/hub.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 /** Short enough to keep the suite quick; long enough that a healthy fake always answers in time. */
 const TIMEOUT_MS = 1_500;
@@ -21,6 +24,7 @@ let ollama: FakeOllama | null = null;
 const cleanup: string[] = [];
 
 afterEach(async () => {
+  await cleanupRouterHubs();
   await hub?.close();
   hub = null;
   await ollama?.close();
@@ -228,5 +232,78 @@ describe("an Ollama that accepts connections but never answers", () => {
     (ollama as FakeOllama).mode = "ok";
     await running.warmup.pingNow("ollama");
     expect(running.warmup.getHealth("ollama").status).not.toBe("dead");
+  });
+});
+
+describe("through the router: a faulty backend fails its task readably, and the next routed task completes", () => {
+  /** A router hub whose fake CLIs read their modes from a file the test rewrites between tasks. */
+  async function faultyRouterHub(backends?: Record<string, unknown>) {
+    const modesDir = await mkdtemp(join(tmpdir(), "switchboard-modes-"));
+    cleanup.push(modesDir);
+    const modeFile = join(modesDir, "modes.json");
+    await writeFile(modeFile, "{}");
+    const rig = await routerHub({
+      ...(backends ? { backends } : {}),
+      modes: { FAKE_CLI_MODE_FILE: modeFile },
+      router: { stepTimeoutMs: TIMEOUT_MS },
+    });
+    return { ...rig, setModes: (modes: Record<string, string>) => writeFile(modeFile, JSON.stringify(modes)) };
+  }
+
+  async function routeToEnd(
+    hub: TestHub,
+    client: Awaited<ReturnType<typeof routerHub>>["client"],
+    description: string,
+  ) {
+    const { taskId } = await client.route({ description, startedFrom: "cli" });
+    await eventually(
+      () => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId),
+      15_000,
+      `${description} to finish`,
+    );
+    return hub.session.getActiveTask(taskId) as Task;
+  }
+
+  it.each([
+    [
+      "hangs and ignores SIGTERM",
+      { FAKE_CLI_HANG: "run", FAKE_CLI_IGNORE_SIGTERM: "1", FAKE_CLI_CHILD: "1" },
+      `timed out: no answer within ${TIMEOUT_MS} ms`,
+    ],
+    ["floods its output with lines", { FAKE_CLI_FLOOD: "lines" }, `timed out: no answer within ${TIMEOUT_MS} ms`],
+    [
+      "floods its output with no line break",
+      { FAKE_CLI_FLOOD: "unbroken" },
+      `claude wrote more than ${MAX_LINE_CHARS} characters without a line break; that is not the JSON event stream it should print`,
+    ],
+    [
+      "exits mid-stream",
+      { FAKE_CLI_FAIL_AFTER: "1" },
+      "claude exited with status 1 before answering: fake-cli: lost the connection mid-stream",
+    ],
+  ])("a CLI that %s", async (_, modes, reason) => {
+    const { hub, client, log, setModes } = await faultyRouterHub();
+    await setModes(modes);
+    const failed = await routeToEnd(hub, client, "Doomed");
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBe(`step 1 of 1 (Doomed) failed on claude: ${reason}`);
+    const [run] = await runCalls(log, "claude");
+    await groupGone(run?.pgid as number);
+
+    await setModes({});
+    const next = await routeToEnd(hub, client, "Next one");
+    expect(next).toMatchObject({ status: "complete", backend: "claude" });
+  });
+
+  it("an Ollama that accepts the connection but never answers", async () => {
+    ollama = await startFakeOllama({ models: ["llama3.2"], reply: "the answer" });
+    const { hub, client } = await faultyRouterHub({ ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } });
+    ollama.mode = "hang";
+    const failed = await routeToEnd(hub, client, "Doomed");
+    expect(failed).toMatchObject({ status: "failed", error: "step 1 of 1 (Doomed) failed on ollama: timed out" });
+
+    ollama.mode = "ok";
+    const next = await routeToEnd(hub, client, "Next one");
+    expect(next).toMatchObject({ status: "complete", backend: "ollama" });
   });
 });

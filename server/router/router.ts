@@ -55,7 +55,8 @@ interface Job {
 
 interface Lane {
   queue: string[];
-  running: Set<string>;
+  /** Runs in progress: a token per run (a task can be queued again before its last run has settled). */
+  running: Map<symbol, string>;
   prewarm: { at: number; cancel(): void } | null;
 }
 
@@ -71,7 +72,7 @@ export function createRouter(options: RouterOptions) {
 
   const jobs = new Map<string, Job>();
   const lanes = new Map<string, Lane>(
-    Object.keys(warmup.backends).map((name) => [name, { queue: [], running: new Set(), prewarm: null }]),
+    Object.keys(warmup.backends).map((name) => [name, { queue: [], running: new Map(), prewarm: null }]),
   );
   const runs = new Set<Promise<void>>();
   let unsubscribe: (() => void) | null = null;
@@ -176,10 +177,11 @@ export function createRouter(options: RouterOptions) {
     while (lane.running.size < settings.concurrency && lane.queue.length > 0) {
       const job = jobs.get(lane.queue.shift() as string);
       if (!job) continue;
-      lane.running.add(job.taskId);
+      const token = Symbol(job.taskId);
+      lane.running.set(token, job.taskId);
       job.state = "running";
       const run = runJob(job).finally(() => {
-        lane.running.delete(job.taskId);
+        lane.running.delete(token);
         runs.delete(run);
         pump(backend);
       });
@@ -194,7 +196,7 @@ export function createRouter(options: RouterOptions) {
     const result: Record<string, { taskId: string; at: number }[]> = {};
     for (const [name, lane] of lanes) {
       const remainingMs = (job: Job) => Math.max(1, job.steps.length - job.next) * settings.estimatedStepMs;
-      const runningEndsAt = [...lane.running].map((id) => {
+      const runningEndsAt = [...lane.running.values()].map((id) => {
         const eta = session.getActiveTask(id)?.eta;
         const job = jobs.get(id);
         return eta ? Date.parse(eta) : now + (job ? remainingMs(job) : settings.estimatedStepMs);

@@ -187,6 +187,22 @@ describe("choosing a backend", () => {
   });
 });
 
+describe("queues", () => {
+  it("a backend runs router.concurrency tasks at once and queues the rest in order", async () => {
+    const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_HANG: "run" }, router: { concurrency: 2 } });
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await client.route({ description: `Job ${n}`, startedFrom: "cli" })).taskId);
+    await eventually(async () => (await runCalls(log)).length === 2, 10_000, "two runs");
+    await eventually(() => ids.slice(0, 2).every((id) => taskOf(hub, id).status === "running"), 5000, "two running");
+    expect(taskOf(hub, ids[2] as string).status).toBe("queued");
+    expect(hub.router.dispatchEstimates().claude?.map((e) => e.taskId)).toEqual([ids[2]]);
+
+    await client.cancel(ids[0] as string);
+    await eventually(() => taskOf(hub, ids[2] as string).status === "running", 10_000, "the third to start");
+    await eventually(async () => (await runCalls(log)).length === 3, 10_000, "its run");
+  });
+});
+
 describe("dispatch estimates", () => {
   it("a queued task's estimated start, from the running task's steps, schedules the automatic pre-warm ahead of it", async () => {
     const clock = new ManualClock();

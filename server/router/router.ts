@@ -306,6 +306,7 @@ export function createRouter(options: RouterOptions) {
         lastUpdate: `${label} done: ${step.title}`,
         ...(result.start !== (warm ? "warm" : "cold") ? { start: result.start } : {}),
       });
+      planPrewarm(job.backend); // the new ETA moves the queued tasks' estimated starts
       return result.output;
     } catch (error) {
       throttle.cancel();
@@ -446,7 +447,17 @@ export function createRouter(options: RouterOptions) {
     }));
     const next = Math.min(Math.max(0, task.currentStep - 1), Math.max(0, steps.length - 1));
     const stillUsable = task.backend && lanes.has(task.backend) && warmup.getHealth(task.backend).status !== "dead";
-    const backend = stillUsable ? (task.backend as string) : choose({ kind: task.kind ?? null }).backend;
+    let backend: string;
+    try {
+      backend = stillUsable ? (task.backend as string) : choose({ kind: task.kind ?? null }).backend;
+    } catch (error) {
+      // Its backend is gone from config.json (or dead) and no other can take it: say so, not wait forever.
+      await session.completeTask(task.taskId, {
+        status: "failed",
+        error: truncate((error as Error).message, LIMITS.error),
+      });
+      return;
+    }
     const job: Job = {
       taskId: task.taskId,
       description: task.description,

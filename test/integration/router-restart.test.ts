@@ -75,6 +75,17 @@ describe("restart recovery", () => {
     expect(await readFile(join(first.artifactsDir, `${running}.md`), "utf8")).toBe("echo: Interrupted work\n");
   });
 
+  it("a queued task whose backend is gone after a restart, with none to take it, fails saying why", async () => {
+    const dataDir = await sharedDataDir();
+    const { first, queued } = await interruptedHub(dataDir);
+
+    const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir, backends: {} });
+
+    const task = second.hub.session.getActiveTask(queued);
+    expect(task).toMatchObject({ status: "failed" });
+    expect(task?.error).toContain("no backends are configured");
+  });
+
   it("a task waiting for approval still waits after a restart, and approving it on the new hub runs it", async () => {
     const dataDir = await sharedDataDir();
     const first = await routerHub({ dataDir });

@@ -146,6 +146,24 @@ describe("a routed task", () => {
     expect(hub.session.getContext().activeTasks).toEqual([]);
   });
 
+  it("a malformed request is 400 naming the field, with no backend configured it is 503, and neither registers anything", async () => {
+    const { hub, client } = await routerHub({});
+    const bad = await refusal(
+      client.request("POST", "/api/route", { description: "x", startedFrom: "cli", priority: "high" }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.message).toContain('unknown field "priority"');
+    const noChannel = await refusal(client.request("POST", "/api/route", { description: "x" }));
+    expect(noChannel.message).toContain("startedFrom");
+
+    const empty = await routerHub({ backends: {} });
+    const unavailable = await refusal(empty.client.route({ description: "Anyone?", startedFrom: "cli" }));
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.message).toContain("no backends are configured");
+    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(empty.hub.session.getContext().activeTasks).toEqual([]);
+  });
+
   it("runs on Ollama through /api/generate streaming", async () => {
     ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer", chunks: 2 });
     const { hub, client, artifactsDir } = await routerHub({

@@ -251,12 +251,19 @@ export function stepProgress(currentStep: number, totalSteps: number): number {
   return Math.min(1, Math.max(0, currentStep - 1) / totalSteps);
 }
 
-/** Remaining time extrapolated from elapsed time and progress; null without progress. */
+/** Latest time a Date can hold (about the year 275760). */
+const LAST_DATE_MS = 8.64e15;
+
+/**
+ * Remaining time extrapolated from elapsed time and progress; null without progress, and null
+ * when a tiny progress puts the extrapolation beyond any date (no estimate rather than a crash).
+ */
 export function estimateEta(task: Pick<Task, "startedAt" | "progress">, now: number): string | null {
   const started = Date.parse(task.startedAt);
   const elapsed = now - started;
   if (!(task.progress > 0) || task.progress >= 1 || elapsed <= 0) return null;
-  return iso(now + (elapsed * (1 - task.progress)) / task.progress);
+  const eta = now + (elapsed * (1 - task.progress)) / task.progress;
+  return eta <= LAST_DATE_MS ? iso(eta) : null;
 }
 
 function checkSteps(currentStep: number, totalSteps: number): void {

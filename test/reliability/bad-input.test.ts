@@ -1,16 +1,32 @@
 // Bad input, generated: property-based fuzzing of every REST body and every WebSocket frame with
 // wrong types, huge strings, deep nesting, unicode and prototype-pollution keys. Never a 5xx,
 // never a crash, and a refused request changes nothing.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestHub, type TestHub } from "../helpers/hub.ts";
+import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
+import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
 
 let hub: TestHub;
+let ollama: FakeOllama;
+let artifactsDir: string;
 const TASK = "fuzz-target";
 
 beforeAll(async () => {
-  hub = await startTestHub({ config: { persistence: { fsync: false } } });
+  // One real backend (a fake Ollama on loopback), so a valid route is accepted and runs, and the
+  // health endpoints reach a backend, instead of every valid request meeting "no backends".
+  ollama = await startFakeOllama({ models: ["llama3.2"], reply: "done" });
+  artifactsDir = await mkdtemp(join(tmpdir(), "switchboard-fuzz-artifacts-"));
+  hub = await startTestHub({
+    config: {
+      persistence: { fsync: false },
+      backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
+      router: { artifactsDir },
+    },
+  });
   await hub.session.addTask({
     taskId: TASK,
     description: "a task the fuzzer aims its updates at",
@@ -20,6 +36,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await hub?.stop();
+  await ollama?.close();
+  if (artifactsDir) await rm(artifactsDir, { recursive: true, force: true });
 });
 
 /** Every mutating endpoint of the contract (the ones not yet built answer 404, never 5xx). */
@@ -149,6 +167,17 @@ async function observe(): Promise<Observed> {
   };
 }
 
+/**
+ * Waits until nothing started earlier can still change the health document: the start-up ping has
+ * answered and no pre-warmed session (from an accepted prewarm) is still starting.
+ */
+async function backendQuiet(): Promise<void> {
+  await until(() => {
+    const ollamaHealth = hub.health.state.backends.ollama;
+    return !!ollamaHealth?.lastPing && ollamaHealth.prewarmed.every((s) => s.state !== "starting");
+  }, 5000, "the Ollama backend to be quiet");
+}
+
 async function send(method: string, path: string, text: string, contentType = "application/json") {
   const response = await fetch(
     `${hub.url}${path}`,
@@ -159,6 +188,7 @@ async function send(method: string, path: string, text: string, contentType = "a
 
 /** The invariant for every request: no 5xx, a contract error body, and nothing changed when refused. */
 async function expectRefusedCleanly(method: string, path: string, text: string, contentType?: string): Promise<void> {
+  await backendQuiet();
   const before = await observe();
   const { status, body: reply } = await send(method, path, text, contentType);
   expect(status, `${method} ${path} answered ${status}: ${reply.slice(0, 300)}`).toBeLessThan(500);
@@ -167,6 +197,11 @@ async function expectRefusedCleanly(method: string, path: string, text: string, 
     expect(typeof parsed.error.code).toBe("string");
     expect(typeof parsed.error.message).toBe("string");
     expect(await observe()).toEqual(before);
+  } else if (path === "/api/route") {
+    // An accepted route runs in the background; let it finish so it cannot change the state
+    // under the next request's before-and-after comparison.
+    const { taskId } = JSON.parse(reply) as { taskId: string };
+    await until(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
   }
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }

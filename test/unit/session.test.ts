@@ -414,4 +414,19 @@ describe("the pure rules", () => {
     expect(estimateEta({ startedAt: START, progress: 0.5 }, Date.parse(START))).toBeNull();
     expect(estimateEta({ startedAt: START, progress: 0.25 }, now)).toBe("2026-01-01T09:40:00.000Z");
   });
+
+  it("estimateEta has no estimate when a tiny progress extrapolates beyond any date", () => {
+    const now = Date.parse(START) + 10 * MINUTE;
+    expect(estimateEta({ startedAt: START, progress: 5e-324 }, now)).toBeNull();
+    expect(estimateEta({ startedAt: START, progress: 1e-12 }, now)).toBeNull();
+    expect(estimateEta({ startedAt: START, progress: 1e-6 }, now)).toBe("2045-01-05T19:40:00.000Z");
+  });
+
+  it("an update with a vanishingly small progress is accepted without an ETA, not a crash", async () => {
+    const task = await session.addTask({ description: "OCR", startedFrom: "cli" });
+    clock.advance(MINUTE);
+    const updated = await session.updateTask(task.taskId, { progress: 5e-324 });
+    expect(updated.progress).toBe(5e-324);
+    expect(updated.eta).toBeNull();
+  });
 });

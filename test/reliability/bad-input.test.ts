@@ -172,10 +172,14 @@ async function observe(): Promise<Observed> {
  * answered and no pre-warmed session (from an accepted prewarm) is still starting.
  */
 async function backendQuiet(): Promise<void> {
-  await until(() => {
-    const ollamaHealth = hub.health.state.backends.ollama;
-    return !!ollamaHealth?.lastPing && ollamaHealth.prewarmed.every((s) => s.state !== "starting");
-  }, 5000, "the Ollama backend to be quiet");
+  await until(
+    () => {
+      const ollamaHealth = hub.health.state.backends.ollama;
+      return !!ollamaHealth?.lastPing && ollamaHealth.prewarmed.every((s) => s.state !== "starting");
+    },
+    5000,
+    "the Ollama backend to be quiet",
+  );
 }
 
 async function send(method: string, path: string, text: string, contentType = "application/json") {

@@ -382,7 +382,11 @@ describe("watch", () => {
       return frames().find(check) as string;
     };
     try {
-      const first = await waitForFrame((f) => f.includes("OCR"), "a frame with the task");
+      // The two documents arrive one after the other; a frame between them says "not known yet".
+      const first = await waitForFrame(
+        (f) => f.includes("OCR") && !f.includes("not known yet"),
+        "a frame with the task and the backends",
+      );
       expect(first.split("\n")).toEqual([
         `Switchboard ${live.url} — live`,
         "One task running.",

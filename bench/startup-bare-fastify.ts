@@ -1,5 +1,5 @@
 // The start-up benchmark's comparison: a bare fastify server with @fastify/websocket that
-// answers a subscribe with a snapshot, started the same way as the hub (node --import tsx).
+// answers a subscribe with a snapshot, started the same ways as the hub (bundled, and through tsx).
 import websocket from "@fastify/websocket";
 import Fastify from "fastify";
 

@@ -158,7 +158,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       unsubscribe();
       messages.close();
       hub.close();
-      if (bot.isRunning()) await bot.stop();
+      // Stopping confirms the last updates with Telegram; an unreachable Telegram must not turn
+      // the hub's clean shutdown into a crash.
+      if (bot.isRunning()) {
+        await bot
+          .stop()
+          .catch((error: Error) => log.warn(`telegram: stopped without reaching Telegram: ${error.message}`));
+      }
       await polling;
     },
   };

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { slackSignature } from "../../server/slack-endpoint.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
+import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -43,7 +44,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: ROOT, env, stdio: "pipe" });
+  const child = spawn(process.execPath, [...nodeArgs(script), ...args], { cwd: ROOT, env, stdio: "pipe" });
   children.push(child);
   const output = { stdout: "", stderr: "" };
   child.stdout.on("data", (c) => {
@@ -96,11 +97,7 @@ describe("start-up refuses an enabled channel that cannot work", () => {
       /SLACK_BOT_TOKEN is not set/,
     ],
   ])("%s: exit status 2 and one line", async (_, config, env, message) => {
-    const result = await runToExit(
-      "server/main.ts",
-      ["--config", await configFile(config), "--data-dir", dir],
-      cleanEnv(env),
-    );
+    const result = await runToExit(HUB_ENTRY, ["--config", await configFile(config), "--data-dir", dir], cleanEnv(env));
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     const lines = result.stderr.trimEnd().split("\n");
@@ -133,7 +130,7 @@ describe("channels started by the hub's entry point", () => {
       SLACK_BOT_TOKEN: slack.token,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
     });
-    const { child, output } = run("server/main.ts", ["--config", config, "--data-dir", dir], env);
+    const { child, output } = run(HUB_ENTRY, ["--config", config, "--data-dir", dir], env);
     await until(() => output.stdout.includes("dashboard at"), 20_000, "the hub to start");
     const url = /listening on (http:\/\/\S+)/.exec(output.stdout)?.[1] as string;
     expect(output.stdout).toContain("switchboard: telegram bot serving chat(s) 1001");

@@ -1,11 +1,16 @@
-// The entry point as a real child process: a bad config stops it with one line and status 2; a
-// good one prints where it listens; a public address without a token is refused.
+// The entry point as a real child process, as `npm start` runs it (the bundle): a bad config
+// stops it with one line and status 2; a good one prints where it listens and works end to end
+// with every bundled part; a public address without a token is refused.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { startFakeOllama } from "../fixtures/fake-ollama.ts";
+import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
+import { hubClient, until } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -25,7 +30,7 @@ function envWithoutToken(): NodeJS.ProcessEnv {
 
 /** Runs `server/main.ts` to its exit; the hub must not start, so a 20 s limit is a failure. */
 async function runToExit(args: string[], env = envWithoutToken()) {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts", ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(HUB_ENTRY), ...args], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -102,7 +107,7 @@ describe("npm start with a good config", () => {
     const config = await withConfig(JSON.stringify({ backends: {}, logLevel: "warn" }));
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "server/main.ts", "--config", config, "--port", "0", "--data-dir", dir],
+      [...nodeArgs(HUB_ENTRY), "--config", config, "--port", "0", "--data-dir", dir],
       {
         cwd: ROOT,
         env: envWithoutToken(),
@@ -128,6 +133,75 @@ describe("npm start with a good config", () => {
       expect(code).toBe(0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("serves the dashboard, pushes live over WebSocket, runs a routed task on a CLI backend and pings Ollama", async () => {
+    const ollama = await startFakeOllama({ models: ["llama3.2"] });
+    const { env } = await fakeCliEnv();
+    const config = await withConfig(
+      JSON.stringify({
+        logLevel: "warn",
+        backends: { claude: { kind: "claude" }, ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
+        router: { artifactsDir: join(dir, "artifacts") },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs(HUB_ENTRY), "--config", config, "--port", "0", "--data-dir", dir],
+      {
+        cwd: ROOT,
+        env: { ...envWithoutToken(), ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = once(child, "exit");
+    const url = await new Promise<string>((resolve, reject) => {
+      let stdout = "";
+      child.stdout.on("data", (chunk) => {
+        stdout += String(chunk);
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (match) resolve(match[1] as string);
+      });
+      child.once("exit", (code) => reject(new Error(`exited with ${code} before listening`)));
+    });
+    const client = hubClient({ url });
+    try {
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("<title>");
+
+      await client.connect();
+      await until(
+        () => client.health?.backends.ollama?.status === "warm" && client.health.backends.claude?.status === "warm",
+        10_000,
+        "both backends pinged warm",
+      );
+      expect(client.health?.backends.claude?.version).toMatch(/\d+\.\d+/);
+
+      const routed = await fetch(`${url}/api/route`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ description: "Summarise the notes", startedFrom: "cli", backend: "claude" }),
+      });
+      expect(routed.status).toBe(202);
+      const { taskId } = (await routed.json()) as { taskId: string };
+      await until(
+        () => client.context?.recentCompleted.some((t) => t.taskId === taskId) === true,
+        10_000,
+        "the routed task to finish",
+      );
+      expect(client.context?.recentCompleted.find((t) => t.taskId === taskId)).toMatchObject({
+        status: "complete",
+        backend: "claude",
+      });
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      client.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await ollama.close();
     }
   });
 

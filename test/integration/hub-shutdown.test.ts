@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CONTEXT_FILE } from "../../server/start.ts";
+import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
 import { openRawSocket, rawRequest } from "../helpers/raw-socket.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -22,7 +23,7 @@ afterEach(async () => {
 async function startEntryPoint(): Promise<{ url: string; exited: Promise<number | null> }> {
   dir = await mkdtemp(join(tmpdir(), "switchboard-shutdown-"));
   await writeFile(join(dir, "config.json"), JSON.stringify({ port: 0, dataDir: "data", logLevel: "warn" }));
-  const proc = spawn(process.execPath, ["--import", "tsx", "server/main.ts", "--config", join(dir, "config.json")], {
+  const proc = spawn(process.execPath, [...nodeArgs(HUB_ENTRY), "--config", join(dir, "config.json")], {
     cwd: ROOT,
     detached: true, // its own process group, so the cleanup above can never leave an orphan
     stdio: ["ignore", "pipe", "pipe"],

@@ -218,6 +218,14 @@ describe("Telegram adapter", () => {
     expect(hub.session.getContext().channelHistory.telegram).toBeUndefined();
   });
 
+  it("stops cleanly, with a warning, when Telegram cannot be reached any more", async () => {
+    await setUp([CHAT_A]);
+    await fake.close();
+    await expect(adapter?.stop()).resolves.toBeUndefined();
+    adapter = null;
+    expect(logged.some((line) => line.startsWith("telegram: stopped without reaching Telegram"))).toBe(true);
+  });
+
   it("a pending approval shows Approve / Reject buttons; pressing Reject acts through the hub and the message loses its buttons", async () => {
     await setUp([CHAT_A]);
     const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });

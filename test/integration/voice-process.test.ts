@@ -6,6 +6,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(script), ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -166,7 +167,7 @@ describe("started by the hub's entry point", () => {
         voice: { enabled: true, port: 0, tts: { command: "none" } },
       }),
     );
-    const main = run("server/main.ts", ["--config", configPath]);
+    const main = run(HUB_ENTRY, ["--config", configPath]);
     const [, url] = await main.waitFor(/voice channel listening on (http:\/\/127\.0\.0\.1:\d+)/);
     expect(await statusUntil(url as string, /Nothing is running/)).toBe("Nothing is running.");
     expect(await main.stop()).toBe(0);

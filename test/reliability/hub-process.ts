@@ -1,8 +1,9 @@
-// The hub as a real child process (`node --import tsx server/main.ts`), in its own process group
+// The hub as a real child process (`node dist/switchboard.mjs`, as `npm start` runs it), in its own process group
 // so a test can SIGKILL it, and everything it may have spawned, at any moment.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
+import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -20,7 +21,7 @@ export interface HubProcess {
 export async function spawnHub(dataDir: string, options: { args?: string[]; startTimeoutMs?: number } = {}) {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "server/main.ts", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])],
+    [...nodeArgs(HUB_ENTRY), "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])],
     { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";

@@ -69,6 +69,9 @@ export async function buildServer(
       // Packages that check a class by its name (node-fetch under grammy: AbortSignal) need
       // the names esbuild would otherwise change to avoid collisions.
       keepNames: true,
+      // whatwg-url (under grammy) requires Node's deprecated punycode module; the same code from
+      // npm keeps Node 22+ from printing a deprecation warning at every start.
+      alias: { punycode: "punycode/" },
       // Compiling the module is most of the start-up time, and it grows with the text: drop the
       // whitespace and simplify, but keep identifiers so a stack trace still names functions.
       minifyWhitespace: true,

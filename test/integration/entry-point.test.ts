@@ -136,7 +136,7 @@ describe("npm start with a good config", () => {
     }
   });
 
-  it("serves the dashboard, pushes live over WebSocket, runs a routed task on a CLI backend and pings Ollama", async () => {
+  it("serves the dashboard, pushes live over WebSocket, runs a routed task on a CLI backend, pings Ollama, and warns of nothing", async () => {
     const ollama = await startFakeOllama({ models: ["llama3.2"] });
     const { env } = await fakeCliEnv();
     const config = await withConfig(
@@ -155,6 +155,10 @@ describe("npm start with a good config", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
     const exited = once(child, "exit");
     const url = await new Promise<string>((resolve, reject) => {
       let stdout = "";
@@ -198,6 +202,8 @@ describe("npm start with a good config", () => {
       child.kill("SIGTERM");
       const [code] = await exited;
       expect(code).toBe(0);
+      // Node 22+ warns about deprecated modules its dependencies use (punycode); the bundle must not.
+      expect(stderr).not.toMatch(/Warning/);
     } finally {
       client.close();
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -126,6 +126,7 @@ export const newTaskSchema = z.strictObject({
   progress: taskFields.progress.optional(),
   kind: taskFields.kind,
   backend: taskFields.backend,
+  backendReason: taskFields.backendReason,
 });
 export type NewTask = z.infer<typeof newTaskSchema>;
 

@@ -201,6 +201,7 @@ export function buildTask(input: NewTask, taskId: string, now: number): Task {
     updatedAt: iso(now),
     ...(input.kind !== undefined ? { kind: input.kind } : {}),
     ...(input.backend !== undefined ? { backend: input.backend } : {}),
+    ...(input.backendReason !== undefined ? { backendReason: input.backendReason } : {}),
   };
   return base;
 }

@@ -118,7 +118,7 @@ export function createRouter(options: RouterOptions) {
     const steps: RouteStep[] = request.steps?.map((s) => ({ ...s, requiresApproval: s.requiresApproval ?? false })) ?? [
       { title: truncate(request.description, LIMITS.title), prompt: request.description, requiresApproval: false },
     ];
-    // Both changes apply before either is awaited: no subscriber sees the task without its reason.
+    // One change: every subscriber sees the task with its backend and the reason at once.
     const added = session.addTask({
       taskId,
       description: request.description,
@@ -129,8 +129,8 @@ export function createRouter(options: RouterOptions) {
       outputPath: output.display,
       kind: request.kind ?? null,
       backend: choice.backend,
+      backendReason: choice.reason,
     });
-    const reasoned = session.updateTask(taskId, { backendReason: choice.reason });
     const job: Job = {
       taskId,
       description: request.description,
@@ -145,7 +145,7 @@ export function createRouter(options: RouterOptions) {
       output,
     };
     try {
-      const [, task] = await Promise.all([added, reasoned]);
+      const task = await added;
       logger.info(`task ${taskId} from ${request.startedFrom} queued on ${choice.reason}`);
       return { taskId, task };
     } finally {

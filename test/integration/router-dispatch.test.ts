@@ -58,8 +58,10 @@ describe("a routed task", () => {
     });
     await client.connect();
     const seen: Pick<Task, "status" | "currentStep" | "lastUpdate" | "progress" | "eta">[] = [];
+    let firstSeen: Task | undefined;
     client.on("change", () => {
       const task = client.context?.activeTasks[0] ?? client.context?.recentCompleted[0];
+      firstSeen ??= task;
       const last = seen[seen.length - 1];
       if (task && (last?.lastUpdate !== task.lastUpdate || last?.status !== task.status)) {
         const { status, currentStep, lastUpdate, progress, eta } = task;
@@ -90,6 +92,9 @@ describe("a routed task", () => {
       outputPath: join(artifactsDir, `${taskId}.md`),
     });
     expect(done.backendReason).toMatch(/^claude: warm, queue 0/);
+    // The subscriber's first sight of the task already says where it goes and why.
+    expect(firstSeen).toMatchObject({ status: "queued", backend: "claude" });
+    expect(firstSeen?.backendReason).toMatch(/^claude: warm, queue 0/);
     const output = await readFile(join(artifactsDir, `${taskId}.md`), "utf8");
     expect(output).toContain("# Analyze the trust documents");
     expect(output.indexOf("## 1. Gather\n\necho: gather the documents")).toBeGreaterThan(0);

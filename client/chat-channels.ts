@@ -49,10 +49,14 @@ export function prepareChatChannels(config: ChatChannelsConfig, env: NodeJS.Proc
   return {
     slackSigningSecret: signingSecret,
     async start(hubUrl, hubToken, log) {
-      const adapters = [
-        telegram ? createTelegramChannel({ hubUrl, hubToken, token: telegram, settings: config.telegram, log }) : null,
-        slack ? createSlackChannel({ hubUrl, hubToken, token: slack, settings: config.slack, log }) : null,
-      ].filter((adapter) => adapter !== null);
+      const adapters = (
+        await Promise.all([
+          telegram
+            ? createTelegramChannel({ hubUrl, hubToken, token: telegram, settings: config.telegram, log })
+            : null,
+          slack ? createSlackChannel({ hubUrl, hubToken, token: slack, settings: config.slack, log }) : null,
+        ])
+      ).filter((adapter) => adapter !== null);
       await Promise.all(adapters.map((adapter) => adapter.start()));
       const lines: string[] = [];
       if (telegram) lines.push(`telegram bot serving chat(s) ${config.telegram.chatIds.join(", ")}`);

@@ -2,7 +2,7 @@
 // enables it, or on its own by `npm run slack`. Checks its settings before anything starts.
 import type { AdapterLog } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
-import { createSlackAdapter, type SlackAdapter } from "./adapter.ts";
+import type { SlackAdapter } from "./adapter.ts";
 
 export interface SlackSettings {
   channels: string[];
@@ -57,9 +57,14 @@ export interface SlackChannelOptions {
   log: AdapterLog;
 }
 
-/** The adapter, checked and configured; `start()` it (it resolves once the hub's documents arrive). */
-export function createSlackChannel(options: SlackChannelOptions): SlackAdapter {
+/**
+ * The adapter, checked and configured; `start()` it (it resolves once the hub's documents
+ * arrive). Its module (and so @slack/web-api) loads only here: a hub without this channel
+ * never loads it.
+ */
+export async function createSlackChannel(options: SlackChannelOptions): Promise<SlackAdapter> {
   checkSlackSettings(options.settings);
+  const { createSlackAdapter } = await import("./adapter.ts");
   return createSlackAdapter({
     hub: createNodeHubClient({ url: options.hubUrl, token: options.hubToken, channel: "slack" }),
     token: options.token,

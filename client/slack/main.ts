@@ -28,9 +28,9 @@ function parse(argv: string[]): { hub: string; settings: SlackSettings } {
 }
 
 const { hub, settings } = parse(process.argv.slice(2));
-let adapter: ReturnType<typeof createSlackChannel>;
+let adapter: Awaited<ReturnType<typeof createSlackChannel>>;
 try {
-  adapter = createSlackChannel({
+  adapter = await createSlackChannel({
     hubUrl: hub,
     hubToken: hubTokenFromEnv(),
     token: slackBotToken(process.env),

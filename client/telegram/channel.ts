@@ -2,7 +2,7 @@
 // enables it, or on its own by `npm run telegram`. Checks its settings before anything starts.
 import type { AdapterLog } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
-import { createTelegramAdapter, type TelegramAdapter } from "./adapter.ts";
+import type { TelegramAdapter } from "./adapter.ts";
 
 export interface TelegramSettings {
   chatIds: number[];
@@ -48,9 +48,14 @@ export interface TelegramChannelOptions {
   log: AdapterLog;
 }
 
-/** The adapter, checked and configured; `start()` it (it resolves once the hub's documents arrive). */
-export function createTelegramChannel(options: TelegramChannelOptions): TelegramAdapter {
+/**
+ * The adapter, checked and configured; `start()` it (it resolves once the hub's documents
+ * arrive). Its module (and so grammy) loads only here: a hub without this channel
+ * never loads it.
+ */
+export async function createTelegramChannel(options: TelegramChannelOptions): Promise<TelegramAdapter> {
   checkTelegramSettings(options.settings);
+  const { createTelegramAdapter } = await import("./adapter.ts");
   return createTelegramAdapter({
     hub: createNodeHubClient({ url: options.hubUrl, token: options.hubToken, channel: "telegram" }),
     token: options.token,

@@ -32,9 +32,9 @@ function parse(argv: string[]): { hub: string; settings: TelegramSettings } {
 }
 
 const { hub, settings } = parse(process.argv.slice(2));
-let adapter: ReturnType<typeof createTelegramChannel>;
+let adapter: Awaited<ReturnType<typeof createTelegramChannel>>;
 try {
-  adapter = createTelegramChannel({
+  adapter = await createTelegramChannel({
     hubUrl: hub,
     hubToken: hubTokenFromEnv(),
     token: telegramToken(process.env),

@@ -17,7 +17,18 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+// A burst of changes stamps the same millisecond many times; format it once.
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** The ISO 8601 form of a time in milliseconds (UTC). */
+export function iso(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 
 /** A clock that moves only when told to; timers fire in order as time passes. */
 export class ManualClock implements Clock {

@@ -43,7 +43,8 @@ function diffObject(
   }
   for (const key of Object.keys(after)) {
     const value = after[key];
-    if (value === undefined) continue;
+    // Unchanged values (shared by reference) are the common case: skip them before building a path.
+    if (value === undefined || value === before[key]) continue;
     const child = `${path}/${escapePointer(key)}`;
     if (!Object.hasOwn(before, key) || before[key] === undefined) ops.push({ op: "add", path: child, value });
     else diffValue(before[key] as Json, value, child, ops);
@@ -51,6 +52,13 @@ function diffObject(
 }
 
 function diffArray(before: Json[], after: Json[], path: string, ops: JsonPatchOperation[]): void {
+  if (before.length === after.length && samePositions(before, after)) {
+    // The usual change, an item edited in place: pair items by position, no identity tables.
+    for (let i = 0; i < after.length; i++) {
+      if (before[i] !== after[i]) diffValue(before[i] as Json, after[i] as Json, `${path}/${i}`, ops);
+    }
+    return;
+  }
   const beforeIds = identities(before);
   const afterIds = identities(after);
   if (beforeIds && afterIds) diffKeyedArray(before, after, beforeIds, afterIds, path, ops);
@@ -115,6 +123,22 @@ function diffPositionalArray(before: Json[], after: Json[], path: string, ops: J
   for (let i = 0; i < common; i++) diffValue(before[i] as Json, after[i] as Json, `${path}/${i}`, ops);
   for (let i = before.length - 1; i >= common; i--) ops.push({ op: "remove", path: `${path}/${i}` });
   for (let i = common; i < after.length; i++) ops.push({ op: "add", path: `${path}/${i}`, value: after[i] as Json });
+}
+
+/**
+ * True when every position holds the same value or the same keyed item (same identity) on both
+ * sides: then matching by identity and matching by position agree.
+ */
+function samePositions(before: Json[], after: Json[]): boolean {
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i];
+    const b = after[i];
+    if (a === b) continue;
+    if (!isObject(a) || !isObject(b)) return false;
+    const id = a[IDENTITY_KEY];
+    if (typeof id !== "string" || id !== b[IDENTITY_KEY]) return false;
+  }
+  return true;
 }
 
 /** The identity of every item, or null when the array is not a list of distinct keyed objects. */

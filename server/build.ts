@@ -3,11 +3,11 @@
 // about a third of the time of loading the TypeScript sources through tsx and hundreds of
 // package files (`npm run bench -- startup`). Each is rebuilt only when a source is newer;
 // `--force` always rebuilds. Tests build the bundle once (test/global-setup.ts).
-import { readdir, rename, rm, stat } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { buildDashboard } from "../client/dashboard/build.ts";
+import { buildDashboard, isBuildCurrent, type Source } from "../client/dashboard/build.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 /**
@@ -17,31 +17,14 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 export const SERVER_BUNDLE = join(REPO, "dist", "switchboard.mjs");
 
 /** What the bundle is made of: the hub, the channels it can start, and the locked dependencies. */
-const SOURCES = [join(REPO, "server"), join(REPO, "client"), join(REPO, "package-lock.json")];
-
-async function newestSourceTime(): Promise<number> {
-  let newest = 0;
-  for (const source of SOURCES) {
-    const info = await stat(source).catch(() => null);
-    if (!info) continue;
-    if (info.isFile()) {
-      newest = Math.max(newest, info.mtimeMs);
-      continue;
-    }
-    for (const entry of await readdir(source, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
-      const file = await stat(join(entry.parentPath, entry.name)).catch(() => null);
-      if (file) newest = Math.max(newest, file.mtimeMs);
-    }
-  }
-  return newest;
-}
+const SOURCES: Source[] = [
+  { path: join(REPO, "server"), recursive: true, suffix: ".ts" },
+  { path: join(REPO, "client"), recursive: true, suffix: ".ts" },
+  { path: join(REPO, "package-lock.json") },
+];
 
 /** True when the bundle exists and no source changed since it was built. */
-export async function isServerBuildCurrent(): Promise<boolean> {
-  const built = await stat(SERVER_BUNDLE).catch(() => null);
-  return built !== null && built.mtimeMs >= (await newestSourceTime());
-}
+export const isServerBuildCurrent = (): Promise<boolean> => isBuildCurrent(SERVER_BUNDLE, SOURCES);
 
 /**
  * Bundles `entry` (default: the hub) into `outfile`, written whole and renamed into place so a

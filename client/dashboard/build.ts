@@ -1,5 +1,6 @@
 // Builds the dashboard with Vite when its sources are newer than the last build.
-// `npm start` runs it first (prestart), tests call `buildDashboard()`; `--force` always rebuilds.
+// `npm start` runs it first (through server/build.ts, which shares its freshness check), tests call
+// `buildDashboard()`; `--force` always rebuilds.
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,21 +11,31 @@ const CONFIG_FILE = fileURLToPath(new URL("./vite.config.ts", import.meta.url));
 export const BUILT_INDEX = join(REPO, "dist", "dashboard", "index.html");
 
 /** What the bundle is made of: the dashboard, the client modules it imports, the wire types. */
-const SOURCES = [join(REPO, "client", "dashboard"), join(REPO, "client"), join(REPO, "server", "schemas.ts")];
+const SOURCES: Source[] = [
+  { path: join(REPO, "client", "dashboard"), recursive: true },
+  // client/ itself holds other channels too; its direct files and the dashboard folder are enough.
+  { path: join(REPO, "client"), recursive: false },
+  { path: join(REPO, "server", "schemas.ts") },
+];
 
-async function newestSourceTime(): Promise<number> {
+/** A file, or a folder whose files count (recursively, or only its direct ones; `suffix` filters). */
+export interface Source {
+  path: string;
+  recursive?: boolean;
+  suffix?: string;
+}
+
+async function newestSourceTime(sources: Source[]): Promise<number> {
   let newest = 0;
-  for (const source of SOURCES) {
-    const info = await stat(source).catch(() => null);
+  for (const source of sources) {
+    const info = await stat(source.path).catch(() => null);
     if (!info) continue;
     if (info.isFile()) {
       newest = Math.max(newest, info.mtimeMs);
       continue;
     }
-    // client/ itself holds other channels too; its direct files and the dashboard folder are enough.
-    const recursive = source.endsWith("dashboard");
-    for (const entry of await readdir(source, { withFileTypes: true, recursive })) {
-      if (!entry.isFile()) continue;
+    for (const entry of await readdir(source.path, { withFileTypes: true, recursive: source.recursive ?? false })) {
+      if (!entry.isFile() || (source.suffix && !entry.name.endsWith(source.suffix))) continue;
       const file = await stat(join(entry.parentPath, entry.name)).catch(() => null);
       if (file) newest = Math.max(newest, file.mtimeMs);
     }
@@ -32,11 +43,14 @@ async function newestSourceTime(): Promise<number> {
   return newest;
 }
 
-/** True when dist/dashboard exists and no source changed since it was built. */
-export async function isDashboardBuildCurrent(): Promise<boolean> {
-  const built = await stat(BUILT_INDEX).catch(() => null);
-  return built !== null && built.mtimeMs >= (await newestSourceTime());
+/** True when `output` exists and no source changed since it was written. */
+export async function isBuildCurrent(output: string, sources: Source[]): Promise<boolean> {
+  const built = await stat(output).catch(() => null);
+  return built !== null && built.mtimeMs >= (await newestSourceTime(sources));
 }
+
+/** True when dist/dashboard exists and no source changed since it was built. */
+export const isDashboardBuildCurrent = (): Promise<boolean> => isBuildCurrent(BUILT_INDEX, SOURCES);
 
 /** Builds unless the build is current; resolves with whether it built. */
 export async function buildDashboard(options: { force?: boolean } = {}): Promise<boolean> {

@@ -14,6 +14,12 @@ const positiveInt = (fallback: number) =>
     .int({ error: "must be a positive integer" })
     .positive({ error: "must be a positive integer" })
     .default(fallback);
+const nonNegativeInt = (fallback: number) =>
+  z
+    .number({ error: "must be an integer of 0 or more" })
+    .int({ error: "must be an integer of 0 or more" })
+    .min(0, { error: "must be an integer of 0 or more" })
+    .default(fallback);
 const text = (fallback: string) => z.string({ error: "must be a string" }).default(fallback);
 const flag = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
 
@@ -73,6 +79,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** How often every backend is pinged. */
       intervalMs: positiveInt(900_000),
+      /**
+       * How long after start-up the first pings wait, so the hub serves its first clients before
+       * the CLIs it pings start competing for the processor.
+       */
+      firstPingDelayMs: nonNegativeInt(1_000),
       /** A successful ping this recent makes a backend `warm`. */
       warmWindowMs: positiveInt(300_000),
       /** `healthy` lasts `intervalMs + graceMs` after a successful ping, then `cold`. */

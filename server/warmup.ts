@@ -360,20 +360,24 @@ export function createWarmup(options: WarmupOptions = {}) {
     if (started || stopped) return;
     started = true;
     const now = clock.now();
+    // A ping a previous hub scheduled keeps its time; any other waits firstPingDelayMs.
+    const firstPingAt = (entry: BackendHealth | undefined) => {
+      const due = entry?.nextPingAt && entry.lastPing ? Date.parse(entry.nextPingAt) : now;
+      return Math.max(now + settings.firstPingDelayMs, due);
+    };
     document.apply((state) => {
       const next: Record<string, BackendHealth> = {};
       for (const [name, backend] of Object.entries(backends)) {
         const previous = state.backends[name];
         const entry = previous && previous.kind === backend.kind ? previous : emptyEntry(backend.kind);
-        next[name] = withStatus(entry.prewarmed.length > 0 ? { ...entry, prewarmed: [] } : entry, now);
+        const kept = { ...entry, prewarmed: [], nextPingAt: iso(firstPingAt(entry)) };
+        next[name] = withStatus(kept, now);
       }
       return { lastUpdated: iso(now), backends: next };
     });
     document.persist().catch(() => {});
     for (const name of Object.keys(backends)) {
-      const entry = document.state.backends[name];
-      const due = entry?.nextPingAt && entry.lastPing ? Date.parse(entry.nextPingAt) : now;
-      schedulePing(name, Math.max(now, due));
+      schedulePing(name, Date.parse(document.state.backends[name]?.nextPingAt ?? iso(now)));
       scheduleTransition(name);
     }
   }

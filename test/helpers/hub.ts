@@ -22,10 +22,12 @@ export async function makeDataDir(): Promise<string> {
 
 /**
  * A config for a test hub. It configures no backends unless the test does, so the warm standby
- * never pings whatever `claude` or `codex` happens to be on this machine's PATH behind a test's back.
+ * never pings whatever `claude` or `codex` happens to be on this machine's PATH behind a test's
+ * back, and pings the ones it does configure at once (`warmup.firstPingDelayMs` 0).
  */
 export function testConfig(overrides: Record<string, unknown> = {}, dataDir = "data"): Config {
-  return parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, ...overrides });
+  const warmup = { firstPingDelayMs: 0, ...(overrides.warmup as Record<string, unknown> | undefined) };
+  return parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, ...overrides, warmup });
 }
 
 export async function startTestHub(

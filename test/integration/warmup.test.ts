@@ -119,6 +119,27 @@ describe("statuses and reasons from real pings", () => {
 });
 
 describe("ping scheduling", () => {
+  it("the first pings wait warmup.firstPingDelayMs after start-up, so the hub serves its first clients first", async () => {
+    const { env, log } = await fakeCliEnv();
+    const clock = new ManualClock();
+    const startedAt = clock.now();
+    const hub = await warmupHub({
+      backends: { codex: { kind: "codex" } },
+      env,
+      clock,
+      warmup: { firstPingDelayMs: 1000 },
+    });
+    expect(entryOf(hub, "codex")).toMatchObject({
+      lastPing: null,
+      nextPingAt: new Date(startedAt + 1000).toISOString(),
+    });
+    hub.clock.advance(999);
+    expect(entryOf(hub, "codex").lastPing).toBeNull();
+    hub.clock.advance(1);
+    await eventually(() => entryOf(hub, "codex").lastPing !== null, 10_000, "the first ping");
+    expect((await fakeCliCalls(log)).map((c) => c.argv[0])).toContain("--version");
+  });
+
   it("a dead backend is retried after 30 s, then 60 s, 120 s …, and its recovery is seen within a minute", async () => {
     ollama = await startFakeOllama();
     ollama.mode = "error";

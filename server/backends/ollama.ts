@@ -2,7 +2,6 @@
 // which models are in memory, `POST /api/generate` with no prompt loads a model (pre-warm), and
 // with a prompt streams the answer as NDJSON chunks (dispatch).
 import { createInterface } from "node:readline";
-import { request } from "undici";
 import type { Clock } from "../clock.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type WarmSession } from "./backend.ts";
 import { type BackendSettings, DEFAULT_OLLAMA_MODEL, DEFAULT_OLLAMA_URL } from "./settings.ts";
@@ -11,7 +10,7 @@ const urlOf = (settings: BackendSettings, path: string) =>
   new URL(path, (settings.url ?? DEFAULT_OLLAMA_URL).replace(/\/?$/, "/")).toString();
 const modelOf = (settings: BackendSettings) => settings.model ?? DEFAULT_OLLAMA_MODEL;
 
-type Body = Awaited<ReturnType<typeof request>>["body"];
+type Body = Awaited<ReturnType<typeof import("undici").request>>["body"];
 
 /**
  * One HTTP call with a deadline on the injected clock and an optional caller's abort; network
@@ -35,6 +34,8 @@ async function call<T>(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    // Loaded on the first request: a hub without Ollama never evaluates undici.
+    const { request } = await import("undici");
     const response = await request(options.url, {
       method: options.method,
       signal: controller.signal,

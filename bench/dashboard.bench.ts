@@ -22,7 +22,8 @@ async function run(): Promise<BenchRow[]> {
   await buildDashboard();
   const dataDir = await mkdtemp(join(tmpdir(), "switchboard-bench-dashboard-"));
   const hub = await startHub({
-    config: parseConfig({ port: 0, dataDir, logLevel: "silent", persistence: { fsync: false } }),
+    // No backends: a first ping's processes, a second into the run, would be measured as push latency.
+    config: parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, persistence: { fsync: false } }),
     secrets: { token: null },
     logger: silentLogger,
   });

@@ -16,7 +16,9 @@ let url: string;
 
 if (kind === "hub") {
   const dataDir = await mkdtemp(join(tmpdir(), "switchboard-bench-memory-"));
-  const config = parseConfig({ port: 0, dataDir, logLevel: "silent", persistence: { fsync: false } });
+  // No backends: their pings (and the modules a first ping loads) would land between the
+  // baseline and the connected measurement and be charged to the connections.
+  const config = parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, persistence: { fsync: false } });
   const running = await startHub({ config, secrets: { token: null }, logger: silentLogger });
   url = running.url;
   stop = async () => {

@@ -24,7 +24,7 @@ const SOURCES: Source[] = [
 ];
 
 /** True when the bundle exists and no source changed since it was built. */
-export const isServerBuildCurrent = (): Promise<boolean> => isBuildCurrent(SERVER_BUNDLE, SOURCES);
+const isServerBuildCurrent = (): Promise<boolean> => isBuildCurrent(SERVER_BUNDLE, SOURCES);
 
 /**
  * Bundles `entry` (default: the hub) into `outfile`, written whole and renamed into place so a

@@ -59,8 +59,8 @@ export interface SlackChannelOptions {
 
 /**
  * The adapter, checked and configured; `start()` it (it resolves once the hub's documents
- * arrive). Its module (and so @slack/web-api) loads only here: a hub without this channel
- * never loads it.
+ * arrive). Its module (and so @slack/web-api) is evaluated only here: a hub without this
+ * channel never runs it.
  */
 export async function createSlackChannel(options: SlackChannelOptions): Promise<SlackAdapter> {
   checkSlackSettings(options.settings);

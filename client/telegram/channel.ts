@@ -50,8 +50,8 @@ export interface TelegramChannelOptions {
 
 /**
  * The adapter, checked and configured; `start()` it (it resolves once the hub's documents
- * arrive). Its module (and so grammy) loads only here: a hub without this channel
- * never loads it.
+ * arrive). Its module (and so grammy) is evaluated only here: a hub without this
+ * channel never runs it.
  */
 export async function createTelegramChannel(options: TelegramChannelOptions): Promise<TelegramAdapter> {
   checkTelegramSettings(options.settings);

@@ -74,7 +74,7 @@ export const configSchema = z.strictObject({
       maxBufferedBytes: positiveInt(1024 * 1024),
     })
     .prefault({}),
-  /** Warm standby: health pings, status windows and pre-warmed sessions (see README). */
+  /** Warm standby: health pings, status windows and pre-warmed sessions (see docs/backends-and-router.md). */
   warmup: z
     .strictObject({
       /** How often every backend is pinged. */
@@ -128,7 +128,7 @@ export const configSchema = z.strictObject({
       activeThrottleMs: positiveInt(30_000),
     })
     .prefault({}),
-  /** The built-in router: queues, timeouts, retries, restarts and where outputs go (see README, Router). */
+  /** The built-in router: queues, timeouts, retries, restarts and where outputs go (see docs/backends-and-router.md). */
   router: z
     .strictObject({
       /** Tasks each backend runs at once; the rest wait in its queue. */

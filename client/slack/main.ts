@@ -8,7 +8,7 @@ const command = {
 
 Runs the Slack adapter against a running hub: one message per task in each channel, updated as
 the task moves, with Approve / Reject buttons while it waits. Slash commands and button presses
-go to the hub itself (POST /api/slack/commands and /api/slack/interactions; see README, Slack).
+go to the hub itself (POST /api/slack/commands and /api/slack/interactions; see docs/channels.md, Slack).
 The bot token comes from SLACK_BOT_TOKEN, the hub's token (if any) from SWITCHBOARD_TOKEN.`,
 };
 

@@ -35,7 +35,7 @@ export function telegramToken(env: NodeJS.ProcessEnv): string {
 export function checkTelegramSettings(settings: TelegramSettings): void {
   if (settings.chatIds.length === 0) {
     throw new TelegramSetupError(
-      "telegram.chatIds is empty: list the chat ids the bot may serve (see README, Telegram, for how to find yours)",
+      "telegram.chatIds is empty: list the chat ids the bot may serve (see docs/channels.md, Telegram, for how to find yours)",
     );
   }
 }

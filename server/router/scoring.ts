@@ -102,7 +102,7 @@ export function chooseBackend(request: ChoiceRequest): Choice {
   if (candidates.length === 0) {
     throw new SwitchboardError(
       "unavailable",
-      "no backends are configured; add one under backends in config.json (see README, Backends)",
+      "no backends are configured; add one under backends in config.json (see docs/backends-and-router.md)",
     );
   }
   const why = candidates

@@ -1,5 +1,5 @@
 // The `switchboard` process entry: runs the command named on the command line and exits with its status.
-import { runCli } from "./commands.ts";
+import { runCli } from "./dispatch.ts";
 
 const interrupted = new Promise<void>((resolve) => {
   process.once("SIGINT", () => resolve());

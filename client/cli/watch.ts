@@ -1,6 +1,6 @@
 // `switchboard watch`: a live mirror of the hub drawn in the terminal, redrawn from pushed
-// changes (coalesced), reconnecting by itself, and once a minute so "12 minutes left" stays true.
-import type { CommandContext } from "./commands.ts";
+// changes (coalesced), reconnecting by itself, and every 30 seconds so "12 minutes left" stays true.
+import type { CommandContext } from "./command.ts";
 import { renderWatch } from "./watch-view.ts";
 
 const CLEAR = "\x1b[H\x1b[2J";

@@ -9,7 +9,6 @@ import { createLogger } from "./log.ts";
 import { useDefaultSession } from "./session.ts";
 import { SLACK_PATH_PREFIX, slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
-import { useDefaultWarmup } from "./warmup.ts";
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;
@@ -70,7 +69,6 @@ async function main(): Promise<void> {
     throw error;
   }
   useDefaultSession(running.session);
-  useDefaultWarmup(running.warmup);
 
   let voice: Awaited<ReturnType<typeof startVoiceChannel>> | null = null;
   if (config.voice.enabled) {

@@ -183,6 +183,27 @@ describe("ping scheduling", () => {
     await pinged(hub, "claude", entry.lastPing);
     expect((await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version")).toHaveLength(2);
   });
+  it("pausePinging stops the periodic pings (a scheduled one never runs); resumePinging starts them again", async () => {
+    const { env, log } = await fakeCliEnv();
+    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env, warmup: { firstPingDelayMs: 1000 } });
+    hub.clock.advance(1000);
+    await eventually(() => entryOf(hub, "claude").lastPing !== null, 10_000, "the first ping");
+    const entry = entryOf(hub, "claude");
+    const versionCalls = async () => (await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version").length;
+    expect(await versionCalls()).toBe(1);
+    await hub.warmup.pausePinging();
+    hub.clock.advance(60 * MIN);
+    expect(hub.clock.pendingTimers()).toBe(0);
+    expect(entryOf(hub, "claude")).toMatchObject({ lastPing: entry.lastPing, status: "cold" });
+    hub.warmup.resumePinging();
+    // The ping overdue since the pause waits firstPingDelayMs after the resume, then runs.
+    hub.clock.advance(999);
+    expect(entryOf(hub, "claude").lastPing).toBe(entry.lastPing);
+    hub.clock.advance(1);
+    await eventually(() => entryOf(hub, "claude").lastPing !== entry.lastPing, 10_000, "the ping after resume");
+    expect(entryOf(hub, "claude").status).toBe("warm");
+    expect(await versionCalls()).toBe(2);
+  });
 });
 
 describe("pre-warmed sessions", () => {

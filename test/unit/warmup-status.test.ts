@@ -1,9 +1,9 @@
 // The pure health rules: status from an entry and the clock, the next time-driven transition,
 // and the retry backoff for a dead backend — at their boundaries.
 import { describe, expect, it } from "vitest";
+import { emptyEntry } from "../../server/backends/health-entry.ts";
 import { healthStatus, nextTransitionAt, retryDelay } from "../../server/backends/health-status.ts";
 import type { BackendHealth, WarmSession } from "../../server/schemas.ts";
-import { emptyEntry } from "../../server/warmup.ts";
 
 const MIN = 60_000;
 const windows = { warmWindowMs: 5 * MIN, intervalMs: 15 * MIN, graceMs: 1 * MIN };

@@ -286,7 +286,8 @@ function touchChannel(
   };
 }
 
-function truncate(text: string, max: number): string {
+/** Shortens text to `max` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -298,7 +298,7 @@ describe("failures", () => {
   it("a step hanging past stepTimeoutMs fails with 'timed out' and leaves no process behind", async () => {
     const { hub, client, log } = await routerHub({
       modes: { FAKE_CLI_HANG: "run", FAKE_CLI_CHILD: "1" },
-      router: { stepTimeoutMs: 400 },
+      router: { stepTimeoutMs: 5000 }, // long enough for the fake to start (and log itself) on a loaded machine
     });
     const { taskId } = await client.route({ description: "Hangs", startedFrom: "cli" });
     await finished(hub, taskId);

@@ -1,0 +1,81 @@
+// What the router runs: a job per task (its steps, where it is, how to stop it), built in one
+// place whether the task arrives through `route` or is taken up again after a restart.
+import type { RouteRequest, Task } from "../schemas.ts";
+import { LIMITS } from "../schemas.ts";
+import { truncate } from "../session.ts";
+import type { OutputLocation } from "./artifacts.ts";
+
+export interface RouteStep {
+  title: string;
+  prompt: string;
+  requiresApproval: boolean;
+}
+
+/** A task the router runs: its plan, where it is, and how to stop it. */
+export interface Job {
+  taskId: string;
+  description: string;
+  steps: RouteStep[];
+  backend: string;
+  /** Index of the next step to run. */
+  next: number;
+  outputs: string[];
+  /** The step whose approval has been given, so it runs instead of asking again. */
+  approvedStep: number | null;
+  state: "queued" | "running" | "waiting";
+  abort: AbortController | null;
+  /** Backends that failed this task; a retry goes elsewhere. */
+  failedOn: string[];
+  output: OutputLocation;
+}
+
+/** The one job constructor: a queued job at step `next` (default the first). */
+export function newJob(fields: {
+  taskId: string;
+  description: string;
+  steps: RouteStep[];
+  backend: string;
+  output: OutputLocation;
+  next?: number;
+  approvedStep?: number | null;
+}): Job {
+  return {
+    taskId: fields.taskId,
+    description: fields.description,
+    steps: fields.steps,
+    backend: fields.backend,
+    next: fields.next ?? 0,
+    outputs: [],
+    approvedStep: fields.approvedStep ?? null,
+    state: "queued",
+    abort: null,
+    failedOn: [],
+    output: fields.output,
+  };
+}
+
+/** A route request's steps; without any, one step whose prompt is the description. */
+export function stepsOfRequest(request: Pick<RouteRequest, "description" | "steps">): RouteStep[] {
+  return (
+    request.steps?.map((s) => ({
+      title: s.title,
+      prompt: s.prompt,
+      requiresApproval: s.requiresApproval ?? false,
+    })) ?? [
+      { title: truncate(request.description, LIMITS.title), prompt: request.description, requiresApproval: false },
+    ]
+  );
+}
+
+/** A stored task's steps (a step saved without a prompt runs the description). */
+export function stepsOfTask(task: Pick<Task, "description" | "plan">): RouteStep[] {
+  return task.plan.steps.map((s) => ({
+    title: s.title,
+    prompt: s.prompt ?? task.description,
+    requiresApproval: s.requiresApproval ?? false,
+  }));
+}
+
+/** How long the steps still to run are expected to take (at least one step). */
+export const remainingMs = (job: Pick<Job, "steps" | "next">, estimatedStepMs: number): number =>
+  Math.max(1, job.steps.length - job.next) * estimatedStepMs;

@@ -45,7 +45,7 @@ function applyOperation(document: unknown, op: JsonPatchOperation): unknown {
       return update(document, path, (parent, key) => insert(parent, key, value, true));
     }
     case "test":
-      if (JSON.stringify(canonical(get(document, path))) !== JSON.stringify(canonical(op.value))) {
+      if (!jsonEqual(get(document, path), op.value)) {
         throw new PatchError(`test failed at ${op.path}`);
       }
       return document;
@@ -132,14 +132,14 @@ function clone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (isContainer(value)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+/** Whether two JSON values are equal: same members whatever their order, same items in order. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  if (!isContainer(a) || !isContainer(b) || Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => Object.hasOwn(b, key) && jsonEqual((a as Record<string, unknown>)[key], b[key]))
+  );
 }

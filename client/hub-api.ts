@@ -1,0 +1,76 @@
+// The hub's REST calls for every channel, in Node and in the browser: one method per endpoint of
+// the contract, the token as a bearer header, and the hub's error body as a typed HubError.
+import type { Channel, Context, ErrorBody, Health, RouteRequest, Task } from "../server/schemas.ts";
+
+export interface HubApiOptions {
+  /** The hub's base URL, e.g. http://127.0.0.1:7433 */
+  url: string;
+  token?: string | null;
+  fetch?: typeof fetch;
+  /** The channel this client acts for; sent with actions so the hub records who acted. */
+  channel?: Channel;
+}
+
+/** A refusal from the hub: its HTTP status and the code and message of its error body. */
+export class HubError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "HubError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export class HubApi {
+  readonly options: HubApiOptions;
+
+  constructor(options: HubApiOptions) {
+    this.options = options;
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const response = await doFetch(new URL(path, this.options.url), {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const error = (parsed as ErrorBody | undefined)?.error;
+      throw new HubError(response.status, error?.code ?? "http_error", error?.message ?? `HTTP ${response.status}`);
+    }
+    return parsed as T;
+  }
+
+  getContext = () => this.request<Context>("GET", "/api/context");
+  getTask = (taskId: string) => this.request<Task>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}`);
+  addTask = (task: Record<string, unknown>) => this.request<Task>("POST", "/api/context/tasks", task);
+  updateTask = (taskId: string, updates: Record<string, unknown>) =>
+    this.request<Task>("PATCH", `/api/context/tasks/${encodeURIComponent(taskId)}`, updates);
+  completeTask = (taskId: string, result: Record<string, unknown> = {}) =>
+    this.request<Task>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/complete`, result);
+  setChannelActive = (channel: Channel, taskId?: string) =>
+    this.request("POST", `/api/channels/${channel}/active`, taskId ? { taskId } : {});
+  getChannelState = (channel: Channel) => this.request("GET", `/api/channels/${channel}`);
+  getHealth = () => this.request<Health>("GET", "/api/health");
+  ping = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/ping`, {});
+  prewarm = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/prewarm`, {});
+  route = (request: RouteRequest) => this.request<{ taskId: string }>("POST", "/api/route", request);
+  approve = (taskId: string) => this.act(taskId, "approve");
+  reject = (taskId: string, reason?: string) => this.act(taskId, "reject", reason);
+  cancel = (taskId: string) => this.act(taskId, "cancel");
+
+  private act(taskId: string, action: "approve" | "reject" | "cancel", reason?: string) {
+    const body: Record<string, string> = {};
+    if (this.options.channel) body.channel = this.options.channel;
+    if (reason) body.reason = reason;
+    return this.request<Task>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/${action}`, body);
+  }
+}

@@ -6,9 +6,10 @@ import type { Config, Secrets } from "./config.ts";
 import type { DocumentFeed, VersionedDocument } from "./document.ts";
 import { SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { routeAccess } from "./route-access.ts";
 import { registerContextRoutes } from "./routes/context.ts";
 import type { Health } from "./schemas.ts";
-import { type AccessPolicy, isHostAllowed, isOriginAllowed, isTokenValid, presentedToken } from "./security.ts";
+import { type AccessPolicy, isHostAllowed, isOriginAllowed, tokenDecision, WEBSOCKET_PATH } from "./security.ts";
 import type { Session } from "./session.ts";
 
 export const VERSION = "0.1.0";
@@ -19,10 +20,11 @@ export interface HubDependencies {
   session: Session;
   health: VersionedDocument<Health>;
   logger: Logger;
-  /** Adds the routes of later parts (warmup, router, adapters, dashboard). */
+  /**
+   * Adds the routes of later parts (warmup, router, adapters, dashboard). Their routes need the
+   * token unless the plugin marks them public (server/route-access.ts).
+   */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
-  /** Paths that carry their own authentication (Slack signatures) instead of the token. */
-  publicPrefixes?: string[];
 }
 
 export interface Hub {
@@ -112,10 +114,10 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   // After the websocket plugin, whose own onRequest hook marks upgrades: a refused upgrade is
   // then answered and its socket destroyed, instead of lingering and holding up shutdown.
   app.addHook("onRequest", async (request, reply) => {
-    const refusal = checkAccess(request, policy, deps.publicPrefixes ?? []);
+    const refusal = checkAccess(request, policy);
     if (refusal) return reply.code(refusal.status).send(refusal.toBody());
   });
-  app.get("/ws", { websocket: true }, (socket) => broadcaster.attach(socket));
+  app.get(WEBSOCKET_PATH, { websocket: true }, (socket) => broadcaster.attach(socket));
 
   app.get("/healthz", async () => {
     const persistence = { context: persistenceState(session.document), health: persistenceState(deps.health) };
@@ -154,7 +156,7 @@ function rejectPoisonedKeys(key: string, value: unknown): unknown {
   return value;
 }
 
-function checkAccess(request: FastifyRequest, policy: AccessPolicy, publicPrefixes: string[]): SwitchboardError | null {
+function checkAccess(request: FastifyRequest, policy: AccessPolicy): SwitchboardError | null {
   const host = request.headers.host;
   if (!isHostAllowed(host, policy)) {
     return new SwitchboardError(
@@ -162,7 +164,6 @@ function checkAccess(request: FastifyRequest, policy: AccessPolicy, publicPrefix
       `the Host header ${JSON.stringify(host ?? "")} is not allowed; add it to security.allowedHosts in config.json`,
     );
   }
-  const path = request.url.split("?")[0] as string;
   const isUpgrade = request.headers.upgrade?.toLowerCase() === "websocket";
   if ((isUpgrade || MUTATING.has(request.method)) && !isOriginAllowed(request.headers.origin, host, policy)) {
     return new SwitchboardError(
@@ -170,15 +171,19 @@ function checkAccess(request: FastifyRequest, policy: AccessPolicy, publicPrefix
       `the origin ${request.headers.origin} may not use this hub; add it to security.allowedOrigins in config.json`,
     );
   }
-  const needsToken = path.startsWith("/api/") || path === "/ws" || path === "/healthz";
-  if (needsToken && !publicPrefixes.some((prefix) => path.startsWith(prefix))) {
-    const query = request.query as { token?: string } | undefined;
-    if (!isTokenValid(policy.token, presentedToken(request.headers.authorization, query?.token))) {
-      return new SwitchboardError(
-        "unauthorized",
-        "a valid token is required: send Authorization: Bearer $SWITCHBOARD_TOKEN",
-      );
-    }
+  const allowed = tokenDecision({
+    token: policy.token,
+    access: routeAccess(request),
+    route: request.routeOptions.url,
+    isUpgrade,
+    authorization: request.headers.authorization,
+    queryToken: (request.query as Record<string, unknown> | undefined)?.token,
+  });
+  if (!allowed) {
+    return new SwitchboardError(
+      "unauthorized",
+      "a valid token is required: send Authorization: Bearer $SWITCHBOARD_TOKEN",
+    );
   }
   return null;
 }

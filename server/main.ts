@@ -7,7 +7,7 @@ import { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { useDefaultSession } from "./session.ts";
-import { SLACK_PATH_PREFIX, slackEndpoint } from "./slack-endpoint.ts";
+import { slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
 
 async function main(): Promise<void> {
@@ -38,7 +38,6 @@ async function main(): Promise<void> {
         plugins: [
           slackEndpoint({ signingSecret: chat.slackSigningSecret, views: slackViews, hubToken: secrets.token, logger }),
         ],
-        publicPrefixes: [SLACK_PATH_PREFIX],
       }
     : {};
 

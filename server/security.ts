@@ -1,6 +1,7 @@
 // Who may talk to the hub: the bearer token, and Origin/Host checks against cross-site
 // WebSocket hijacking and DNS rebinding. Pure decisions; the HTTP layer applies them.
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { isIP } from "node:net";
 
 export interface AccessPolicy {
   token: string | null;
@@ -10,9 +11,21 @@ export interface AccessPolicy {
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
+/**
+ * A Host header name that means this machine: `localhost`, 127.x.x.x or ::1. A name that only
+ * looks loopback (`anything.localhost`) is not: a resolver may send it anywhere.
+ */
 export function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase();
-  return LOOPBACK_NAMES.has(name) || name.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(name);
+  return LOOPBACK_NAMES.has(name) || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+/** An IP address (as bound or resolved, not a name) on the loopback interface. */
+export function isLoopbackAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(bare) === 0) return false;
+  const v4 = bare.startsWith("::ffff:") ? bare.slice("::ffff:".length) : bare;
+  return /^127(\.\d{1,3}){3}$/.test(v4) || bare === "::1" || bare === "0:0:0:0:0:0:0:1";
 }
 
 /** The host name of a Host header, without its port. */
@@ -53,18 +66,51 @@ export function isOriginAllowed(
   return hostHeader !== undefined && parsed.host.toLowerCase() === hostHeader.toLowerCase();
 }
 
-/** The token a request carries: `Authorization: Bearer …`, or `?token=` (browsers' WebSocket). */
-export function presentedToken(authorization: string | undefined, queryToken: string | undefined): string | null {
+/**
+ * The token a request carries: `Authorization: Bearer …`, or `?token=` where the caller allows
+ * it — only the WebSocket upgrade, because browsers cannot set headers there.
+ */
+export function presentedToken(authorization: string | undefined, queryToken: unknown): string | null {
   // The scheme name is case-insensitive (RFC 7235).
   const bearer = authorization ? /^bearer\s+(.+)$/i.exec(authorization.trim()) : null;
   if (bearer) return (bearer[1] as string).trim();
-  return queryToken ?? null;
+  return typeof queryToken === "string" ? queryToken : null;
 }
 
+/**
+ * Compares fixed-length digests, so neither the time taken nor an early length check tells a
+ * caller how long the token is or how much of it they guessed.
+ */
 export function isTokenValid(expected: string | null, presented: string | null): boolean {
   if (expected === null) return true;
   if (presented === null) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return timingSafeEqual(digest(expected), digest(presented));
 }
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** What a route needs: `public` routes carry their own check (static files, Slack signatures). */
+export type RouteAccess = "public" | "token";
+
+/**
+ * Whether a request passes the token rule. Decided on the route the router matched (its own
+ * path, never the raw URL, whose spelling an attacker picks), and denied by default: a request
+ * that matched no public route needs the token like any other.
+ */
+export function tokenDecision(input: {
+  token: string | null;
+  access: RouteAccess;
+  /** The matched route's path pattern, or undefined when nothing matched. */
+  route: string | undefined;
+  isUpgrade: boolean;
+  authorization: string | undefined;
+  queryToken: unknown;
+}): boolean {
+  if (input.token === null || input.access === "public") return true;
+  const queryAllowed = input.isUpgrade && input.route === WEBSOCKET_PATH;
+  return isTokenValid(input.token, presentedToken(input.authorization, queryAllowed ? input.queryToken : undefined));
+}
+
+export const WEBSOCKET_PATH = "/ws";

@@ -14,9 +14,10 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { markRoutesPublic } from "./route-access.ts";
 import type { Context, Health, Task } from "./schemas.ts";
 
-/** Paths under this prefix authenticate by Slack signature instead of the hub token. */
+/** Routes under this prefix authenticate by Slack signature instead of the hub token. */
 export const SLACK_PATH_PREFIX = "/api/slack/";
 export const SLACK_COMMANDS_PATH = `${SLACK_PATH_PREFIX}commands`;
 export const SLACK_INTERACTIONS_PATH = `${SLACK_PATH_PREFIX}interactions`;
@@ -99,6 +100,8 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
   return async (app) => {
     // Encapsulated: only these routes take form bodies, and they keep them raw for the signature.
     await app.register(async (scope) => {
+      // Public to the token rule: every route here is checked by signature instead (preHandler).
+      markRoutesPublic(scope);
       scope.addContentTypeParser(
         "application/x-www-form-urlencoded",
         { parseAs: "string", bodyLimit: SLACK_BODY_LIMIT },
@@ -119,7 +122,8 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
                 ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
               });
         if (!check.ok) {
-          logger.warn(`slack: refused ${request.method} ${request.url}: ${check.reason}`);
+          // The route's own path: a query string (which may carry anything) never reaches the log.
+          logger.warn(`slack: refused ${request.method} ${request.routeOptions.url}: ${check.reason}`);
           throw new SwitchboardError("unauthorized", check.reason);
         }
       });

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { type Approvals, createApprovals } from "./approvals.ts";
+import { checkBoundAddresses, resolveBindHost } from "./bind-address.ts";
 import { type Clock, iso, systemClock } from "./clock.ts";
 import type { Config, Secrets } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";
@@ -15,7 +16,6 @@ import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouterRoutes } from "./routes/router.ts";
 import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
-import { isLoopbackHost } from "./security.ts";
 import { createSession, emptyContext, type Session } from "./session.ts";
 import { createWarmup, type Warmup } from "./warmup.ts";
 
@@ -27,9 +27,8 @@ export interface StartHubOptions {
   secrets: Secrets;
   logger: Logger;
   clock?: Clock;
+  /** Routes of later parts; they need the token unless marked public (server/route-access.ts). */
   plugins?: ((app: FastifyInstance) => void | Promise<void>)[];
-  /** Paths those plugins authenticate themselves (Slack signatures) instead of the hub token. */
-  publicPrefixes?: string[];
   /** Environment for backend CLIs over the hub's own (tests put fake CLIs on PATH). */
   backendEnv?: NodeJS.ProcessEnv;
 }
@@ -55,11 +54,12 @@ export class StartupError extends Error {}
 export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   const { config, secrets, logger } = options;
   const clock = options.clock ?? systemClock;
-  if (!isLoopbackHost(config.host) && !secrets.token) {
-    throw new StartupError(
-      `refusing to listen on ${config.host} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`,
-    );
-  }
+  // Before anything is loaded: a name that does not resolve, or resolves off this machine
+  // without a token, stops start-up here. The bound addresses are checked again after listen.
+  const resolved = await resolveBindHost(config.host);
+  if ("refusal" in resolved) throw new StartupError(resolved.refusal);
+  const bindRefusal = checkBoundAddresses(config.host, resolved.addresses, secrets.token);
+  if (bindRefusal) throw new StartupError(bindRefusal);
   const loadOptions = { logger, now: () => clock.now() };
   // Logs when saving starts failing, when the reason changes, and when it works again: a hub that
   // retries every few seconds against a full disk should not flood the log.
@@ -131,7 +131,6 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     session,
     health,
     logger,
-    ...(options.publicPrefixes ? { publicPrefixes: options.publicPrefixes } : {}),
     // The dashboard's built files at `/` (static files need no token), then later parts' routes.
     plugins: [
       dashboardFiles(),
@@ -142,6 +141,16 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     ],
   });
   const address = await hub.app.listen({ host: config.host, port: config.port });
+  const boundRefusal = checkBoundAddresses(
+    config.host,
+    hub.app.addresses().map((bound) => (typeof bound === "string" ? bound : bound.address)),
+    secrets.token,
+  );
+  if (boundRefusal) {
+    await hub.app.close();
+    await Promise.all([contextDocument.file?.close(), health.file?.close()]);
+    throw new StartupError(boundRefusal);
+  }
   warmup.startWarmup();
   await router.start();
   const port = Number(new URL(address).port);

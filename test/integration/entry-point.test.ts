@@ -211,6 +211,25 @@ describe("npm start with a good config", () => {
     }
   });
 
+  it("stops on a --host that does not resolve with exit status 2 and one line naming it, no stack trace", async () => {
+    const config = await withConfig(JSON.stringify({ backends: {} }));
+    const result = await runToExit([
+      "--config",
+      config,
+      "--host",
+      "no-such-host.invalid",
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^switchboard: cannot resolve the host "no-such-host\.invalid"/);
+  });
+
   it("refuses to listen on a non-loopback address without SWITCHBOARD_TOKEN, with exit status 2 and one line", async () => {
     const config = await withConfig(JSON.stringify({ backends: {} }));
     const result = await runToExit(["--config", config, "--host", "0.0.0.0", "--port", "0", "--data-dir", dir]);

@@ -8,7 +8,6 @@ import { silentLogger } from "../../server/log.ts";
 import {
   SLACK_COMMANDS_PATH,
   SLACK_INTERACTIONS_PATH,
-  SLACK_PATH_PREFIX,
   slackEndpoint,
   slackSignature,
 } from "../../server/slack-endpoint.ts";
@@ -46,7 +45,6 @@ async function setUp(channels = ["#ops", "C0DEV"]) {
     plugins: [
       slackEndpoint({ signingSecret: SIGNING_SECRET, views: slackViews, hubToken: HUB_TOKEN, logger: silentLogger }),
     ],
-    publicPrefixes: [SLACK_PATH_PREFIX],
   });
   fake = await startFakeSlack();
   clock = new ManualClock(Date.now());

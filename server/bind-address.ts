@@ -1,0 +1,28 @@
+// Where the hub may listen: loopback addresses always, anything else only with a token. Decided
+// on addresses (as resolved, then as actually bound), never on how the host name looks.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { isLoopbackAddress } from "./security.ts";
+
+/** The addresses `host` stands for, or why there are none (a name that does not resolve). */
+export async function resolveBindHost(host: string): Promise<{ addresses: string[] } | { refusal: string }> {
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (isIP(bare) !== 0) return { addresses: [bare] };
+  try {
+    const found = await lookup(bare, { all: true });
+    return { addresses: found.map((entry) => entry.address) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return {
+      refusal: `cannot resolve the host "${host}" to listen on (${code}): use an address such as 127.0.0.1, or a name this machine resolves`,
+    };
+  }
+}
+
+/** Why listening on these addresses is refused, or null when it is allowed. */
+export function checkBoundAddresses(host: string, addresses: string[], token: string | null): string | null {
+  if (token || (addresses.length > 0 && addresses.every(isLoopbackAddress))) return null;
+  const named = isIP(host.replace(/^\[|\]$/g, "")) === 0 && addresses.length > 0;
+  const where = named ? `${host} (${addresses.join(", ")})` : host;
+  return `refusing to listen on ${where} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`;
+}

@@ -1,0 +1,160 @@
+// Attacks, as an attacker would try them against a hub started with a token: spellings of a path
+// that reach a guarded route, the token where it does not belong, secrets in the log, bind names
+// that only look loopback. Each class stays fixed here.
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../server/log.ts";
+import { slackEndpoint } from "../../server/slack-endpoint.ts";
+import { StartupError, startHub } from "../../server/start.ts";
+import { makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
+import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
+
+const TOKEN = "correct-horse-battery-staple";
+let hub: TestHub | null = null;
+
+afterEach(async () => {
+  await hub?.stop();
+  hub = null;
+});
+
+/** Sends one request exactly as written (request target included) and returns its status. */
+function rawStatus(port: number, requestText: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(requestText));
+    let received = "";
+    socket.on("data", (chunk) => {
+      received += String(chunk);
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      if (status) {
+        socket.destroy();
+        resolve(Number(status[1]));
+      }
+    });
+    socket.on("error", reject);
+    socket.on("end", () => reject(new Error(`connection closed without a status line: ${received}`)));
+  });
+}
+
+function get(port: number, target: string, extra = ""): Promise<number> {
+  return rawStatus(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n${extra}\r\n`);
+}
+
+const upgradeHeaders =
+  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+describe("the token rule is decided on the matched route, not on the raw URL", () => {
+  it.each([["/%61pi/context"], ["/%61%70%69/health"], ["/%68ealthz"]])(
+    "refuses %s without the token (401)",
+    async (target) => {
+      hub = await startTestHub({ token: TOKEN });
+      expect(await get(hub.port, target)).toBe(401);
+    },
+  );
+
+  it("refuses an absolute-form request target naming a guarded path (401)", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    expect(await get(hub.port, `http://127.0.0.1:${hub.port}/api/context`)).toBe(401);
+    expect(await get(hub.port, `http://127.0.0.1:${hub.port}/healthz`)).toBe(401);
+    expect(await get(hub.port, `http://127.0.0.1:${hub.port}/ws`, upgradeHeaders)).toBe(401);
+  });
+
+  it("refuses the WebSocket upgrade through a percent-escaped path without the token (401)", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    expect(await get(hub.port, "/%77s", upgradeHeaders)).toBe(401);
+  });
+
+  it("denies by default: a path no route serves needs the token too (401, then 404 with it)", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    expect((await rawRequest(`${hub.url}/api/nothing-here`)).status).toBe(401);
+    const withToken = await rawRequest(`${hub.url}/api/nothing-here`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(withToken.status).toBe(404);
+  });
+
+  it("keeps the dashboard's page public (it asks for the token itself)", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    // 200 when the dashboard is built, 503 saying how to build it otherwise; never 401.
+    expect([200, 503]).toContain((await rawRequest(`${hub.url}/`)).status);
+  });
+});
+
+describe("?token= is accepted only on the WebSocket upgrade", () => {
+  it("refuses ?token= on REST reads, mutations and /healthz (401), and changes nothing", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    const query = `?token=${TOKEN}`;
+    expect((await rawRequest(`${hub.url}/api/context${query}`)).status).toBe(401);
+    expect((await rawRequest(`${hub.url}/healthz${query}`)).status).toBe(401);
+    const created = await rawRequest(`${hub.url}/api/context/tasks${query}`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ description: "Sort the inbox", startedFrom: "cli" }),
+    });
+    expect(created.status).toBe(401);
+    expect(hub.session.getContext().activeTasks).toEqual([]);
+  });
+
+  it("accepts ?token= on the upgrade, as browsers need", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    const raw = await openRawSocket(hub.url, { query: `?token=${TOKEN}` });
+    raw.socket.terminate();
+    await expect(openRawSocket(hub.url, { query: "?token=wrong" })).rejects.toEqual(new UpgradeRefused(401));
+  });
+});
+
+describe("the log never holds a URL's query string", () => {
+  it("logs a refused Slack request by its route, without the query it carried", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("debug", (line) => lines.push(line));
+    const running = await startHub({
+      config: testConfig({}, await makeDataDir()),
+      secrets: { token: TOKEN },
+      logger,
+      plugins: [
+        slackEndpoint({ signingSecret: "s3cret", views: { status: noView, task: noView }, hubToken: TOKEN, logger }),
+      ],
+    });
+    try {
+      const res = await rawRequest(`${running.url}/api/slack/commands?token=leaked-secret&x=1`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "command=%2Fswitchboard&text=status",
+      });
+      expect(res.status).toBe(401);
+      expect(lines.some((line) => line.includes("/api/slack/commands"))).toBe(true);
+      expect(lines.join("\n")).not.toContain("leaked-secret");
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+const noView = () => ({ text: "", blocks: [] });
+
+describe("binding is checked on addresses, not on how a name looks", () => {
+  it("refuses a name that only looks loopback (*.localhost) without a token", async () => {
+    const attempt = startHub({
+      config: testConfig({ host: "switchboard.localhost" }),
+      secrets: { token: null },
+      logger: createLogger("silent"),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(StartupError);
+  });
+
+  it("stops with a StartupError naming the host when the bind name does not resolve", async () => {
+    const attempt = startHub({
+      config: testConfig({ host: "no-such-host.invalid" }),
+      secrets: { token: TOKEN },
+      logger: createLogger("silent"),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(StartupError);
+    await expect(attempt).rejects.toThrow(/cannot resolve the host "no-such-host\.invalid"/);
+  });
+
+  it("listens on localhost without a token: every address it binds is loopback", async () => {
+    hub = await startTestHub({ config: { host: "localhost" } });
+    for (const bound of hub.hub.app.addresses()) {
+      expect(["127.0.0.1", "::1"]).toContain(typeof bound === "string" ? bound : bound.address);
+    }
+  });
+});

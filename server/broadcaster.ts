@@ -84,6 +84,8 @@ export class Broadcaster {
     this.documents = options.documents;
     for (const topic of TOPICS) {
       this.unsubscribers.push(this.documents[topic].subscribe((change) => this.publish(topic, change)));
+      const onReset = this.documents[topic].onReset?.(() => this.resync(topic));
+      if (onReset) this.unsubscribers.push(onReset);
     }
     this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -160,6 +162,15 @@ export class Broadcaster {
       }
       frame ??= this.patchFrame(topic, change);
       this.send(client, frame);
+    }
+  }
+
+  /** The document started over under a new epoch: every subscriber gets a fresh snapshot. */
+  private resync(topic: Topic): void {
+    for (const client of this.clients) {
+      if (!client.topics.has(topic)) continue;
+      client.behind.delete(topic);
+      this.send(client, this.snapshotFrame(topic));
     }
   }
 

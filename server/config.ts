@@ -74,6 +74,27 @@ export const configSchema = z.strictObject({
       maxBufferedBytes: positiveInt(1024 * 1024),
     })
     .prefault({}),
+  /**
+   * Where the documents live: `memory` (this process, with the JSON files) or `redis`, shared
+   * by several hubs (see docs/cluster.md).
+   */
+  store: z
+    .strictObject({
+      kind: z.enum(["memory", "redis"], { error: 'must be "memory" or "redis"' }).default("memory"),
+      /** The Redis to share, e.g. redis://127.0.0.1:6379 (a password may be in the URL). */
+      url: z
+        .string({ error: "must be a redis:// or rediss:// URL" })
+        .regex(/^rediss?:\/\/\S+$/, { error: "must be a redis:// or rediss:// URL" })
+        .default("redis://127.0.0.1:6379"),
+      /** Prefix of every key, so several setups can share one Redis. */
+      keyPrefix: z
+        .string({ error: "must be a key prefix of letters, digits, _ . -" })
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "must be a key prefix of letters, digits, _ . -" })
+        .default("sb"),
+      /** A hub that stops renewing its leases (died) loses its tasks to another hub after this. */
+      leaseTtlMs: positiveInt(10_000),
+    })
+    .prefault({}),
   /** Warm standby: health pings, status windows and pre-warmed sessions (see docs/backends-and-router.md). */
   warmup: z
     .strictObject({

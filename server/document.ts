@@ -26,6 +26,11 @@ export interface DocumentFeed {
   readonly file: DurableJsonFile | undefined;
   subscribe(listener: (change: Change) => void): () => void;
   changesSince(epoch: string, version: number): Change[] | null;
+  /**
+   * Called when the document starts over under a new epoch (a shared store lost its data):
+   * subscribers need a fresh snapshot, not patches. An in-memory document never does.
+   */
+  onReset?(listener: () => void): () => void;
 }
 
 export interface VersionedDocumentOptions<T> {
@@ -36,14 +41,17 @@ export interface VersionedDocumentOptions<T> {
   file?: DurableJsonFile;
 }
 
+/** A fresh, unguessable epoch name. */
+export const newEpoch = (): string => randomBytes(6).toString("base64url");
+
 export class VersionedDocument<T> implements DocumentFeed {
   /** Names this lifetime of the version sequence; new on every start. */
-  readonly epoch = randomBytes(6).toString("base64url");
-  private current: T;
-  private versionNumber = 0;
-  private readonly history: Change[] = [];
-  private readonly historyLimit: number;
-  private readonly listeners = new Set<ChangeListener<T>>();
+  epoch: string = newEpoch();
+  protected current: T;
+  protected versionNumber = 0;
+  protected readonly history: Change[] = [];
+  protected readonly historyLimit: number;
+  protected readonly listeners = new Set<ChangeListener<T>>();
   /** The newest version known to be on disk (the loaded state, version 0, needs no write). */
   private durableVersion = 0;
   readonly file: DurableJsonFile | undefined;

@@ -2,9 +2,11 @@
 // WebSocket server. Used by the entry point and by tests that want a real hub in-process.
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
 import { type Approvals, createApprovals } from "./approvals.ts";
 import { checkBoundAddresses, resolveBindHost } from "./bind-address.ts";
 import { type Clock, iso, systemClock } from "./clock.ts";
+import { RedisStore } from "./cluster/redis-store.ts";
 import type { Config, Secrets } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";
 import { loadDocumentFile, VersionedDocument } from "./document.ts";
@@ -15,7 +17,7 @@ import { createRouter, type Router } from "./router/router.ts";
 import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouterRoutes } from "./routes/router.ts";
-import { type Context, contextSchema, type Health, healthSchema } from "./schemas.ts";
+import { contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { createSession, emptyContext, type Session } from "./session.ts";
 import { createWarmup, type Warmup } from "./warmup.ts";
 
@@ -80,38 +82,39 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     };
   };
 
-  const contextPath = join(config.dataDir, CONTEXT_FILE);
-  const loadedContext = await loadDocumentFile(
-    contextPath,
-    contextSchema,
-    () => emptyContext(clock.now()),
-    loadOptions,
-  );
-  const contextDocument = new VersionedDocument<Context>({
-    initial: loadedContext.state,
-    historyLimit: config.hub.historyLimit,
-    file: new DurableJsonFile(contextPath, fileOptions(contextPath)),
-  });
-  const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
+  // Memory: each document lives here and is durable in its JSON file. Redis: shared by every hub
+  // on it and durable there; one hub keeps writing the JSON files as readable snapshots.
+  const store = config.store.kind === "redis" ? createRedisStore(config, logger) : null;
+  async function openDocument<S extends z.ZodType>(
+    topic: string,
+    fileName: string,
+    schema: S,
+    empty: () => z.infer<S>,
+  ): Promise<VersionedDocument<z.infer<S>>> {
+    const path = join(config.dataDir, fileName);
+    const loaded = await loadDocumentFile(path, schema, empty, loadOptions);
+    const file = new DurableJsonFile(path, fileOptions(path));
+    // A hub killed mid-write leaves its temporary file behind; nobody else will ever remove it.
+    const removed = await file.sweepTemporaryFiles();
+    if (removed.length > 0) logger.info(`removed ${removed.length} unfinished temporary file(s) next to ${path}`);
+    if (!store) return new VersionedDocument({ initial: loaded.state, historyLimit: config.hub.historyLimit, file });
+    // The file seeds an empty Redis once; after that Redis is the truth.
+    const shared = store.document(topic, { initial: loaded.state, parse: (value) => schema.parse(value) });
+    store.writeSnapshots(shared, file);
+    return shared;
+  }
 
-  const healthPath = join(config.dataDir, HEALTH_FILE);
-  const loadedHealth = await loadDocumentFile(
-    healthPath,
+  const contextDocument = await openDocument("context", CONTEXT_FILE, contextSchema, () => emptyContext(clock.now()));
+  const health = await openDocument(
+    "health",
+    HEALTH_FILE,
     healthSchema,
     (): Health => ({ lastUpdated: iso(clock.now()), backends: {} }),
-    loadOptions,
   );
-  const health = new VersionedDocument<Health>({
-    initial: loadedHealth.state,
-    historyLimit: config.hub.historyLimit,
-    file: new DurableJsonFile(healthPath, fileOptions(healthPath)),
+  await store?.start().catch((error: Error) => {
+    throw new StartupError(error.message);
   });
-
-  // A hub killed mid-write leaves its temporary file behind; nobody else will ever remove it.
-  for (const file of [contextDocument.file, health.file]) {
-    const removed = (await file?.sweepTemporaryFiles()) ?? [];
-    if (removed.length > 0) logger.info(`removed ${removed.length} unfinished temporary file(s) next to ${file?.path}`);
-  }
+  const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
 
   const warmup = createWarmup({
     document: health,
@@ -172,9 +175,19 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         await router.stop();
         await warmup.stopWarmup();
         await hub.app.close();
-        await Promise.all([contextDocument.file?.close(), health.file?.close()]);
+        await Promise.all([contextDocument.file?.close(), health.file?.close(), store?.close()]);
       })();
       return closing;
     },
   };
+}
+
+function createRedisStore(config: Config, logger: Logger): RedisStore {
+  return new RedisStore({
+    url: config.store.url,
+    keyPrefix: config.store.keyPrefix,
+    historyLimit: config.hub.historyLimit,
+    leaseTtlMs: config.store.leaseTtlMs,
+    logger,
+  });
 }

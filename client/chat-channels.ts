@@ -1,6 +1,7 @@
 // The Telegram and Slack channels as config.json enables them next to the hub: every token and
 // setting checked before anything listens, adapters started once the hub does, stopped before it closes.
 import type { AdapterLog } from "./chat-messages.ts";
+import type { SlackThreadReply } from "./slack/adapter.ts";
 import {
   checkSlackSettings,
   createSlackChannel,
@@ -31,6 +32,8 @@ export interface PreparedChatChannels {
 export interface RunningChatChannels {
   /** One line per running adapter, for the start-up banner. */
   lines: string[];
+  /** Hands a Slack thread reply (from the hub's events endpoint) to the Slack adapter, if it runs here. */
+  slackThreadReply(reply: SlackThreadReply): void;
   stop(): Promise<void>;
 }
 
@@ -49,22 +52,24 @@ export function prepareChatChannels(config: ChatChannelsConfig, env: NodeJS.Proc
   return {
     slackSigningSecret: signingSecret,
     async start(hubUrl, hubToken, log) {
-      const adapters = (
-        await Promise.all([
-          telegram
-            ? createTelegramChannel({ hubUrl, hubToken, token: telegram, settings: config.telegram, log })
-            : null,
-          slack ? createSlackChannel({ hubUrl, hubToken, token: slack, settings: config.slack, log }) : null,
-        ])
-      ).filter((adapter) => adapter !== null);
+      const [telegramAdapter, slackAdapter] = await Promise.all([
+        telegram ? createTelegramChannel({ hubUrl, hubToken, token: telegram, settings: config.telegram, log }) : null,
+        slack ? createSlackChannel({ hubUrl, hubToken, token: slack, settings: config.slack, log }) : null,
+      ]);
+      const adapters = [telegramAdapter, slackAdapter].filter((adapter) => adapter !== null);
       await Promise.all(adapters.map((adapter) => adapter.start()));
       const lines: string[] = [];
       if (telegram) lines.push(`telegram bot serving chat(s) ${config.telegram.chatIds.join(", ")}`);
       if (slack) lines.push(`slack adapter posting to ${config.slack.channels.join(", ")}`);
       if (signingSecret)
-        lines.push(`slack commands and buttons at ${hubUrl}/api/slack/commands and /api/slack/interactions`);
+        lines.push(
+          `slack commands, buttons and events at ${hubUrl}/api/slack/commands, /api/slack/interactions and /api/slack/events`,
+        );
       return {
         lines,
+        slackThreadReply(reply) {
+          if (slackAdapter) void slackAdapter.threadReply(reply);
+        },
         async stop() {
           await Promise.all(adapters.map((adapter) => adapter.stop()));
         },

@@ -228,3 +228,83 @@ function listWords(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
+
+// ---- intake, follow-ups and answers ---------------------------------------------------------
+
+/** The task's label inside a sentence: "your OCR task", "your task “Analyze trust documents”". */
+function labelInSentence(task: Pick<Task, "description">): string {
+  const label = taskLabel(task);
+  return label.charAt(0).toLowerCase() + label.slice(1);
+}
+
+/** What a channel says once it handed a new task to the hub: "Started your OCR task". */
+export function startedSentence(task: Pick<Task, "description">): string {
+  return `Started ${labelInSentence(task)}`;
+}
+
+/** What a channel says once a follow-up was taken: "Added to your OCR task as step 3". */
+export function followUpSentence(task: Pick<Task, "description">, step: number): string {
+  return `Added to ${labelInSentence(task)} as step ${step}`;
+}
+
+/** Why a start or a follow-up was not taken, with the hub's own words on what to do. */
+export function notTakenSentence(action: "start" | "follow-up", reason: string): string {
+  const what = action === "start" ? "Could not start the task" : "Could not add that to the task";
+  return `${what}: ${reason.replace(/[.\s]+$/, "")}`;
+}
+
+/** Markdown as plain words: no code blocks, markup, link targets or list bullets. */
+export function markdownAsWords(markdown: string): string {
+  return markdown
+    .replace(/```[\s\S]*?(```|$)/g, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)/gm, "")
+    .replace(/^\s*([-*_]\s*){3,}$/gm, " ")
+    .replace(/(\*\*|__|\*|_|~~|`)(?=\S)([^\n]*?\S)\1/g, "$2")
+    .replace(/\|/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+const SUMMARY_CHARS = 300;
+
+/**
+ * The first sentence or two of an answer, in plain words, for speech and notifications:
+ * "The invoices total 4,200 euros. Three are overdue." Cut at a word past `maxChars`.
+ */
+export function answerSummary(markdown: string, sentences = 2, maxChars = SUMMARY_CHARS): string {
+  const words = markdownAsWords(markdown);
+  const parts = words.match(/[^.!?]+(?:[.!?]+["”’)]?|$)/g) ?? [];
+  const picked = parts
+    .slice(0, sentences)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .join(" ");
+  return shorten(picked, maxChars);
+}
+
+/**
+ * What the voice channel says when a task finishes: the task's sentence, then the first sentence
+ * or two of its answer when there is one: "Your OCR task finished: The invoices total 4,200 euros."
+ */
+export function finishedWithAnswerSentence(task: Task, answer: string | null, now: Moment): string {
+  const summary = answer ? answerSummary(answer) : "";
+  if (task.status !== "complete" || !summary) return taskSentence(task, null, now);
+  return `${taskLabel(task)} finished: ${summary}`;
+}
+
+/**
+ * The part of a long answer that fits one chat message of `max` characters, cut at a paragraph,
+ * a line or a word, and whether anything was left out (then the whole goes as a file).
+ */
+export function answerHead(text: string, max: number): { head: string; cut: boolean } {
+  if (text.length <= max) return { head: text, cut: false };
+  const room = max - 1;
+  const window = text.slice(0, room);
+  const at = [window.lastIndexOf("\n\n"), window.lastIndexOf("\n"), window.lastIndexOf(" ")].find(
+    (index) => index > room / 2,
+  );
+  return { head: `${window.slice(0, at ?? room).trimEnd()}…`, cut: true };
+}

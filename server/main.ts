@@ -33,10 +33,18 @@ async function main(): Promise<void> {
     process.stderr.write(`switchboard: ${error.message}\n`);
     process.exit(2);
   }
+  // Thread replies go to the Slack adapter, which starts once the hub listens.
+  let chatChannels: Awaited<ReturnType<typeof chat.start>> | null = null;
   const slackRoutes = chat.slackSigningSecret
     ? {
         plugins: [
-          slackEndpoint({ signingSecret: chat.slackSigningSecret, views: slackViews, hubToken: secrets.token, logger }),
+          slackEndpoint({
+            signingSecret: chat.slackSigningSecret,
+            views: slackViews,
+            hubToken: secrets.token,
+            logger,
+            ...(config.slack.startAdapter ? { onThreadReply: (reply) => chatChannels?.slackThreadReply(reply) } : {}),
+          }),
         ],
       }
     : {};
@@ -85,7 +93,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const chatChannels = await chat.start(running.url, secrets.token, logger);
+  chatChannels = await chat.start(running.url, secrets.token, logger);
+  const runningChannels = chatChannels;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -98,7 +107,7 @@ async function main(): Promise<void> {
     }, 5000);
     forced.unref();
     await voice?.close();
-    await chatChannels.stop();
+    await runningChannels.stop();
     await running.close();
     process.exit(0);
   };
@@ -109,7 +118,7 @@ async function main(): Promise<void> {
   // Like Jupyter: the one address that opens the dashboard with the token (the page then drops it from the address bar).
   const dashboardQuery = secrets.token ? `?token=${encodeURIComponent(secrets.token)}` : "";
   if (voice) process.stdout.write(`switchboard: voice channel listening on ${voice.url} (GET /status)\n`);
-  for (const line of chatChannels.lines) process.stdout.write(`switchboard: ${line}\n`);
+  for (const line of runningChannels.lines) process.stdout.write(`switchboard: ${line}\n`);
   process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }
 

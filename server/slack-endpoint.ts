@@ -21,6 +21,7 @@ import type { Context, Health, Task } from "./schemas.ts";
 export const SLACK_PATH_PREFIX = "/api/slack/";
 export const SLACK_COMMANDS_PATH = `${SLACK_PATH_PREFIX}commands`;
 export const SLACK_INTERACTIONS_PATH = `${SLACK_PATH_PREFIX}interactions`;
+export const SLACK_EVENTS_PATH = `${SLACK_PATH_PREFIX}events`;
 /** Slack's guidance: refuse requests whose timestamp is more than five minutes off (replays). */
 export const SLACK_MAX_AGE_SECONDS = 300;
 /** Slack's own requests are a few kilobytes; anything far larger is not from Slack. */
@@ -35,6 +36,19 @@ export interface SlackReply {
 export interface SlackViews {
   status(context: Context, health: Health, now: Date): SlackReply;
   task(task: Task | null, taskId: string, context: Context, now: Date): SlackReply;
+  started(taskId: string, description: string): SlackReply;
+  notTaken(action: "start" | "follow-up", reason: string): SlackReply;
+  /** What is wrong with a new task's text, for the person, or null. */
+  textProblem(text: string): string | null;
+}
+
+/** A person's message in a thread of a channel the app is in (an Events API `message` event). */
+export interface SlackThreadReply {
+  channel: string;
+  user: string;
+  text: string;
+  ts: string;
+  threadTs: string;
 }
 
 export interface SlackEndpointOptions {
@@ -45,6 +59,12 @@ export interface SlackEndpointOptions {
   logger: Logger;
   now?: () => number;
   maxAgeSeconds?: number;
+  /**
+   * Where thread replies go: the Slack adapter, which knows which message belongs to which task
+   * and continues that task's conversation. Without it (the adapter runs elsewhere) thread
+   * replies are acknowledged to Slack and logged.
+   */
+  onThreadReply?: (reply: SlackThreadReply) => void;
 }
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
@@ -80,10 +100,36 @@ export function verifySlackSignature(input: {
   return { ok: true };
 }
 
+/** Slack bounds a command's or message's text; anything far longer is not from Slack. */
+const SLASH_TEXT_LIMIT = 12_000;
+
 const slashCommandSchema = z.object({
   command: z.string().max(100),
-  text: z.string().max(2000).default(""),
+  text: z.string().max(SLASH_TEXT_LIMIT).default(""),
 });
+
+/** The Events API envelopes the hub takes: the URL handshake and message events. */
+const eventEnvelopeSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("url_verification"), challenge: z.string().min(1).max(500) }),
+  z.object({
+    type: z.literal("event_callback"),
+    event_id: z.string().max(100).optional(),
+    event: z.looseObject({
+      type: z.string().max(100),
+      subtype: z.string().max(100).optional(),
+      bot_id: z.string().max(100).optional(),
+      channel: z.string().max(100).optional(),
+      user: z.string().max(100).optional(),
+      text: z.string().max(SLASH_TEXT_LIMIT).optional(),
+      ts: z.string().max(40).optional(),
+      thread_ts: z.string().max(40).optional(),
+    }),
+  }),
+  z.looseObject({ type: z.literal("app_rate_limited") }),
+]);
+
+/** Event ids already handled, so a retried delivery (Slack retries after 3 s) acts once. */
+const SEEN_EVENTS_LIMIT = 1000;
 
 const blockActionsSchema = z.object({
   type: z.string().max(100),
@@ -102,8 +148,10 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
     await app.register(async (scope) => {
       // Public to the token rule: every route here is checked by signature instead (preHandler).
       markRoutesPublic(scope);
+      // Commands and interactions come form-encoded, events as JSON: both kept raw for the signature.
+      scope.removeContentTypeParser("application/json");
       scope.addContentTypeParser(
-        "application/x-www-form-urlencoded",
+        ["application/x-www-form-urlencoded", "application/json"],
         { parseAs: "string", bodyLimit: SLACK_BODY_LIMIT },
         (_request, body, done) => done(null, body),
       );
@@ -112,7 +160,7 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         const rawBody = typeof request.body === "string" ? request.body : null;
         const check: SignatureCheck =
           rawBody === null
-            ? { ok: false, reason: "not a Slack request: expected a signed application/x-www-form-urlencoded body" }
+            ? { ok: false, reason: "not a Slack request: expected a signed form or JSON body" }
             : verifySlackSignature({
                 secret: options.signingSecret,
                 timestamp: header(request.headers["x-slack-request-timestamp"]),
@@ -141,6 +189,24 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
           ]);
           return ephemeral(options.views.status(context.body, health.body, at));
         }
+        if (verb === "new") {
+          const description = text.trim().replace(/^new\s*/, "");
+          const problem = options.views.textProblem(description);
+          if (problem) return ephemeral(options.views.notTaken("start", problem));
+          const routed = await hubCall<{ taskId?: string; error?: { message: string } }>(
+            app,
+            options.hubToken,
+            "POST",
+            "/api/route",
+            { description: description.trim(), startedFrom: "slack" },
+          );
+          if (routed.status !== 202 || !routed.body.taskId) {
+            const reason = routed.body.error?.message ?? `the hub answered ${routed.status}`;
+            logger.warn(`slack: could not start a task: ${reason}`);
+            return ephemeral(options.views.notTaken("start", reason));
+          }
+          return ephemeral(options.views.started(routed.body.taskId, description.trim()));
+        }
         if (verb === "task" && rest.length === 1) {
           const taskId = rest[0] as string;
           const found = await hubCall<Task>(
@@ -156,9 +222,40 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         }
         await markActive(app, options.hubToken);
         return ephemeral({
-          text: "Try `/switchboard status`, or `/switchboard task <id>` for one task.",
+          text: "Try `/switchboard new <what to do>` to start a task, `/switchboard status`, or `/switchboard task <id>` for one task.",
           blocks: [],
         });
+      });
+
+      const seenEvents = new Set<string>();
+      let unroutedLogged = false;
+      scope.post(SLACK_EVENTS_PATH, async (request, reply) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(request.body as string);
+        } catch {
+          throw new SwitchboardError("invalid_input", "body: expected Slack's JSON event envelope");
+        }
+        const envelope = parseInput(eventEnvelopeSchema, body, "event");
+        // The handshake Slack makes when the request URL is saved: echo the challenge.
+        if (envelope.type === "url_verification") return { challenge: envelope.challenge };
+        if (envelope.type !== "event_callback") return reply.code(200).send();
+        if (envelope.event_id) {
+          if (seenEvents.has(envelope.event_id)) return reply.code(200).send();
+          if (seenEvents.size >= SEEN_EVENTS_LIMIT) seenEvents.delete(seenEvents.values().next().value as string);
+          seenEvents.add(envelope.event_id);
+        }
+        const threadReply = asThreadReply(envelope.event);
+        if (!threadReply) return reply.code(200).send();
+        if (options.onThreadReply) options.onThreadReply(threadReply);
+        else if (!unroutedLogged) {
+          unroutedLogged = true;
+          logger.warn(
+            "slack: a reply in a thread arrived, but the Slack adapter does not run in this hub (slack.startAdapter is false), so it cannot be matched to a task",
+          );
+        }
+        // Slack wants its answer within three seconds; the adapter answers in the thread.
+        return reply.code(200).send();
       });
 
       scope.post(SLACK_INTERACTIONS_PATH, async (request, reply) => {
@@ -190,6 +287,26 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
       });
     });
   };
+}
+
+/**
+ * A person's reply in a thread, or null for anything else: a top-level message, an edit or
+ * deletion (subtypes), or a bot's message — the app's own answers among them.
+ */
+export function asThreadReply(event: {
+  type: string;
+  subtype?: string | undefined;
+  bot_id?: string | undefined;
+  channel?: string | undefined;
+  user?: string | undefined;
+  text?: string | undefined;
+  ts?: string | undefined;
+  thread_ts?: string | undefined;
+}): SlackThreadReply | null {
+  if (event.type !== "message" || event.subtype !== undefined || event.bot_id !== undefined) return null;
+  const { channel, user, text, ts, thread_ts: threadTs } = event;
+  if (!channel || !user || !text?.trim() || !ts || !threadTs || threadTs === ts) return null;
+  return { channel, user, text, ts, threadTs };
 }
 
 function ephemeral(view: SlackReply) {

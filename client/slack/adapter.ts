@@ -6,6 +6,8 @@ import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import type { HubClient } from "../hub-client.ts";
+import { refusalReason, sendFollowUp } from "../intake.ts";
+import { followUpSentence, notTakenSentence } from "../progress.ts";
 import { renderTask, type SlackView } from "./blocks.ts";
 
 export interface SlackAdapterOptions {
@@ -22,6 +24,15 @@ export interface SlackAdapterOptions {
   log: AdapterLog;
 }
 
+/** A person's reply in a message thread, as the hub's Events API endpoint hands it over. */
+export interface SlackThreadReply {
+  channel: string;
+  user: string;
+  text: string;
+  ts: string;
+  threadTs: string;
+}
+
 /** Slack answers an update only with the channel's id, which postMessage returns. */
 export interface SlackMessageRef {
   channel: string;
@@ -31,6 +42,10 @@ export interface SlackMessageRef {
 export interface SlackAdapter {
   client: WebClient;
   messages: ChatMessages<SlackMessageRef>;
+  /** A person's reply in a thread (from the hub's Events API endpoint): a follow-up when the thread is a task's. */
+  threadReply(reply: SlackThreadReply): Promise<void>;
+  /** The task whose message starts the thread `threadTs` in channel id `channel`, if any. */
+  taskOfThread(channel: string, threadTs: string): string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -73,9 +88,54 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     if (topic === "context" && hub.context) messages.sync(hub.context);
   });
 
+  function taskOfThread(channel: string, threadTs: string): string | null {
+    for (const destination of options.channels) {
+      const taskId = messages.taskAt(destination, { channel, ts: threadTs });
+      if (taskId) return taskId;
+    }
+    return null;
+  }
+
+  async function postInThread(channel: string, threadTs: string, text: string): Promise<void> {
+    await callSlack(() => client.chat.postMessage({ channel, thread_ts: threadTs, text }));
+  }
+
+  const strangerThreadsLogged = new Set<string>();
+
+  async function threadReply(reply: SlackThreadReply): Promise<void> {
+    const taskId = taskOfThread(reply.channel, reply.threadTs);
+    if (!taskId) {
+      // Someone else's thread: a person talking to people. Not ours to answer; logged once per channel.
+      if (!strangerThreadsLogged.has(reply.channel) && strangerThreadsLogged.size < 1000) {
+        strangerThreadsLogged.add(reply.channel);
+        log.info(`slack: ignored thread replies in ${reply.channel} that answer no task message (logged once)`);
+      }
+      return;
+    }
+    let text: string;
+    try {
+      const { step } = await sendFollowUp(hub, taskId, reply.text, "slack");
+      text = `${followUpSentence(findTask(taskId) ?? { description: taskId }, step)}.`;
+    } catch (error) {
+      log.warn(`slack: could not add a follow-up to ${taskId}: ${refusalReason(error)}`);
+      text = `${notTakenSentence("follow-up", refusalReason(error))}.`;
+    }
+    await postInThread(reply.channel, reply.threadTs, text).catch((error: Error) =>
+      log.warn(`slack: could not answer in the thread of ${taskId}: ${error.message}`),
+    );
+  }
+
+  function findTask(taskId: string) {
+    return [...(hub.context?.activeTasks ?? []), ...(hub.context?.recentCompleted ?? [])].find(
+      (t) => t.taskId === taskId,
+    );
+  }
+
   return {
     client,
     messages,
+    threadReply,
+    taskOfThread,
     async start() {
       await hub.connect();
     },

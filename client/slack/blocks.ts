@@ -3,7 +3,17 @@
 // replies. The hub's Slack endpoint is handed these views by the entry point.
 import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
 import type { Context, Health, Task } from "../../server/schemas.ts";
-import { healthSentence, percent, stepSentence, summarySentence, taskSentence } from "../progress.ts";
+import { textProblem } from "../intake.ts";
+import {
+  followUpSentence,
+  healthSentence,
+  notTakenSentence,
+  percent,
+  startedSentence,
+  stepSentence,
+  summarySentence,
+  taskSentence,
+} from "../progress.ts";
 
 export interface SlackView {
   /** The notification and fallback text. */
@@ -102,5 +112,31 @@ export function renderTaskReply(task: Task | null, taskId: string, context: Cont
   return { text, blocks: [{ type: "section", text: mrkdwn(escapeText(text)) }] };
 }
 
+function plain(text: string): SlackView {
+  return { text, blocks: [{ type: "section", text: mrkdwn(escapeText(text)) }] };
+}
+
+/** `/switchboard new <text>` taken: what started and its id; its message follows in the channels. */
+export function renderStarted(taskId: string, description: string): SlackView {
+  return plain(`${startedSentence({ description })} (${taskId}). Reply in its message's thread to add to it.`);
+}
+
+/** A follow-up (a reply in a task's thread) taken: which step it became. */
+export function renderFollowedUp(task: Task | null, taskId: string, step: number): SlackView {
+  return plain(`${followUpSentence(task ?? { description: taskId }, step)}.`);
+}
+
+/** A start or follow-up the hub did not take, with its reason. */
+export function renderNotTaken(action: "start" | "follow-up", reason: string): SlackView {
+  return plain(`${notTakenSentence(action, reason)}.`);
+}
+
 /** The views the hub's Slack endpoint answers with (see server/slack-endpoint.ts). */
-export const slackViews = { status: renderStatus, task: renderTaskReply };
+export const slackViews = {
+  status: renderStatus,
+  task: renderTaskReply,
+  started: renderStarted,
+  followedUp: renderFollowedUp,
+  notTaken: renderNotTaken,
+  textProblem: (text: string) => textProblem(text),
+};

@@ -5,7 +5,9 @@ import { Bot, type Context as BotContext, GrammyError } from "grammy";
 import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
-import { renderStatus, renderTask, type TelegramView } from "./message.ts";
+import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
+import { followUpSentence, notTakenSentence } from "../progress.ts";
+import { clip, renderStatus, renderTask, TEXT_LIMIT, type TelegramView } from "./message.ts";
 
 export interface TelegramAdapterOptions {
   /** A hub client created with `channel: "telegram"`; the adapter connects and closes it. */
@@ -32,6 +34,9 @@ export interface TelegramAdapter {
 }
 
 type Action = "approve" | "reject";
+
+/** Chats outside the allowlist remembered for log-once; past this many, further ones are not logged. */
+const MAX_STRANGERS_LOGGED = 1000;
 
 export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
   const { hub, log } = options;
@@ -65,15 +70,24 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     },
   });
 
+  /** Answers the bot sent, by `chatId:messageId`, so a reply to an answer continues its task. */
+  const answerMessages = new Map<string, string>();
+
   const unsubscribe = hub.on("change", ({ topic }) => {
     if (topic === "context" && hub.context) messages.sync(hub.context);
   });
 
-  // Only configured chats are served; an update from anywhere else stops here.
+  // Only configured chats are served; an update from anywhere else stops here, logged once per
+  // chat so a stranger's flood cannot flood the log too.
+  const strangersLogged = new Set<string>();
   bot.use(async (ctx, next) => {
     const chatId = ctx.chat?.id;
     if (chatId === undefined || !allowed.has(String(chatId))) {
-      log.warn(`telegram: ignored an update from chat ${chatId ?? "(none)"}, which is not in telegram.chatIds`);
+      const who = String(chatId ?? "(none)");
+      if (!strangersLogged.has(who) && strangersLogged.size < MAX_STRANGERS_LOGGED) {
+        strangersLogged.add(who);
+        log.warn(`telegram: ignored an update from chat ${who}, which is not in telegram.chatIds (logged once)`);
+      }
       return;
     }
     await next();
@@ -90,9 +104,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await ctx.reply("Which task? Send /task <id>; /status lists the ids.");
       return;
     }
-    const task = [...(hub.context?.activeTasks ?? []), ...(hub.context?.recentCompleted ?? [])].find(
-      (t) => t.taskId === taskId,
-    );
+    const task = findTask(taskId);
     markActive(task ? taskId : undefined);
     await ctx.reply(
       task
@@ -101,13 +113,28 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     );
   });
 
-  // Anything else is still the person using Telegram; in a private chat (or for an unknown
-  // command) the bot says what it understands.
-  bot.on("message", async (ctx) => {
-    markActive();
-    if (ctx.chat.type === "private" || ctx.message.text?.startsWith("/")) {
-      await ctx.reply("I understand /status (what runs and what waits for you) and /task <id> (one task).");
+  bot.command("new", async (ctx) => {
+    const text = ctx.match.trim();
+    if (!text) {
+      await ctx.reply(HELP.newNeedsText);
+      return;
     }
+    await startTask(ctx, text);
+  });
+
+  // Plain text is work: a reply to a task's message (or to an answer) continues that task, any
+  // other text starts a new one. An unknown command gets the list of what the bot understands.
+  bot.on("message", async (ctx) => {
+    const text = ctx.message.text?.trim();
+    if (!text || text.startsWith("/")) {
+      markActive();
+      await ctx.reply(HELP.commands);
+      return;
+    }
+    const repliedTo = ctx.message.reply_to_message?.message_id;
+    const taskId = repliedTo === undefined ? null : taskOfMessage(ctx.chat.id, repliedTo);
+    if (taskId) await followUp(ctx, taskId, text);
+    else await startTask(ctx, text);
   });
 
   bot.on("callback_query:data", async (ctx) => {
@@ -130,6 +157,38 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   });
 
   bot.catch((error) => log.error(`telegram: handling an update failed: ${error.message}`));
+
+  /** Hands the text to the router as a new task; the task's own message follows from the hub. */
+  async function startTask(ctx: BotContext, text: string): Promise<void> {
+    try {
+      await startTaskIn(hub, text, "telegram");
+    } catch (error) {
+      log.warn(`telegram: could not start a task: ${refusalReason(error)}`);
+      await ctx.reply(clip(`${notTakenSentence("start", refusalReason(error))}.`, TEXT_LIMIT), replyTo(ctx));
+    }
+  }
+
+  /** A follow-up in the task's conversation; the answer comes back as a reply to the task's message. */
+  async function followUp(ctx: BotContext, taskId: string, text: string): Promise<void> {
+    try {
+      const { step } = await sendFollowUp(hub, taskId, text, "telegram");
+      await ctx.reply(`${followUpSentence(findTask(taskId) ?? { description: taskId }, step)}.`, replyTo(ctx));
+    } catch (error) {
+      log.warn(`telegram: could not add a follow-up to ${taskId}: ${refusalReason(error)}`);
+      await ctx.reply(clip(`${notTakenSentence("follow-up", refusalReason(error))}.`, TEXT_LIMIT), replyTo(ctx));
+    }
+  }
+
+  /** The task a message belongs to: its task message, or an answer the bot sent about it. */
+  function taskOfMessage(chatId: number, messageId: number): string | null {
+    return messages.taskAt(String(chatId), messageId) ?? answerMessages.get(`${chatId}:${messageId}`) ?? null;
+  }
+
+  function findTask(taskId: string) {
+    return [...(hub.context?.activeTasks ?? []), ...(hub.context?.recentCompleted ?? [])].find(
+      (t) => t.taskId === taskId,
+    );
+  }
 
   function markActive(taskId?: string): void {
     hub.setChannelActive("telegram", taskId).catch((error: Error) => {
@@ -168,6 +227,21 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await polling;
     },
   };
+}
+
+/** What the bot says it understands. */
+const HELP = {
+  commands:
+    "Send any text to start a task, or reply to a task's message to add to it. /new <text> starts a task, /status shows what runs and what waits for you, /task <id> shows one task.",
+  newNeedsText: "What should the task do? Send /new followed by the task, e.g. /new summarise the report.",
+};
+
+/** Sends a reply as a reply to the person's message, so a busy chat shows what it answers. */
+function replyTo(ctx: BotContext) {
+  const messageId = ctx.message?.message_id;
+  return messageId === undefined
+    ? {}
+    : { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } };
 }
 
 function timersOf(options: TelegramAdapterOptions): Pick<Timers, "now"> {

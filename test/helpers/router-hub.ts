@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { ManualClock } from "../../server/clock.ts";
+import type { StartHubOptions } from "../../server/start.ts";
 import { eventually, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "./hub.ts";
 
@@ -26,6 +27,8 @@ export interface RouterHubOptions {
   waitForPings?: boolean;
   /** A hand-driven clock for the hub; its first pings are fired here. */
   clock?: ManualClock;
+  /** Extra routes mounted on the hub (the Slack endpoint). */
+  plugins?: StartHubOptions["plugins"];
 }
 
 export async function routerHub(options: RouterHubOptions = {}) {
@@ -41,6 +44,7 @@ export async function routerHub(options: RouterHubOptions = {}) {
     backendEnv: env,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
   });
   hubs.push(hub);
   const client = hubClient(hub, { channel: "telegram" });

@@ -194,14 +194,14 @@ describe("Telegram adapter", () => {
     expect(String(sends(CHAT_A)[2]?.params.text)).toBe("No task with id route_nope. /status lists the tasks.");
   });
 
-  it("any other message is an interaction too: it marks telegram active and, in a private chat, gets the list of commands", async () => {
+  it("plain text that the router cannot take (no backend) is answered with the hub's reason, as a reply to it", async () => {
     await setUp([CHAT_A]);
     const updateId = fake.sendText(CHAT_A, "hello?");
     await until(() => fake.handled(updateId), 5000, "the message to be handled");
-    expect(String(sends(CHAT_A)[0]?.params.text)).toBe(
-      "I understand /status (what runs and what waits for you) and /task <id> (one task).",
-    );
-    await until(() => hub.session.getContext().channelHistory.telegram !== undefined, 5000, "telegram marked active");
+    const reply = sends(CHAT_A)[0];
+    expect(String(reply?.params.text)).toMatch(/^Could not start the task: .*no backend/i);
+    expect(reply?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
+    expect(hub.session.getContext().activeTasks).toEqual([]);
   });
 
   it("ignores and logs a chat that is not in the allowlist, and posts no task message there", async () => {

@@ -111,7 +111,12 @@ describe("the log never holds a URL's query string", () => {
       secrets: { token: TOKEN },
       logger,
       plugins: [
-        slackEndpoint({ signingSecret: "s3cret", views: { status: noView, task: noView }, hubToken: TOKEN, logger }),
+        slackEndpoint({
+          signingSecret: "s3cret",
+          views: { status: noView, task: noView, started: noView, notTaken: noView, textProblem: () => null },
+          hubToken: TOKEN,
+          logger,
+        }),
       ],
     });
     try {

@@ -2,12 +2,18 @@
 import { describe, expect, test } from "vitest";
 import {
   agoText,
+  answerHead,
+  answerSummary,
   backendSentence,
   countWord,
+  finishedWithAnswerSentence,
+  followUpSentence,
   healthSentence,
+  notTakenSentence,
   percent,
   queuedAhead,
   remainingText,
+  startedSentence,
   stepSentence,
   stepText,
   summarySentence,
@@ -301,5 +307,73 @@ describe("backend and health sentences", () => {
     [26 * 3_600_000, "1 day ago"],
   ])("agoText %i ms → %j", (ms, expected) => {
     expect(agoText(NOW.getTime() - ms, NOW)).toBe(expected);
+  });
+});
+
+describe("intake, follow-up and answer sentences", () => {
+  test.each([
+    ["OCR", "Started your OCR task"],
+    ["Summarise the quarterly report", "Started your task “Summarise the quarterly report”"],
+  ])("startedSentence(%j) → %j", (description, sentence) => {
+    expect(startedSentence({ description })).toBe(sentence);
+  });
+
+  test("followUpSentence names the task and the step the follow-up became", () => {
+    expect(followUpSentence({ description: "OCR" }, 3)).toBe("Added to your OCR task as step 3");
+  });
+
+  test.each([
+    [
+      "start",
+      "the hub could not be reached; try again in a moment.",
+      "Could not start the task: the hub could not be reached; try again in a moment",
+    ],
+    ["follow-up", "task route_x is no longer kept", "Could not add that to the task: task route_x is no longer kept"],
+  ] as const)("notTakenSentence(%j, …)", (action, reason, sentence) => {
+    expect(notTakenSentence(action, reason)).toBe(sentence);
+  });
+
+  test.each([
+    [
+      "The invoices total 4,200 euros. Three are overdue. One is disputed.",
+      "The invoices total 4,200 euros. Three are overdue.",
+    ],
+    [
+      "# Summary\n\n**The invoices** total 4,200 euros! See [the list](http://x.test/a).\n\n- one\n- two",
+      "Summary The invoices total 4,200 euros! See the list.",
+    ],
+    ["```js\nconsole.log(1)\n```\nDone: it works", "Done: it works"],
+    ["", ""],
+  ])("answerSummary(%j) → %j", (markdown, summary) => {
+    expect(answerSummary(markdown)).toBe(summary);
+  });
+
+  test("answerSummary cuts a very long first sentence at a word", () => {
+    const summary = answerSummary(`${"word ".repeat(200)}end.`);
+    expect(summary.length).toBeLessThanOrEqual(301);
+    expect(summary.endsWith("…")).toBe(true);
+  });
+
+  test("finishedWithAnswerSentence: a complete task with an answer says its gist; otherwise the task's sentence", () => {
+    const done = task({ status: "complete", outputPath: "artifacts/ocr.md" });
+    expect(finishedWithAnswerSentence(done, "Twelve pages read. Two were blank. The rest is fine.", NOW)).toBe(
+      "Your OCR task finished: Twelve pages read. Two were blank.",
+    );
+    expect(finishedWithAnswerSentence(done, null, NOW)).toBe(
+      "Your OCR task finished; the output is in artifacts/ocr.md",
+    );
+    const failed = task({ status: "failed", error: "timed out" });
+    expect(finishedWithAnswerSentence(failed, "partial", NOW)).toBe("Your OCR task failed: timed out");
+  });
+
+  test.each([
+    ["short", 10, "short", false],
+    ["para one\n\npara two is longer", 14, "para one…", true],
+    ["alpha beta gamma delta", 15, "alpha beta…", true],
+    ["abcdefghijklmnop", 8, "abcdefg…", true],
+  ])("answerHead(%j, %i)", (text, max, head, cut) => {
+    const result = answerHead(text, max);
+    expect(result).toEqual({ head, cut });
+    expect(result.head.length).toBeLessThanOrEqual(max);
   });
 });

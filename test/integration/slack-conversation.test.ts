@@ -1,0 +1,176 @@
+// Slack as a place to start and continue work: `/switchboard new <text>` starts a routed task,
+// the Events API endpoint answers Slack's URL handshake and takes replies in a task message's
+// thread. A real hub with the router and the fake claude; the fake Slack Web API records every call.
+import { afterEach, describe, expect, it } from "vitest";
+import { TASK_TEXT_LIMIT } from "../../client/intake.ts";
+import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapter.ts";
+import { slackViews } from "../../client/slack/blocks.ts";
+import { silentLogger } from "../../server/log.ts";
+import type { Task } from "../../server/schemas.ts";
+import { SLACK_COMMANDS_PATH, SLACK_EVENTS_PATH, slackEndpoint, slackSignature } from "../../server/slack-endpoint.ts";
+import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
+import { hubClient, type TestHub, until } from "../helpers/hub.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+
+const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const CHANNEL = "C0DEV";
+
+let hub: TestHub;
+let fake: FakeSlack;
+let adapter: SlackAdapter | null = null;
+let logged: string[];
+
+afterEach(async () => {
+  await adapter?.stop();
+  adapter = null;
+  await fake?.close();
+  await cleanupRouterHubs();
+});
+
+async function setUp() {
+  logged = [];
+  const log = {
+    info: (m: string) => logged.push(m),
+    warn: (m: string) => logged.push(m),
+    error: (m: string) => logged.push(m),
+  };
+  const endpoint = slackEndpoint({
+    signingSecret: SIGNING_SECRET,
+    views: slackViews,
+    hubToken: null,
+    logger: silentLogger,
+    onThreadReply: (reply) => void adapter?.threadReply(reply),
+  });
+  ({ hub } = await routerHub({ plugins: [endpoint] }));
+  fake = await startFakeSlack();
+  adapter = createSlackAdapter({
+    hub: hubClient(hub, { channel: "slack" }),
+    token: fake.token,
+    channels: [CHANNEL],
+    apiUrl: fake.apiUrl,
+    minEditIntervalMs: 0,
+    log,
+  });
+  await adapter.start();
+}
+
+function signed(body: string, contentType: string, secret = SIGNING_SECRET) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    method: "POST",
+    headers: {
+      "content-type": contentType,
+      "x-slack-request-timestamp": timestamp,
+      "x-slack-signature": slackSignature(secret, timestamp, body),
+    },
+    body,
+  };
+}
+
+const command = (text: string) =>
+  fetch(
+    `${hub.url}${SLACK_COMMANDS_PATH}`,
+    signed(
+      new URLSearchParams({ command: "/switchboard", text, channel_id: CHANNEL, user_id: "U1" }).toString(),
+      "application/x-www-form-urlencoded",
+    ),
+  );
+
+const event = (envelope: unknown, secret?: string) =>
+  fetch(`${hub.url}${SLACK_EVENTS_PATH}`, signed(JSON.stringify(envelope), "application/json", secret));
+
+const allTasks = (): Task[] => [...hub.session.getContext().activeTasks, ...hub.session.getContext().recentCompleted];
+const posts = () => fake.calls.filter((c) => c.method === "chat.postMessage");
+
+describe("Slack intake", () => {
+  it("`/switchboard new <text>` starts a routed task from slack and answers privately with what started", async () => {
+    await setUp();
+    const response = await command("new Summarise the quarterly report");
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as { response_type: string; text: string };
+    expect(allTasks()).toHaveLength(1);
+    const [task] = allTasks();
+    expect(task).toMatchObject({ description: "Summarise the quarterly report", startedFrom: "slack" });
+    expect(reply.response_type).toBe("ephemeral");
+    expect(reply.text).toBe(
+      `Started your task “Summarise the quarterly report” (${task?.taskId}). Reply in its message's thread to add to it.`,
+    );
+    await until(
+      () => posts().some((c) => String(c.params.text).includes("Summarise the quarterly report")),
+      5000,
+      "the task message",
+    );
+  });
+
+  it("`/switchboard new` with no text or too long a text starts nothing and says why", async () => {
+    await setUp();
+    const empty = (await (await command("new")).json()) as { text: string };
+    expect(empty.text).toBe("Could not start the task: say what the task should do.");
+    const long = (await (await command(`new ${"x".repeat(TASK_TEXT_LIMIT + 1)}`)).json()) as { text: string };
+    expect(long.text).toContain(`at most ${TASK_TEXT_LIMIT} characters`);
+    expect(allTasks()).toEqual([]);
+  });
+});
+
+describe("Slack Events API endpoint", () => {
+  it("answers the url_verification handshake with its challenge, and refuses it unsigned or mis-signed", async () => {
+    await setUp();
+    const handshake = {
+      type: "url_verification",
+      token: "legacy",
+      challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+    };
+    const response = await event(handshake);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ challenge: handshake.challenge });
+
+    const wrong = await event(handshake, "not-the-secret");
+    expect(wrong.status).toBe(401);
+    const unsigned = await fetch(`${hub.url}${SLACK_EVENTS_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(handshake),
+    });
+    expect(unsigned.status).toBe(401);
+  });
+
+  it("a reply in a thread that is no task's, a top-level message and the bot's own message start nothing and post nothing", async () => {
+    await setUp();
+    const before = fake.calls.length;
+    const envelopes = [
+      {
+        type: "message",
+        channel: CHANNEL,
+        user: "U1",
+        text: "lunch?",
+        ts: "1700000100.000001",
+        thread_ts: "1600000000.000001",
+      },
+      { type: "message", channel: CHANNEL, user: "U1", text: "hello", ts: "1700000100.000002" },
+      {
+        type: "message",
+        channel: CHANNEL,
+        bot_id: "BBOT",
+        text: "Added",
+        ts: "1700000100.000003",
+        thread_ts: "1600000000.000001",
+      },
+    ];
+    for (const [i, message] of envelopes.entries()) {
+      const response = await event({ type: "event_callback", event_id: `Ev${i}`, event: message });
+      expect(response.status).toBe(200);
+    }
+    expect(fake.calls.slice(before)).toEqual([]);
+    expect(allTasks()).toEqual([]);
+    expect(logged.filter((line) => line.includes(`ignored thread replies in ${CHANNEL}`))).toHaveLength(1);
+  });
+
+  it("refuses an event envelope that is not Slack's shape with 400, and changes nothing", async () => {
+    await setUp();
+    const before = hub.session.document.version;
+    const response = await event({ type: "event_callback", event: { type: "message", text: 42 } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_input");
+    expect(hub.session.document.version).toBe(before);
+  });
+});

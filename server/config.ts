@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
 import { preview } from "./errors.ts";
+import { workspacesSchema } from "./workspaces/settings.ts";
 
 const positiveInt = (fallback: number) =>
   z
@@ -166,6 +167,11 @@ export const configSchema = z.strictObject({
       outputThrottleMs: positiveInt(500),
       /** How long a step is expected to take before any ETA is known (queued tasks' dispatch estimates). */
       estimatedStepMs: positiveInt(60_000),
+      /** The workspace a task runs in when it names none; without it, the data directory's `workspace` folder. */
+      defaultWorkspace: z
+        .string({ error: "must be the name of a configured workspace" })
+        .min(1, { error: "must be the name of a configured workspace" })
+        .optional(),
       /** Backends preferred for a task kind, e.g. {"code": ["codex"]}. */
       kinds: z
         .record(z.string(), z.array(z.string({ error: "must be a list of backend names" })), {
@@ -230,6 +236,8 @@ export const configSchema = z.strictObject({
       },
     )
     .prefault(DEFAULT_BACKENDS),
+  /** Named folders tasks run in, with how each backend may act there (see docs, Workspaces). */
+  workspaces: workspacesSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -247,7 +255,17 @@ export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url
 /** Parses a config object; the error names the key, what it must be, and what was found. */
 export function parseConfig(raw: unknown, source = "config.json"): Config {
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (result.success) return result.data;
+  if (result.success) {
+    const wanted = result.data.router.defaultWorkspace;
+    if (wanted !== undefined && !Object.hasOwn(result.data.workspaces, wanted)) {
+      const names = Object.keys(result.data.workspaces);
+      throw new ConfigError(
+        `${source}: router.defaultWorkspace names ${JSON.stringify(wanted)}, which is not in workspaces ` +
+          `(${names.length > 0 ? `configured: ${names.join(", ")}` : "none is configured"})`,
+      );
+    }
+    return result.data;
+  }
   const issue = result.error.issues[0] as z.core.$ZodIssue;
   const path = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
@@ -281,7 +299,29 @@ export async function loadConfigFile(path: string): Promise<Config> {
     throw new ConfigError(`${path}: is not valid JSON (${oneLine((error as Error).message)})`);
   }
   const config = parseConfig(raw, path);
-  return { ...config, dataDir: resolve(dirname(path), config.dataDir) };
+  const base = dirname(path);
+  return {
+    ...config,
+    dataDir: resolve(base, config.dataDir),
+    workspaces: resolveWorkspacePaths(config.workspaces, base),
+  };
+}
+
+/** Workspace folders (and their extra Claude folders) relative to config.json become absolute. */
+export function resolveWorkspacePaths(workspaces: Config["workspaces"], base: string): Config["workspaces"] {
+  return Object.fromEntries(
+    Object.entries(workspaces).map(([name, w]) => [
+      name,
+      {
+        ...w,
+        path: resolve(base, w.path),
+        claude: {
+          ...w.claude,
+          ...(w.claude.addDirs ? { addDirs: w.claude.addDirs.map((d) => resolve(base, d)) } : {}),
+        },
+      },
+    ]),
+  );
 }
 
 export interface StartOptions {

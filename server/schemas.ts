@@ -26,6 +26,7 @@ export const LIMITS = {
   error: 4_000,
   steps: 100,
   backendName: 40,
+  workspaceName: 40,
 } as const;
 
 export const isoTimestampSchema = z.iso.datetime({ offset: true });
@@ -88,6 +89,8 @@ const taskFields = {
   backend: z.string().max(LIMITS.backendName).nullable().optional(),
   backendReason: z.string().max(LIMITS.lastUpdate).nullable().optional(),
   start: z.enum(["warm", "cold"]).nullable().optional(),
+  /** The named workspace (config `workspaces`) the task runs in; null: the data directory's folder. */
+  workspace: z.string().max(LIMITS.workspaceName).nullable().optional(),
   awaitingApproval: awaitingApprovalSchema.nullable().optional(),
   approval: approvalSchema.nullable().optional(),
 };
@@ -127,6 +130,7 @@ export const newTaskSchema = z.strictObject({
   kind: taskFields.kind,
   backend: taskFields.backend,
   backendReason: taskFields.backendReason,
+  workspace: taskFields.workspace,
 });
 export type NewTask = z.infer<typeof newTaskSchema>;
 
@@ -222,6 +226,8 @@ export const routeRequestSchema = z.strictObject({
   backend: backendNameSchema.optional(),
   kind: z.string().max(LIMITS.backendName).optional(),
   outputPath: z.string().min(1).max(LIMITS.path).optional(),
+  /** A configured workspace's name (GET /api/workspaces), never a path. */
+  workspace: z.string().min(1).max(LIMITS.path).optional(),
 });
 export type RouteRequest = z.infer<typeof routeRequestSchema>;
 

@@ -202,6 +202,7 @@ export function buildTask(input: NewTask, taskId: string, now: number): Task {
     ...(input.kind !== undefined ? { kind: input.kind } : {}),
     ...(input.backend !== undefined ? { backend: input.backend } : {}),
     ...(input.backendReason !== undefined ? { backendReason: input.backendReason } : {}),
+    ...(input.workspace !== undefined ? { workspace: input.workspace } : {}),
   };
   return base;
 }

@@ -1,5 +1,6 @@
 // Assembles a running hub from a config: documents loaded from disk, the session, the HTTP and
 // WebSocket server. Used by the entry point and by tests that want a real hub in-process.
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
@@ -17,9 +18,11 @@ import { createRouter, type Router } from "./router/router.ts";
 import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouterRoutes } from "./routes/router.ts";
+import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { createSession, emptyContext, type Session } from "./session.ts";
 import { createWarmup, type Warmup } from "./warmup.ts";
+import { checkWorkspaceFolders, createWorkspaces, type Workspaces } from "./workspaces/workspaces.ts";
 
 export const CONTEXT_FILE = "active-context.json";
 export const HEALTH_FILE = "backend-health.json";
@@ -47,6 +50,8 @@ export interface RunningHub {
   approvals: Approvals;
   /** The built-in router (`POST /api/route`); started after the warm standby, stopped first. */
   router: Router;
+  /** The configured workspaces (`GET /api/workspaces`). */
+  workspaces: Workspaces;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -116,8 +121,21 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   });
   const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
 
+  const workspaces = createWorkspaces({
+    workspaces: config.workspaces,
+    defaultWorkspace: config.router.defaultWorkspace,
+    dataDir: config.dataDir,
+    backends: config.backends,
+  });
+  const folderProblem = await checkWorkspaceFolders(config.workspaces);
+  if (folderProblem) throw new StartupError(folderProblem);
+  // Tasks that name no workspace work here, never in the project's own directory.
+  await mkdir(workspaces.dataFolder.path, { recursive: true });
+  const warmWorkspace = workspaces.resolveWorkspace(null);
+
   const warmup = createWarmup({
     document: health,
+    workspace: warmWorkspace,
     backends: config.backends,
     settings: config.warmup,
     clock,
@@ -126,7 +144,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   });
 
   const approvals = createApprovals(session);
-  const router = createRouter({ session, warmup, clock, logger, settings: config.router });
+  const router = createRouter({ session, warmup, clock, logger, settings: config.router, workspaces });
 
   const hub = await createHub({
     config,
@@ -140,6 +158,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       (app) => registerHealthRoutes(app, warmup),
       (app) => registerApprovalRoutes(app, approvals),
       (app) => registerRouterRoutes(app, router),
+      (app) => registerWorkspaceRoutes(app, workspaces),
       ...(options.plugins ?? []),
     ],
   });
@@ -169,6 +188,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     warmup,
     approvals,
     router,
+    workspaces,
     close() {
       closing ??= (async () => {
         // Running steps, pre-warmed and pinging children die before the hub: no orphans.

@@ -3,7 +3,7 @@
 // (warm-standby/warm-sessions.ts), and dispatch, which takes a ready session when there is one.
 // Every change goes through the health document, which persists and pushes it.
 import { delimiter } from "node:path";
-import type { BackendDeps, DispatchResult, WarmSession } from "./backends/backend.ts";
+import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "./backends/backend.ts";
 import { backendKindOf } from "./backends/index.ts";
 import type { BackendSettings } from "./backends/settings.ts";
 import { type Clock, iso } from "./clock.ts";
@@ -14,6 +14,7 @@ import type { BackendHealth, Health } from "./schemas.ts";
 import { createBackendHealth } from "./warm-standby/backend-health.ts";
 import { createPinger } from "./warm-standby/pinger.ts";
 import { createWarmSessions } from "./warm-standby/warm-sessions.ts";
+import type { ResolvedWorkspace } from "./workspaces/settings.ts";
 
 export interface WarmupOptions {
   document?: VersionedDocument<Health>;
@@ -23,6 +24,10 @@ export interface WarmupOptions {
   logger?: Logger;
   /** Environment for spawned CLIs, over the hub's own (tests put fake CLIs on PATH here). */
   env?: NodeJS.ProcessEnv;
+  /** Where pre-warmed sessions work: the default workspace (absent: the hub's own directory). */
+  workspace?: ResolvedWorkspace;
+  /** The hub's tool-approval MCP server, given to Claude processes. */
+  permissionPrompts?: PermissionPrompts;
 }
 
 export interface DispatchOptions {
@@ -32,6 +37,10 @@ export interface DispatchOptions {
   timeoutMs: number;
   /** Take a ready pre-warmed session when there is one (default true). */
   preferWarm?: boolean;
+  /** The task it runs for; its tool approvals are asked for this task. */
+  taskId?: string;
+  /** Where it works; a warm session started for another workspace is not used. */
+  workspace?: ResolvedWorkspace;
 }
 
 /** The environment spawned CLIs get: the hub's, with `searchPath` before PATH and `env` on top. */
@@ -48,10 +57,22 @@ export function createWarmup(options: WarmupOptions) {
   const backends = Object.fromEntries(Object.entries(options.backends).filter(([, b]) => b.enabled));
   const document =
     options.document ?? new VersionedDocument<Health>({ initial: { lastUpdated: iso(clock.now()), backends: {} } });
-  const deps: BackendDeps = { clock, logger, env: backendEnvironment(settings.searchPath, options.env) };
+  const deps: BackendDeps = {
+    clock,
+    logger,
+    env: backendEnvironment(settings.searchPath, options.env),
+    ...(options.permissionPrompts ? { permissionPrompts: options.permissionPrompts } : {}),
+  };
   const health = createBackendHealth({ document, backends, windows: settings, clock });
   const pinger = createPinger({ health, settings, deps, clock, logger });
-  const sessions = createWarmSessions({ health, settings, deps, clock, logger });
+  const sessions = createWarmSessions({
+    health,
+    settings,
+    deps,
+    clock,
+    logger,
+    ...(options.workspace ? { workspace: options.workspace } : {}),
+  });
   let started = false;
   let stopped = false;
 
@@ -61,9 +82,12 @@ export function createWarmup(options: WarmupOptions) {
     request: DispatchOptions,
   ): Promise<DispatchResult & { start: "warm" | "cold" }> {
     const backend = health.settingsOf(name);
-    const session: WarmSession | null = request.preferWarm === false ? null : sessions.acquireSession(name);
+    const session: WarmSession | null =
+      request.preferWarm === false ? null : sessions.acquireSession(name, request.workspace);
     const result = await backendKindOf(backend).dispatch(backend, deps, {
       prompt: request.prompt,
+      ...(request.taskId ? { taskId: request.taskId } : {}),
+      ...(request.workspace ? { workspace: request.workspace } : {}),
       onOutput: request.onOutput,
       signal: request.signal,
       timeoutMs: request.timeoutMs,

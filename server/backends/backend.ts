@@ -4,6 +4,7 @@
 // them for fakes on loopback.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 
 /** The outcome of one cheap health ping. */
 export type PingResult =
@@ -35,6 +36,10 @@ export interface WarmSession {
 
 export interface DispatchRequest {
   prompt: string;
+  /** The task this run belongs to (tool approvals are asked for it). */
+  taskId?: string;
+  /** Where the CLI works and what it may do there; a warm session is only given for its own. */
+  workspace?: ResolvedWorkspace;
   /** A ready warm session to run on; when absent, the backend is started cold. */
   session?: WarmSession;
   /** Called with human-readable text as the backend streams it. */
@@ -56,7 +61,11 @@ export interface BackendKind<Settings> {
     deps: BackendDeps,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<PingResult>;
-  prewarm(settings: Settings, deps: BackendDeps, options: { id: string; ttlMs?: number }): WarmSession;
+  prewarm(
+    settings: Settings,
+    deps: BackendDeps,
+    options: { id: string; ttlMs?: number; workspace?: ResolvedWorkspace },
+  ): WarmSession;
   dispatch(settings: Settings, deps: BackendDeps, request: DispatchRequest): Promise<DispatchResult>;
 }
 
@@ -65,6 +74,23 @@ export interface BackendDeps {
   logger: Logger;
   /** Extra environment for spawned CLIs (tests put fake CLIs on PATH this way). */
   env?: NodeJS.ProcessEnv;
+  /** The hub's tool-approval MCP server for Claude (absent: Claude runs without a permission prompt). */
+  permissionPrompts?: PermissionPrompts;
+}
+
+/** Prepares the hub's approval MCP server for CLI processes, one at a time. */
+export interface PermissionPrompts {
+  /** A fresh run: the CLI arguments that name the MCP server, and a handle to bind and close it. */
+  open(): PermissionPromptRun;
+}
+
+export interface PermissionPromptRun {
+  /** E.g. `--mcp-config <file> --permission-prompt-tool mcp__switchboard__approve`. */
+  readonly args: string[];
+  /** From now on this process's tool calls belong to `taskId`, judged by `workspace`'s rules. */
+  bind(binding: { taskId: string; workspace: ResolvedWorkspace }): void;
+  /** The process has ended: its MCP config is removed and late calls are refused. */
+  close(): void;
 }
 
 /** A failure with a person-facing reason, raised by ping or dispatch. */

@@ -1,11 +1,19 @@
 // Claude Code: pinged with `claude --version` and `claude auth status`; pre-warmed and dispatched
 // in stream-json mode (`claude -p --input-format stream-json --output-format stream-json --verbose`),
 // where the process loads, waits on stdin, and answers each user message with JSON events.
-import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
+import type { ClaudeWorkspace, ResolvedWorkspace } from "../workspaces/settings.ts";
+import {
+  type BackendDeps,
+  BackendFailure,
+  type BackendKind,
+  type DispatchRequest,
+  type PermissionPromptRun,
+} from "./backend.ts";
 import { parseJsonObject, pingCli } from "./cli-ping.ts";
 import {
   describeEarlyExit,
   groupOfSession,
+  type ProcessGroup,
   processWarmSession,
   raceWithTimeout,
   readJsonLines,
@@ -16,7 +24,14 @@ import type { BackendSettings } from "./settings.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "claude";
 
-export function streamJsonArgs(settings: BackendSettings): string[] {
+/** How one Claude process is started besides its backend settings: its workspace's rules and permission prompt. */
+export interface ClaudeLaunch {
+  workspace?: ClaudeWorkspace;
+  /** The hub's approval MCP server (`--mcp-config … --permission-prompt-tool …`). */
+  permissionPromptArgs?: string[];
+}
+
+export function streamJsonArgs(settings: BackendSettings, launch: ClaudeLaunch = {}): string[] {
   return [
     "-p",
     "--input-format",
@@ -25,8 +40,50 @@ export function streamJsonArgs(settings: BackendSettings): string[] {
     "stream-json",
     "--verbose",
     ...(settings.model ? ["--model", settings.model] : []),
+    ...(launch.workspace ? workspaceArgs(launch.workspace) : []),
+    ...(launch.permissionPromptArgs ?? []),
     ...settings.args,
   ];
+}
+
+/** A workspace's Claude rules as flags, spelled as Claude's own SDK spells them (lists comma-joined). */
+export function workspaceArgs(workspace: ClaudeWorkspace): string[] {
+  const mode = workspace.permissionMode;
+  return [
+    ...(mode ? ["--permission-mode", mode] : []),
+    // Claude refuses bypassPermissions unless it is also allowed explicitly.
+    ...(mode === "bypassPermissions" ? ["--allow-dangerously-skip-permissions"] : []),
+    ...(workspace.allowedTools?.length ? ["--allowedTools", workspace.allowedTools.join(",")] : []),
+    ...(workspace.disallowedTools?.length ? ["--disallowedTools", workspace.disallowedTools.join(",")] : []),
+    ...(workspace.addDirs ?? []).flatMap((dir) => ["--add-dir", dir]),
+    ...(workspace.maxTurns !== undefined ? ["--max-turns", String(workspace.maxTurns)] : []),
+    ...(workspace.maxBudgetUsd !== undefined ? ["--max-budget-usd", String(workspace.maxBudgetUsd)] : []),
+  ];
+}
+
+// The permission prompt a process was started with, so a warm session's run can be bound to its task.
+const promptRuns = new WeakMap<ProcessGroup, PermissionPromptRun>();
+
+/** Starts one Claude process in its workspace folder, with the hub's permission prompt when there is one. */
+function startClaude(
+  settings: BackendSettings,
+  deps: BackendDeps,
+  workspace: ResolvedWorkspace | undefined,
+): ProcessGroup {
+  const run = deps.permissionPrompts?.open() ?? null;
+  const args = streamJsonArgs(settings, {
+    ...(workspace ? { workspace: workspace.claude } : {}),
+    ...(run ? { permissionPromptArgs: run.args } : {}),
+  });
+  const group = spawnProcessGroup(commandOf(settings), args, {
+    env: deps.env,
+    ...(workspace ? { cwd: workspace.path } : {}),
+  });
+  if (run) {
+    promptRuns.set(group, run);
+    void group.exited.then(() => run.close());
+  }
+  return group;
 }
 
 /** One stream-json user message: how a task's prompt is written to a waiting Claude process. */
@@ -67,16 +124,18 @@ export const claudeBackend: BackendKind<BackendSettings> = {
     });
   },
 
-  prewarm(settings, deps, { id }) {
-    const group = spawnProcessGroup(commandOf(settings), streamJsonArgs(settings), { env: deps.env });
-    return processWarmSession(id, group);
+  prewarm(settings, deps, { id, workspace }) {
+    return processWarmSession(id, startClaude(settings, deps, workspace));
   },
 
   async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
     const command = commandOf(settings);
     const group = request.session
       ? groupOfSession(request.session, "claude")
-      : spawnProcessGroup(command, streamJsonArgs(settings), { env: deps.env });
+      : startClaude(settings, deps, request.workspace);
+    if (request.taskId && request.workspace) {
+      promptRuns.get(group)?.bind({ taskId: request.taskId, workspace: request.workspace });
+    }
     group.stdin.write(userMessage(request.prompt));
     try {
       const output = await raceWithTimeout(

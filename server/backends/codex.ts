@@ -1,6 +1,7 @@
 // Codex CLI: pinged with `codex --version` and `codex login status`; pre-warmed and dispatched as
 // `codex exec --json -`, which loads, reads the prompt from stdin until it closes, and prints
 // JSON-lines events ending with the agent's final message.
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
 import { pingCli } from "./cli-ping.ts";
 import {
@@ -16,9 +17,36 @@ import type { BackendSettings } from "./settings.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "codex";
 
-export function execArgs(settings: BackendSettings): string[] {
-  return ["exec", "--json", ...(settings.model ? ["--model", settings.model] : []), ...settings.args, "-"];
+export function execArgs(settings: BackendSettings, workspace?: ResolvedWorkspace): string[] {
+  return [
+    "exec",
+    "--json",
+    ...(workspace ? workspaceArgs(workspace) : []),
+    ...(settings.model ? ["--model", settings.model] : []),
+    ...settings.args,
+    "-",
+  ];
 }
+
+/**
+ * A workspace as Codex flags. The data directory's own folder is no Git repository and holds only
+ * what tasks leave there, so Codex is told not to insist on one there.
+ */
+export function workspaceArgs(workspace: ResolvedWorkspace): string[] {
+  const skipGitRepoCheck = workspace.codex.skipGitRepoCheck ?? workspace.name === null;
+  return [
+    "-C",
+    workspace.path,
+    ...(workspace.codex.sandbox ? ["--sandbox", workspace.codex.sandbox] : []),
+    ...(skipGitRepoCheck ? ["--skip-git-repo-check"] : []),
+  ];
+}
+
+const startCodex = (settings: BackendSettings, deps: BackendDeps, workspace: ResolvedWorkspace | undefined) =>
+  spawnProcessGroup(commandOf(settings), execArgs(settings, workspace), {
+    env: deps.env,
+    ...(workspace ? { cwd: workspace.path } : {}),
+  });
 
 /**
  * The agent message in an event, if it holds one. Current CLIs print
@@ -63,16 +91,15 @@ export const codexBackend: BackendKind<BackendSettings> = {
     });
   },
 
-  prewarm(settings, deps, { id }) {
-    const group = spawnProcessGroup(commandOf(settings), execArgs(settings), { env: deps.env });
-    return processWarmSession(id, group);
+  prewarm(settings, deps, { id, workspace }) {
+    return processWarmSession(id, startCodex(settings, deps, workspace));
   },
 
   async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
     const command = commandOf(settings);
     const group = request.session
       ? groupOfSession(request.session, "codex")
-      : spawnProcessGroup(command, execArgs(settings), { env: deps.env });
+      : startCodex(settings, deps, request.workspace);
     // Codex reads the whole prompt until end of input, then starts the turn.
     group.stdin.end(request.prompt);
     try {

@@ -1,5 +1,6 @@
 // Backend CLIs as killable process groups: every child leads its own group (detached), so a
 // timeout, an abort or the hub's exit kills it together with everything it started.
+import { existsSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import type { Clock } from "../clock.ts";
@@ -56,13 +57,18 @@ export function killAllProcessGroups(): void {
 }
 
 /** Starts `command args` as the leader of a new process group, with stdin, stdout and stderr piped. */
-export function spawnProcessGroup(command: string, args: string[], options: { env?: NodeJS.ProcessEnv }): ProcessGroup {
+export function spawnProcessGroup(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string },
+): ProcessGroup {
   if (!exitHookInstalled) {
     process.once("exit", killAllProcessGroups);
     exitHookInstalled = true;
   }
   const child = execa(command, args, {
     detached: true,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: options.env,
     extendEnv: true,
     stdin: "pipe",
@@ -99,9 +105,12 @@ export function spawnProcessGroup(command: string, args: string[], options: { en
     child.once("spawn", () => resolve());
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(
-        error.code === "ENOENT"
-          ? new BackendFailure("not installed", `${command} was not found on PATH`)
-          : new BackendFailure("cannot start", `${command}: ${error.message}`),
+        // A working folder removed since start-up fails the spawn with ENOENT too: say which.
+        options.cwd && !existsSync(options.cwd)
+          ? new BackendFailure("cannot start", `the working folder ${options.cwd} no longer exists`)
+          : error.code === "ENOENT"
+            ? new BackendFailure("not installed", `${command} was not found on PATH`)
+            : new BackendFailure("cannot start", `${command}: ${error.message}`),
       ),
     );
   });

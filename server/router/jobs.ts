@@ -3,6 +3,7 @@
 import type { RouteRequest, Task } from "../schemas.ts";
 import { LIMITS } from "../schemas.ts";
 import { truncate } from "../session.ts";
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";
 
 export interface RouteStep {
@@ -27,6 +28,8 @@ export interface Job {
   /** Backends that failed this task; a retry goes elsewhere. */
   failedOn: string[];
   output: OutputLocation;
+  /** Where its backend works (absent: wherever the warm standby starts CLIs). */
+  workspace: ResolvedWorkspace | undefined;
 }
 
 /** The one job constructor: a queued job at step `next` (default the first). */
@@ -38,6 +41,7 @@ export function newJob(fields: {
   output: OutputLocation;
   next?: number;
   approvedStep?: number | null;
+  workspace?: ResolvedWorkspace | undefined;
 }): Job {
   return {
     taskId: fields.taskId,
@@ -51,6 +55,7 @@ export function newJob(fields: {
     abort: null,
     failedOn: [],
     output: fields.output,
+    workspace: fields.workspace,
   };
 }
 

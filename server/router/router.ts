@@ -7,11 +7,13 @@ import { dirname } from "node:path";
 import { BackendFailure } from "../backends/backend.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
-import { parseInput, SwitchboardError } from "../errors.ts";
+import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../schemas.ts";
 import { newRouteId, type Session, truncate } from "../session.ts";
 import type { Warmup } from "../warmup.ts";
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
+import type { Workspaces } from "../workspaces/workspaces.ts";
 import { type OutputLocation, resolveOutputPath, writeOutput } from "./artifacts.ts";
 import { type Job, newJob, stepsOfRequest, stepsOfTask } from "./jobs.ts";
 import { createLanes } from "./lanes.ts";
@@ -33,6 +35,8 @@ export interface RouterOptions {
   /** Relative artifact paths are taken from here (default: the directory of config.json). */
   projectRoot?: string;
   newTaskId?: () => string;
+  /** The configured workspaces; absent: every task runs where the warm standby starts CLIs. */
+  workspaces?: Workspaces;
 }
 
 export type Router = ReturnType<typeof createRouter>;
@@ -102,6 +106,10 @@ export function createRouter(options: RouterOptions) {
     if (stopping)
       throw new SwitchboardError("unavailable", "the hub is shutting down; send the task again once it is back");
     const request: RouteRequest = parseInput(routeRequestSchema, input, "route request");
+    if (request.workspace !== undefined && !options.workspaces) {
+      throw invalidInput("workspace: this hub has no workspaces configured");
+    }
+    const workspace = options.workspaces?.resolveWorkspace(request.workspace ?? null);
     const choice = choose({ explicit: request.backend ?? null, kind: request.kind ?? null });
     const taskId = newTaskId();
     const job = newJob({
@@ -110,6 +118,7 @@ export function createRouter(options: RouterOptions) {
       steps: stepsOfRequest(request),
       backend: choice.backend,
       output: locate(taskId, request.outputPath),
+      workspace,
     });
     // One change: every subscriber sees the task with its backend and the reason at once.
     const added = session.addTask({
@@ -125,6 +134,7 @@ export function createRouter(options: RouterOptions) {
       kind: request.kind ?? null,
       backend: choice.backend,
       backendReason: choice.reason,
+      ...(workspace ? { workspace: workspace.name } : {}),
     });
     try {
       const task = await added;
@@ -288,6 +298,17 @@ export function createRouter(options: RouterOptions) {
       });
       return;
     }
+    let workspace: ResolvedWorkspace | undefined;
+    try {
+      workspace = options.workspaces?.resolveWorkspace(task.workspace ?? null);
+    } catch {
+      // config.json no longer names its workspace: running it elsewhere would touch the wrong folder.
+      await session.completeTask(task.taskId, {
+        status: "failed",
+        error: `its workspace ${JSON.stringify(task.workspace)} is no longer configured`,
+      });
+      return;
+    }
     const job = newJob({
       taskId: task.taskId,
       description: task.description,
@@ -296,6 +317,7 @@ export function createRouter(options: RouterOptions) {
       next: plan.next,
       approvedStep: plan.action === "queue" ? plan.approvedStep : null,
       output: locate(task.taskId, task.outputPath ?? undefined),
+      workspace,
     });
     jobs.set(task.taskId, job);
     if (plan.action === "wait") {

@@ -39,6 +39,8 @@ export function createStepRunner(options: StepRunnerOptions) {
     const warm = warmup.getHealth(job.backend).prewarmed.some((s) => s.state === "ready");
     const running = warmup.dispatch(job.backend, {
       prompt: step.prompt,
+      taskId: job.taskId,
+      ...(job.workspace ? { workspace: job.workspace } : {}),
       signal: abort.signal,
       timeoutMs: settings.stepTimeoutMs,
       onOutput: (text) => {

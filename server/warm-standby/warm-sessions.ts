@@ -9,6 +9,7 @@ import { type Clock, iso, type TimerHandle } from "../clock.ts";
 import { SwitchboardError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { WarmSession as WarmSessionEntry } from "../schemas.ts";
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { BackendHealthBoard } from "./backend-health.ts";
 
 export interface WarmSessionSettings {
@@ -24,11 +25,13 @@ export interface WarmSessionsOptions {
   deps: BackendDeps;
   clock: Clock;
   logger: Logger;
+  /** Where sessions work: the default workspace (absent: the hub's own directory). */
+  workspace?: ResolvedWorkspace;
 }
 
 export type WarmSessions = ReturnType<typeof createWarmSessions>;
 
-export function createWarmSessions({ health, settings, deps, clock, logger }: WarmSessionsOptions) {
+export function createWarmSessions({ health, settings, deps, clock, logger, workspace }: WarmSessionsOptions) {
   interface LiveSession {
     backend: string;
     session: WarmSession;
@@ -72,7 +75,11 @@ export function createWarmSessions({ health, settings, deps, clock, logger }: Wa
     const now = clock.now();
     let session: WarmSession;
     try {
-      session = backendKindOf(backend).prewarm(backend, deps, { id, ttlMs: settings.sessionTtlMs });
+      session = backendKindOf(backend).prewarm(backend, deps, {
+        id,
+        ttlMs: settings.sessionTtlMs,
+        ...(workspace ? { workspace } : {}),
+      });
     } catch (error) {
       throw new SwitchboardError("unavailable", `could not pre-warm ${name}: ${(error as Error).message}`);
     }
@@ -107,9 +114,13 @@ export function createWarmSessions({ health, settings, deps, clock, logger }: Wa
     return entry;
   }
 
-  /** Hands a ready pre-warmed session to the caller (the router); it is recorded as busy until it ends. */
-  function acquireSession(name: string): WarmSession | null {
+  /**
+   * Hands a ready pre-warmed session to the caller (the router); it is recorded as busy until it ends.
+   * Sessions work in the default workspace: a task for another one gets none.
+   */
+  function acquireSession(name: string, forWorkspace?: ResolvedWorkspace): WarmSession | null {
     health.settingsOf(name);
+    if (forWorkspace && forWorkspace.name !== (workspace?.name ?? null)) return null;
     const ready = health.entry(name).prewarmed.find((s) => s.state === "ready");
     const session = ready ? live.get(ready.id) : undefined;
     if (!ready || !session) return null;

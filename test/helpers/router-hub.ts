@@ -18,6 +18,8 @@ export interface RouterHubOptions {
   /** Fake CLI modes (FAKE_CLI_*, or FAKE_CLAUDE_* / FAKE_CODEX_* for one of them). */
   modes?: Record<string, string>;
   router?: Record<string, unknown>;
+  /** config.json's `workspaces`. */
+  workspaces?: Record<string, unknown>;
   warmup?: Record<string, unknown>;
   /** A data directory to reuse (a restart); kept after the hub stops. */
   dataDir?: string;
@@ -40,6 +42,7 @@ export async function routerHub(options: RouterHubOptions = {}) {
       backends: options.backends ?? { claude: { kind: "claude" } },
       router: { artifactsDir, ...options.router },
       ...(options.warmup ? { warmup: options.warmup } : {}),
+      ...(options.workspaces ? { workspaces: options.workspaces } : {}),
     },
     backendEnv: env,
     ...(options.clock ? { clock: options.clock } : {}),

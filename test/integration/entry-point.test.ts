@@ -65,6 +65,16 @@ describe("npm start with a bad config.json", () => {
       '{ "warmup": { "intervalMs": -1 } }',
       /config\.json: warmup\.intervalMs must be a positive integer \(got -1\)/,
     ],
+    [
+      "a workspace folder that does not exist",
+      '{ "workspaces": { "site": { "path": "no-such-folder" } } }',
+      /config\.json: workspaces\.site\.path \/.*\/no-such-folder does not exist; create the folder or fix the path/,
+    ],
+    [
+      "a default workspace that is not configured",
+      '{ "router": { "defaultWorkspace": "site" } }',
+      /config\.json: router\.defaultWorkspace names "site", which is not in workspaces \(none is configured\)/,
+    ],
   ])("stops on %s with exit status 2 and one line, no stack trace", async (_, text, message) => {
     const result = await runToExit(["--config", await withConfig(text), "--data-dir", dir]);
     expect(result.code).toBe(2);

@@ -52,6 +52,27 @@ describe("parseConfig", () => {
     [{ logLevel: "loud" }, 'config.json: logLevel must be one of debug, info, warn, error, silent (got "loud")'],
     [{ prot: 1 }, 'config.json: unknown key "prot" (remove it or check its spelling)'],
     [{ hub: { bodyLimit: 1 } }, 'config.json: unknown key "bodyLimit" in hub (remove it or check its spelling)'],
+    [
+      { workspaces: { site: { path: "s", claude: { permissionMode: "yolo" } } } },
+      'config.json: workspaces.site.claude.permissionMode must be one of default, acceptEdits, plan, auto, dontAsk, bypassPermissions (got "yolo")',
+    ],
+    [
+      { workspaces: { site: { path: "s", codex: { sandbox: "none" } } } },
+      'config.json: workspaces.site.codex.sandbox must be one of read-only, workspace-write, danger-full-access (got "none")',
+    ],
+    [
+      { workspaces: { site: { path: "s", claude: { approveTools: "maybe" } } } },
+      'config.json: workspaces.site.claude.approveTools must be "ask", "allow" or "deny" (got "maybe")',
+    ],
+    [{ workspaces: { site: {} } }, "config.json: workspaces.site.path must be a folder path (got nothing)"],
+    [
+      { workspaces: { "My Site": { path: "s" } } },
+      'config.json: workspaces.My Site is not a valid workspace name: use lowercase letters, digits, _ or - (at most 40) (got "My Site")',
+    ],
+    [
+      { workspaces: { site: { path: "s" } }, router: { defaultWorkspace: "docs" } },
+      'config.json: router.defaultWorkspace names "docs", which is not in workspaces (configured: site)',
+    ],
   ])("refuses %j with one line naming the key, the expected value and what was found", (raw, message) => {
     expect(configError(raw)).toBe(message);
   });
@@ -73,6 +94,19 @@ describe("loadConfigFile", () => {
   it("resolves dataDir relative to the config file, not the working directory", async () => {
     await writeFile(join(dir, "config.json"), JSON.stringify({ dataDir: "state" }));
     expect((await loadConfigFile(join(dir, "config.json"))).dataDir).toBe(join(dir, "state"));
+  });
+
+  it("resolves workspace folders and their extra Claude folders relative to the config file", async () => {
+    const workspaces = {
+      site: { path: "../site", claude: { addDirs: ["shared", "/abs/other"] } },
+      tmp: { path: "/tmp" },
+    };
+    await writeFile(join(dir, "config.json"), JSON.stringify({ workspaces }));
+    const config = await loadConfigFile(join(dir, "config.json"));
+    expect(config.workspaces.site?.path).toBe(join(dir, "..", "site"));
+    expect(config.workspaces.site?.claude.addDirs).toEqual([join(dir, "shared"), "/abs/other"]);
+    expect(config.workspaces.tmp?.path).toBe("/tmp");
+    expect(config.workspaces.tmp?.claude).toMatchObject({ approveTools: "ask", approvalTimeoutMs: 600_000 });
   });
 
   it("names a file that is not valid JSON, in one line even when the file has many", async () => {

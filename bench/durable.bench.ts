@@ -1,4 +1,4 @@
-// Durable session updates: acknowledged updateTask calls per second in bursts, with fsync'd group
+// Durable task-context updates: acknowledged updateTask calls per second in bursts, with fsync'd group
 // commit, and the file writes they cost; compared in the same run with one fsync'd write per update.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { systemClock } from "../server/clock.ts";
 import { VersionedDocument } from "../server/document.ts";
 import { DurableJsonFile } from "../server/durable-file.ts";
 import type { Context } from "../server/schemas.ts";
-import { createSession, emptyContext } from "../server/session.ts";
+import { createTaskContext, emptyContext } from "../server/task-context.ts";
 import { type Benchmark, type BenchRow, verdict } from "./report.ts";
 
 /** A realistic context: this many active tasks with plans, and a full recentCompleted. */
@@ -19,34 +19,34 @@ const SEQUENTIAL_UPDATES = 300;
 const TARGET_PER_SECOND = 20_000;
 const MAX_WRITES_PER_SECOND = 500;
 
-async function openSession(dir: string) {
+async function openTaskContext(dir: string) {
   const file = new DurableJsonFile(join(dir, "active-context.json"), { fsync: true });
   const document = new VersionedDocument<Context>({ initial: emptyContext(Date.now()), file });
-  const session = createSession({ document, clock: systemClock });
+  const taskContext = createTaskContext({ document, clock: systemClock });
   const plan = { steps: Array.from({ length: 5 }, (_, i) => ({ title: `step ${i + 1}`, prompt: "x".repeat(200) })) };
   for (let i = 0; i < 10; i++) {
-    await session.addTask({ taskId: `done-${i}`, description: `finished task ${i}`, startedFrom: "cli", plan });
-    await session.completeTask(`done-${i}`, { result: "r".repeat(500) });
+    await taskContext.addTask({ taskId: `done-${i}`, description: `finished task ${i}`, startedFrom: "cli", plan });
+    await taskContext.completeTask(`done-${i}`, { result: "r".repeat(500) });
   }
   for (let i = 0; i < ACTIVE_TASKS; i++) {
-    await session.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "voice", plan });
+    await taskContext.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "voice", plan });
   }
-  return { session, file };
+  return { taskContext, file };
 }
 
 /** `count` updates spread over the active tasks, each a step move and a new progress line. */
-function update(session: Awaited<ReturnType<typeof openSession>>["session"], n: number) {
-  return session.updateTask(`t${n % ACTIVE_TASKS}`, { currentStep: (n % 5) + 1, lastUpdate: `update ${n}` });
+function update(taskContext: Awaited<ReturnType<typeof openTaskContext>>["taskContext"], n: number) {
+  return taskContext.updateTask(`t${n % ACTIVE_TASKS}`, { currentStep: (n % 5) + 1, lastUpdate: `update ${n}` });
 }
 
 async function measureBursts(dir: string, burstSize: number) {
-  const { session, file } = await openSession(dir);
+  const { taskContext, file } = await openTaskContext(dir);
   const writesBefore = file.writes;
   const started = performance.now();
   let n = 0;
   for (let b = 0; b < UPDATES_PER_SIZE / burstSize; b++) {
     const calls: Promise<unknown>[] = [];
-    for (let i = 0; i < burstSize; i++) calls.push(update(session, n++));
+    for (let i = 0; i < burstSize; i++) calls.push(update(taskContext, n++));
     await Promise.all(calls);
   }
   const seconds = (performance.now() - started) / 1000;
@@ -56,10 +56,10 @@ async function measureBursts(dir: string, burstSize: number) {
 }
 
 async function measureOneWriteEach(dir: string) {
-  const { session, file } = await openSession(dir);
+  const { taskContext, file } = await openTaskContext(dir);
   const writesBefore = file.writes;
   const started = performance.now();
-  for (let n = 0; n < SEQUENTIAL_UPDATES; n++) await update(session, n);
+  for (let n = 0; n < SEQUENTIAL_UPDATES; n++) await update(taskContext, n);
   const seconds = (performance.now() - started) / 1000;
   const writes = file.writes - writesBefore;
   await file.close();

@@ -62,7 +62,7 @@ async function withHub<T>(run: (url: string, dataDir: string) => Promise<T>): Pr
     logger: silentLogger,
   });
   try {
-    await hub.session.addTask({ taskId: TASK_ID, description: "Fan-out benchmark", startedFrom: "cli" });
+    await hub.taskContext.addTask({ taskId: TASK_ID, description: "Fan-out benchmark", startedFrom: "cli" });
     return await run(hub.url, dataDir);
   } finally {
     await hub.close();

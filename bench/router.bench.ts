@@ -78,8 +78,8 @@ async function post(hub: RunningHub, path: string, body: unknown): Promise<{ tas
 /** Milliseconds from route until the task's first streamed output reaches its lastUpdate. */
 async function routeToFirstOutput(hub: RunningHub, warm: boolean): Promise<number> {
   if (warm) {
-    const session = hub.warmup.preWarm("claude");
-    while (!hub.warmup.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready")) {
+    const session = hub.warmStandby.preWarm("claude");
+    while (!hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready")) {
       await new Promise((r) => setTimeout(r, 5));
     }
     // A pre-warmed session has had its lead time to load (30 s by default; the load is 1 s).
@@ -89,19 +89,19 @@ async function routeToFirstOutput(hub: RunningHub, warm: boolean): Promise<numbe
   const { taskId } = await hub.router.route({ description: "benchmark", startedFrom: "cli" });
   return new Promise((resolve) => {
     const check = () => {
-      const task = hub.session.getActiveTask(taskId);
+      const task = hub.taskContext.getActiveTask(taskId);
       if (task?.lastUpdate.startsWith("step 1 of 1: ") || task?.status === "complete") {
         stop();
         resolve(performance.now() - started);
       }
     };
-    const stop = hub.session.document.subscribe(check);
+    const stop = hub.taskContext.document.subscribe(check);
     check();
   });
 }
 
 async function untilIdle(hub: RunningHub): Promise<void> {
-  while (hub.session.getContext().activeTasks.length > 0) await new Promise((r) => setTimeout(r, 10));
+  while (hub.taskContext.getContext().activeTasks.length > 0) await new Promise((r) => setTimeout(r, 10));
 }
 
 const router: Benchmark = {

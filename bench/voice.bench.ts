@@ -33,7 +33,7 @@ async function run(): Promise<BenchRow[]> {
     await adapter.start();
     const statuses = ["running", "queued", "pending-approval"] as const;
     for (let i = 0; i < TASKS; i++) {
-      await hub.session.addTask({
+      await hub.taskContext.addTask({
         taskId: `bench-${i}`,
         description: i % 2 ? `OCR batch ${i}` : "Summarize",
         startedFrom: "cli",
@@ -44,8 +44,8 @@ async function run(): Promise<BenchRow[]> {
         eta: new Date(Date.now() + 12 * 60_000).toISOString(),
       });
     }
-    for (let i = 0; i < 10; i++) await hub.session.completeTask(`bench-${i}`, { outputPath: `artifacts/${i}.md` });
-    const expected = hub.session.getContext().activeTasks.length;
+    for (let i = 0; i < 10; i++) await hub.taskContext.completeTask(`bench-${i}`, { outputPath: `artifacts/${i}.md` });
+    const expected = hub.taskContext.getContext().activeTasks.length;
     while (client.context?.activeTasks.length !== expected) await new Promise((r) => setTimeout(r, 5));
 
     for (let i = 0; i < WARMUP; i++) adapter.answer();

@@ -1,23 +1,23 @@
-// Approve, reject and cancel: session-level actions on any task, whoever publishes it. Each is
+// Approve, reject and cancel: task-context actions on any task, whoever publishes it. Each is
 // one change to the context document; publishers (the built-in router, an external one) react
 // to that change on their subscription — one path for both.
 import { conflict, notFound, parseInput } from "./errors.ts";
 import { type Approval, actionRequestSchema, type Channel, type Task, taskIdSchema } from "./schemas.ts";
-import { findTask, type Session } from "./session.ts";
+import { findTask, type TaskContext } from "./task-context.ts";
 
 /** The channel recorded when a request names none: a bare REST call, such as curl. */
 export const DEFAULT_ACTION_CHANNEL: Channel = "cli";
 
 export type Approvals = ReturnType<typeof createApprovals>;
 
-export function createApprovals(session: Session) {
-  const { clock } = session;
+export function createApprovals(taskContext: TaskContext) {
+  const { clock } = taskContext;
 
   /** The task and the parsed request, or the contract's 400/404 before anything changes. */
   function prepare(taskId: string, input: unknown) {
     const id = parseInput(taskIdSchema, taskId, "taskId");
     const request = parseInput(actionRequestSchema, input ?? {}, "request");
-    const found = findTask(session.getContext(), id);
+    const found = findTask(taskContext.getContext(), id);
     if (!found) throw notFound(`no task with id ${id}; list tasks with GET /api/context`);
     return { id, found, channel: request.channel ?? DEFAULT_ACTION_CHANNEL, reason: request.reason };
   }
@@ -29,8 +29,8 @@ export function createApprovals(session: Session) {
   });
 
   async function touched(channel: Channel, id: string, task: Task): Promise<Task> {
-    await session.setChannelActive(channel, { taskId: id });
-    return session.getActiveTask(id) ?? task;
+    await taskContext.setChannelActive(channel, { taskId: id });
+    return taskContext.getActiveTask(id) ?? task;
   }
 
   /** Resumes a task waiting for approval: records the decision and sets it `running`. */
@@ -46,7 +46,7 @@ export function createApprovals(session: Session) {
       );
     }
     const step = task.awaitingApproval?.title;
-    const updated = await session.updateTask(id, {
+    const updated = await taskContext.updateTask(id, {
       status: "running",
       approval: decision("approved", channel),
       awaitingApproval: null,
@@ -68,8 +68,11 @@ export function createApprovals(session: Session) {
       );
     }
     // Both changes are applied before either is awaited, so no other action can come between them.
-    const recorded = session.updateTask(id, { approval: decision("rejected", channel) });
-    const failed = session.completeTask(id, { status: "failed", error: reason ? `rejected: ${reason}` : "rejected" });
+    const recorded = taskContext.updateTask(id, { approval: decision("rejected", channel) });
+    const failed = taskContext.completeTask(id, {
+      status: "failed",
+      error: reason ? `rejected: ${reason}` : "rejected",
+    });
     const [, finished] = await Promise.all([recorded, failed]);
     return touched(channel, id, finished);
   }
@@ -82,7 +85,7 @@ export function createApprovals(session: Session) {
       if (task.status === "failed" && task.error?.startsWith("cancelled")) return touched(channel, id, task);
       throw conflict(`task ${id} is already ${task.status}; a finished task cannot be cancelled`);
     }
-    const finished = await session.completeTask(id, {
+    const finished = await taskContext.completeTask(id, {
       status: "failed",
       error: reason ? `cancelled: ${reason}` : "cancelled",
     });

@@ -10,14 +10,14 @@ import { routeAccess } from "./route-access.ts";
 import { registerContextRoutes } from "./routes/context.ts";
 import type { Health } from "./schemas.ts";
 import { type AccessPolicy, isHostAllowed, isOriginAllowed, tokenDecision, WEBSOCKET_PATH } from "./security.ts";
-import type { Session } from "./session.ts";
+import type { TaskContext } from "./task-context.ts";
 
 export const VERSION = "0.1.0";
 
 export interface HubDependencies {
   config: Config;
   secrets: Secrets;
-  session: Session;
+  taskContext: TaskContext;
   health: VersionedDocument<Health>;
   logger: Logger;
   /**
@@ -35,7 +35,7 @@ export interface Hub {
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export async function createHub(deps: HubDependencies): Promise<Hub> {
-  const { config, secrets, session, logger } = deps;
+  const { config, secrets, taskContext, logger } = deps;
   const startedAt = Date.now();
   const policy: AccessPolicy = {
     token: secrets.token,
@@ -62,7 +62,7 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   });
 
   const broadcaster = new Broadcaster({
-    documents: { context: session.document, health: deps.health },
+    documents: { context: taskContext.document, health: deps.health },
     maxBufferedBytes: config.hub.maxBufferedBytes,
     heartbeatIntervalMs: config.hub.heartbeatIntervalMs,
     logger,
@@ -120,7 +120,7 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket) => broadcaster.attach(socket));
 
   app.get("/healthz", async () => {
-    const persistence = { context: persistenceState(session.document), health: persistenceState(deps.health) };
+    const persistence = { context: persistenceState(taskContext.document), health: persistenceState(deps.health) };
     // Still serving, but changes are not reaching the disk: say so rather than "ok".
     const degraded = !persistence.context.ok || !persistence.health.ok;
     return {
@@ -132,7 +132,7 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     };
   });
 
-  registerContextRoutes(app, session);
+  registerContextRoutes(app, taskContext);
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
   return { app, broadcaster };

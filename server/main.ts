@@ -6,9 +6,9 @@ import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { useDefaultSession } from "./session.ts";
 import { slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
+import { useDefaultTaskContext } from "./task-context.ts";
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  useDefaultSession(running.session);
+  useDefaultTaskContext(running.taskContext);
 
   let voice: Awaited<ReturnType<typeof startVoiceChannel>> | null = null;
   if (config.voice.enabled) {

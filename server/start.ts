@@ -1,4 +1,4 @@
-// Assembles a running hub from a config: documents loaded from disk, the session, the HTTP and
+// Assembles a running hub from a config: documents loaded from disk, the task context, the HTTP and
 // WebSocket server. Used by the entry point and by tests that want a real hub in-process.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,11 +17,11 @@ import type { Logger } from "./log.ts";
 import { createRouter, type Router } from "./router/router.ts";
 import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
-import { registerRouterRoutes } from "./routes/router.ts";
+import { registerRouteRoutes } from "./routes/route.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { contextSchema, type Health, healthSchema } from "./schemas.ts";
-import { createSession, emptyContext, type Session } from "./session.ts";
-import { createWarmup, type Warmup } from "./warmup.ts";
+import { createTaskContext, emptyContext, type TaskContext } from "./task-context.ts";
+import { createWarmStandby, type WarmStandby } from "./warm-standby/warm-standby.ts";
 import { checkWorkspaceFolders, createWorkspaces, type Workspaces } from "./workspaces/workspaces.ts";
 
 export const CONTEXT_FILE = "active-context.json";
@@ -42,10 +42,10 @@ export interface RunningHub {
   url: string;
   port: number;
   hub: Hub;
-  session: Session;
+  taskContext: TaskContext;
   health: VersionedDocument<Health>;
   /** Health pings, statuses and pre-warmed sessions; started with the hub, stopped on close. */
-  warmup: Warmup;
+  warmStandby: WarmStandby;
   /** Approve, reject and cancel for any task. */
   approvals: Approvals;
   /** The built-in router (`POST /api/route`); started after the warm standby, stopped first. */
@@ -119,7 +119,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   await store?.start().catch((error: Error) => {
     throw new StartupError(error.message);
   });
-  const session = createSession({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
+  const taskContext = createTaskContext({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
 
   const workspaces = createWorkspaces({
     workspaces: config.workspaces,
@@ -133,7 +133,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   await mkdir(workspaces.dataFolder.path, { recursive: true });
   const warmWorkspace = workspaces.resolveWorkspace(null);
 
-  const warmup = createWarmup({
+  const warmStandby = createWarmStandby({
     document: health,
     workspace: warmWorkspace,
     backends: config.backends,
@@ -143,21 +143,21 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     ...(options.backendEnv ? { env: options.backendEnv } : {}),
   });
 
-  const approvals = createApprovals(session);
-  const router = createRouter({ session, warmup, clock, logger, settings: config.router, workspaces });
+  const approvals = createApprovals(taskContext);
+  const router = createRouter({ taskContext, warmStandby, clock, logger, settings: config.router, workspaces });
 
   const hub = await createHub({
     config,
     secrets,
-    session,
+    taskContext,
     health,
     logger,
     // The dashboard's built files at `/` (static files need no token), then later parts' routes.
     plugins: [
       dashboardFiles(),
-      (app) => registerHealthRoutes(app, warmup),
+      (app) => registerHealthRoutes(app, warmStandby),
       (app) => registerApprovalRoutes(app, approvals),
-      (app) => registerRouterRoutes(app, router),
+      (app) => registerRouteRoutes(app, router),
       (app) => registerWorkspaceRoutes(app, workspaces),
       ...(options.plugins ?? []),
     ],
@@ -173,7 +173,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     await Promise.all([contextDocument.file?.close(), health.file?.close()]);
     throw new StartupError(boundRefusal);
   }
-  warmup.startWarmup();
+  warmStandby.start();
   await router.start();
   const port = Number(new URL(address).port);
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -183,9 +183,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     url: `http://${urlHost}:${port}`,
     port,
     hub,
-    session,
+    taskContext,
     health,
-    warmup,
+    warmStandby,
     approvals,
     router,
     workspaces,
@@ -193,7 +193,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       closing ??= (async () => {
         // Running steps, pre-warmed and pinging children die before the hub: no orphans.
         await router.stop();
-        await warmup.stopWarmup();
+        await warmStandby.stop();
         await hub.app.close();
         await Promise.all([contextDocument.file?.close(), health.file?.close(), store?.close()]);
       })();

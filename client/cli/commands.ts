@@ -3,7 +3,7 @@
 // 2 = bad usage (dispatch.ts parses the command line and maps errors to these). Every command
 // marks the `cli` channel active.
 import type { Context, Health, Task } from "../../server/schemas.ts";
-import { backendSentence, healthSentence, summarySentence, taskSentence } from "../progress.ts";
+import { backendSentence, healthSentence, summarySentence, taskSentence } from "../phrasing.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";
 

@@ -3,7 +3,7 @@
 
 import type { Context, Health, Task } from "../../server/schemas.ts";
 import type { ConnectionState } from "../hub-client.ts";
-import { healthSentence, percent, remainingText, stepSentence, summarySentence, taskSentence } from "../progress.ts";
+import { healthSentence, percent, remainingText, stepSentence, summarySentence, taskSentence } from "../phrasing.ts";
 
 export const BAR_WIDTH = 20;
 

@@ -1,7 +1,7 @@
 // What the dashboard shows, decided from the two documents and the time: pure functions from
 // Context + Health + now to the text of every section. The DOM code only copies these strings.
 import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../server/schemas.ts";
-import { percent, remainingText, stepSentence } from "../progress.ts";
+import { percent, remainingText, stepSentence } from "../phrasing.ts";
 
 export interface QueueItem {
   taskId: string;

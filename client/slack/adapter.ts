@@ -7,7 +7,7 @@ import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import type { HubClient } from "../hub-client.ts";
 import { refusalReason, sendFollowUp } from "../intake.ts";
-import { followUpSentence, notTakenSentence } from "../progress.ts";
+import { followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { renderTask, type SlackView } from "./blocks.ts";
 
 export interface SlackAdapterOptions {

@@ -13,7 +13,7 @@ import {
   stepSentence,
   summarySentence,
   taskSentence,
-} from "../progress.ts";
+} from "../phrasing.ts";
 
 export interface SlackView {
   /** The notification and fallback text. */

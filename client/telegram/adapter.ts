@@ -6,7 +6,7 @@ import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
-import { followUpSentence, notTakenSentence } from "../progress.ts";
+import { followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { clip, renderStatus, renderTask, TEXT_LIMIT, type TelegramView } from "./message.ts";
 
 export interface TelegramAdapterOptions {

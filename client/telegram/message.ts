@@ -1,7 +1,7 @@
 // What the Telegram bot says: a task's message (with Approve / Reject while it waits) and the
 // /status summary. Plain text (no parse mode), so task text never needs escaping.
 import type { Context, Health, Task } from "../../server/schemas.ts";
-import { healthSentence, stepSentence, summarySentence, taskSentence } from "../progress.ts";
+import { healthSentence, stepSentence, summarySentence, taskSentence } from "../phrasing.ts";
 
 export interface TelegramView {
   text: string;

@@ -3,7 +3,7 @@
 
 import type { Context, Health, Task } from "../../server/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
-import { summarySentence, taskSentence } from "../progress.ts";
+import { summarySentence, taskSentence } from "../phrasing.ts";
 import type { Speaker } from "./speaker.ts";
 
 /** How many tasks an answer names one by one before it says "and N more". */

@@ -2,7 +2,7 @@
 // place whether the task arrives through `route` or is taken up again after a restart.
 import type { RouteRequest, Task } from "../schemas.ts";
 import { LIMITS } from "../schemas.ts";
-import { truncate } from "../session.ts";
+import { truncate } from "../task-context.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";
 

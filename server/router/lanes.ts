@@ -1,8 +1,8 @@
 // One lane per backend: its queue, the runs in progress (at most `concurrency`), and the one
 // automatic pre-warm kept ahead of the next queued task's estimated start.
 import type { Clock } from "../clock.ts";
-import type { Session } from "../session.ts";
-import type { Warmup } from "../warmup.ts";
+import type { TaskContext } from "../task-context.ts";
+import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import { estimateDispatchTimes } from "./dispatch-estimate.ts";
 import { type Job, remainingMs } from "./jobs.ts";
 import type { RouterSettings } from "./router.ts";
@@ -36,8 +36,8 @@ export function nextJobs(input: {
 export interface LanesOptions {
   backends: string[];
   jobs: ReadonlyMap<string, Job>;
-  session: Session;
-  warmup: Warmup;
+  taskContext: TaskContext;
+  warmStandby: WarmStandby;
   clock: Clock;
   settings: RouterSettings;
   /** Runs a job that has taken a slot; the slot frees when the promise settles. */
@@ -47,7 +47,7 @@ export interface LanesOptions {
 export type Lanes = ReturnType<typeof createLanes>;
 
 export function createLanes(options: LanesOptions) {
-  const { jobs, session, warmup, clock, settings } = options;
+  const { jobs, taskContext, warmStandby, clock, settings } = options;
   const lanes = new Map<string, Lane>(
     options.backends.map((name) => [name, { queue: [], running: new Map(), prewarm: null }]),
   );
@@ -102,7 +102,7 @@ export function createLanes(options: LanesOptions) {
     const result: Record<string, { taskId: string; at: number }[]> = {};
     for (const [name, lane] of lanes) {
       const runningEndsAt = [...lane.running.values()].map((id) => {
-        const eta = session.getActiveTask(id)?.eta;
+        const eta = taskContext.getActiveTask(id)?.eta;
         const job = jobs.get(id);
         return eta
           ? Date.parse(eta)
@@ -133,7 +133,7 @@ export function createLanes(options: LanesOptions) {
     // Small drifts in the estimate do not reschedule: a second is far below the lead time.
     if (lane.prewarm && Math.abs(lane.prewarm.at - next.at) < 1000) return;
     lane.prewarm?.cancel();
-    const scheduled = warmup.scheduleAutoPrewarm(backend, next.at);
+    const scheduled = warmStandby.scheduleAutoPrewarm(backend, next.at);
     lane.prewarm = scheduled ? { at: next.at, cancel: scheduled.cancel } : null;
   }
 

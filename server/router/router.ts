@@ -1,6 +1,6 @@
 // The built-in router: takes a task from any channel, picks a backend by health and load, runs
 // its steps through the warm standby (warm session when ready, else cold), and publishes every
-// step through the session. Approvals, rejections and cancellations reach it as changes to the
+// step through the task context. Approvals, rejections and cancellations reach it as changes to the
 // context document — the same change an external router sees. The parts: jobs.ts (what runs),
 // lanes.ts (queues per backend), run-step.ts (one step), retry.ts and recovery.ts (decisions).
 import { dirname } from "node:path";
@@ -10,8 +10,8 @@ import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../schemas.ts";
-import { newRouteId, type Session, truncate } from "../session.ts";
-import type { Warmup } from "../warmup.ts";
+import { newRouteId, type TaskContext, truncate } from "../task-context.ts";
+import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { type OutputLocation, resolveOutputPath, writeOutput } from "./artifacts.ts";
@@ -26,8 +26,8 @@ import { composeOutput } from "./step-output.ts";
 export type RouterSettings = Config["router"];
 
 export interface RouterOptions {
-  session: Session;
-  warmup: Warmup;
+  taskContext: TaskContext;
+  warmStandby: WarmStandby;
   /** The `router` section of the parsed config.json. */
   settings: RouterSettings;
   clock?: Clock;
@@ -42,7 +42,7 @@ export interface RouterOptions {
 export type Router = ReturnType<typeof createRouter>;
 
 export function createRouter(options: RouterOptions) {
-  const { session, warmup, settings } = options;
+  const { taskContext, warmStandby, settings } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const projectRoot = options.projectRoot ?? dirname(DEFAULT_CONFIG_PATH);
@@ -50,18 +50,18 @@ export function createRouter(options: RouterOptions) {
 
   const jobs = new Map<string, Job>();
   const lanes = createLanes({
-    backends: Object.keys(warmup.backends),
+    backends: Object.keys(warmStandby.backends),
     jobs,
-    session,
-    warmup,
+    taskContext,
+    warmStandby,
     clock,
     settings,
     run: (job) => runJob(job),
   });
-  const isActive = (taskId: string): boolean => session.getContext().activeTasks.some((t) => t.taskId === taskId);
+  const isActive = (taskId: string): boolean => taskContext.getContext().activeTasks.some((t) => t.taskId === taskId);
   const steps = createStepRunner({
-    session,
-    warmup,
+    taskContext,
+    warmStandby,
     clock,
     settings,
     isActive,
@@ -75,14 +75,14 @@ export function createRouter(options: RouterOptions) {
 
   function candidates(): Candidate[] {
     return lanes.names().map((name) => {
-      const entry = warmup.getHealth(name);
+      const entry = warmStandby.getHealth(name);
       return {
         name,
         status: entry.status,
         deadReason: entry.reason,
         ...lanes.load(name),
         concurrency: settings.concurrency,
-        preference: warmup.backends[name]?.preference ?? 0,
+        preference: warmStandby.backends[name]?.preference ?? 0,
       };
     });
   }
@@ -121,7 +121,7 @@ export function createRouter(options: RouterOptions) {
       workspace,
     });
     // One change: every subscriber sees the task with its backend and the reason at once.
-    const added = session.addTask({
+    const added = taskContext.addTask({
       taskId,
       description: request.description,
       startedFrom: request.startedFrom,
@@ -181,7 +181,7 @@ export function createRouter(options: RouterOptions) {
     }
     jobs.delete(job.taskId);
     if (!isActive(job.taskId)) return;
-    await session.completeTask(job.taskId, {
+    await taskContext.completeTask(job.taskId, {
       status: "complete",
       result: truncate(job.outputs[job.outputs.length - 1]?.trim() || "finished", LIMITS.result),
       outputPath: job.output.display,
@@ -210,7 +210,7 @@ export function createRouter(options: RouterOptions) {
       }
       if (next) {
         try {
-          await session.updateTask(job.taskId, {
+          await taskContext.updateTask(job.taskId, {
             status: "queued",
             backend: next.backend,
             backendReason: `retry after ${job.backend} failed; ${next.reason}`,
@@ -225,7 +225,7 @@ export function createRouter(options: RouterOptions) {
       }
     }
     jobs.delete(job.taskId);
-    await session
+    await taskContext
       .completeTask(job.taskId, { status: "failed", error: truncate(message, LIMITS.error) })
       .catch(() => {});
   }
@@ -235,14 +235,14 @@ export function createRouter(options: RouterOptions) {
   /** Approved → queued again; gone from the active tasks (rejected, cancelled) → stopped. */
   function reconcile(): void {
     reconcileQueued = false;
-    const active = new Map(session.getContext().activeTasks.map((t) => [t.taskId, t]));
+    const active = new Map(taskContext.getContext().activeTasks.map((t) => [t.taskId, t]));
     for (const job of [...jobs.values()]) {
       const task = active.get(job.taskId);
       if (!task) {
         jobs.delete(job.taskId);
         if (job.abort) {
           logger.info(
-            `task ${job.taskId} ended from outside (${session.getActiveTask(job.taskId)?.error}); stopping it`,
+            `task ${job.taskId} ended from outside (${taskContext.getActiveTask(job.taskId)?.error}); stopping it`,
           );
           job.abort.abort();
         }
@@ -263,13 +263,13 @@ export function createRouter(options: RouterOptions) {
    * fail with "hub restarted" (or are queued again), its queued and waiting tasks are taken up.
    */
   async function start(): Promise<void> {
-    unsubscribe = session.document.subscribe(() => {
+    unsubscribe = taskContext.document.subscribe(() => {
       // Listeners run inside the change; react once it (and any change applied with it) is done.
       if (reconcileQueued) return;
       reconcileQueued = true;
       queueMicrotask(reconcile);
     });
-    for (const task of session.getContext().activeTasks) {
+    for (const task of taskContext.getContext().activeTasks) {
       if (!task.backendReason || jobs.has(task.taskId)) continue; // not the built-in router's task
       try {
         await recover(task);
@@ -282,17 +282,18 @@ export function createRouter(options: RouterOptions) {
   async function recover(task: Task): Promise<void> {
     const plan = recoveryPlan(task, settings.onRestart);
     if (plan.action === "fail") {
-      await session.completeTask(task.taskId, { status: "failed", error: plan.error });
+      await taskContext.completeTask(task.taskId, { status: "failed", error: plan.error });
       logger.info(`task ${task.taskId} was running when the hub stopped; failed with "${plan.error}"`);
       return;
     }
-    const stillUsable = task.backend && lanes.has(task.backend) && warmup.getHealth(task.backend).status !== "dead";
+    const stillUsable =
+      task.backend && lanes.has(task.backend) && warmStandby.getHealth(task.backend).status !== "dead";
     let backend: string;
     try {
       backend = stillUsable ? (task.backend as string) : choose({ kind: task.kind ?? null }).backend;
     } catch (error) {
       // Its backend is gone from config.json (or dead) and no other can take it: say so, not wait forever.
-      await session.completeTask(task.taskId, {
+      await taskContext.completeTask(task.taskId, {
         status: "failed",
         error: truncate((error as Error).message, LIMITS.error),
       });
@@ -303,7 +304,7 @@ export function createRouter(options: RouterOptions) {
       workspace = options.workspaces?.resolveWorkspace(task.workspace ?? null);
     } catch {
       // config.json no longer names its workspace: running it elsewhere would touch the wrong folder.
-      await session.completeTask(task.taskId, {
+      await taskContext.completeTask(task.taskId, {
         status: "failed",
         error: `its workspace ${JSON.stringify(task.workspace)} is no longer configured`,
       });
@@ -324,7 +325,7 @@ export function createRouter(options: RouterOptions) {
       job.state = "waiting";
       return;
     }
-    await session.updateTask(task.taskId, {
+    await taskContext.updateTask(task.taskId, {
       status: "queued",
       backend,
       lastUpdate: plan.restarted ? "queued again after a hub restart" : `queued on ${backend}`,

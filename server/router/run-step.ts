@@ -2,15 +2,15 @@
 // output (throttled into lastUpdate), the end; and asking a person to approve a step.
 import { BackendFailure } from "../backends/backend.ts";
 import type { Clock } from "../clock.ts";
-import type { Session } from "../session.ts";
-import type { Warmup } from "../warmup.ts";
+import type { TaskContext } from "../task-context.ts";
+import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Job, RouteStep } from "./jobs.ts";
 import type { RouterSettings } from "./router.ts";
 import { createThrottle, outputLine } from "./step-output.ts";
 
 export interface StepRunnerOptions {
-  session: Session;
-  warmup: Warmup;
+  taskContext: TaskContext;
+  warmStandby: WarmStandby;
   clock: Clock;
   settings: RouterSettings;
   isActive: (taskId: string) => boolean;
@@ -19,7 +19,7 @@ export interface StepRunnerOptions {
 }
 
 export function createStepRunner(options: StepRunnerOptions) {
-  const { session, warmup, clock, settings, isActive } = options;
+  const { taskContext, warmStandby, clock, settings, isActive } = options;
 
   /** Runs the job's next step and resolves with its answer; the task shows each stage. */
   async function runStep(job: Job, step: RouteStep): Promise<string> {
@@ -30,14 +30,14 @@ export function createStepRunner(options: StepRunnerOptions) {
     const label = `step ${number} of ${total}`;
     let streamed = "";
     const throttle = createThrottle(clock, settings.outputThrottleMs, (text) => {
-      session.updateTask(job.taskId, { lastUpdate: `${label}: ${text}` }).catch(() => {
+      taskContext.updateTask(job.taskId, { lastUpdate: `${label}: ${text}` }).catch(() => {
         // The task finished (cancelled, rejected) while output was still arriving.
       });
     });
     // The warm standby takes a ready session synchronously when dispatch is called, so what the
     // health document says now is what this step runs on.
-    const warm = warmup.getHealth(job.backend).prewarmed.some((s) => s.state === "ready");
-    const running = warmup.dispatch(job.backend, {
+    const warm = warmStandby.getHealth(job.backend).prewarmed.some((s) => s.state === "ready");
+    const running = warmStandby.dispatch(job.backend, {
       prompt: step.prompt,
       taskId: job.taskId,
       ...(job.workspace ? { workspace: job.workspace } : {}),
@@ -51,7 +51,7 @@ export function createStepRunner(options: StepRunnerOptions) {
     });
     // Handled below; this keeps a rejection that arrives while the start is saved from counting as unhandled.
     running.catch(() => {});
-    const started = session.updateTask(job.taskId, {
+    const started = taskContext.updateTask(job.taskId, {
       status: "running",
       currentStep: number,
       lastUpdate: `${label} started: ${step.title}`,
@@ -62,7 +62,7 @@ export function createStepRunner(options: StepRunnerOptions) {
       const result = await running;
       throttle.cancel();
       if (!isActive(job.taskId)) throw new BackendFailure("cancelled");
-      await session.updateTask(job.taskId, {
+      await taskContext.updateTask(job.taskId, {
         progress: number / total,
         lastUpdate: `${label} done: ${step.title}`,
         ...(result.start !== (warm ? "warm" : "cold") ? { start: result.start } : {}),
@@ -83,7 +83,7 @@ export function createStepRunner(options: StepRunnerOptions) {
   async function askApproval(job: Job, step: RouteStep): Promise<void> {
     job.state = "waiting";
     const number = job.next + 1;
-    await session.updateTask(job.taskId, {
+    await taskContext.updateTask(job.taskId, {
       status: "pending-approval",
       currentStep: number,
       awaitingApproval: { step: number, title: step.title, detail: step.prompt },

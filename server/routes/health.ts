@@ -1,29 +1,29 @@
-// REST for the health API: one endpoint per exported function of the warmup.
+// REST for the health API: one endpoint per exported function of the warm standby.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { parseInput } from "../errors.ts";
-import type { Warmup } from "../warmup.ts";
+import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 
 // Ping and prewarm take no parameters; an empty body, or `{}`, is all they accept.
 const noFields = z.strictObject({}).optional();
 
-export function registerHealthRoutes(app: FastifyInstance, warmup: Warmup): void {
-  app.get("/api/health", async () => warmup.getHealth());
+export function registerHealthRoutes(app: FastifyInstance, warmStandby: WarmStandby): void {
+  app.get("/api/health", async () => warmStandby.getHealth());
 
   app.get<{ Params: { backend: string } }>("/api/health/:backend", async (request) =>
-    warmup.getHealth(request.params.backend),
+    warmStandby.getHealth(request.params.backend),
   );
 
   app.post<{ Params: { backend: string } }>("/api/health/:backend/ping", async (request) => {
-    warmup.getHealth(request.params.backend); // 404 before the body is judged
+    warmStandby.getHealth(request.params.backend); // 404 before the body is judged
     parseInput(noFields, request.body, "ping");
-    return warmup.pingNow(request.params.backend);
+    return warmStandby.pingNow(request.params.backend);
   });
 
   app.post<{ Params: { backend: string } }>("/api/health/:backend/prewarm", async (request, reply) => {
-    warmup.getHealth(request.params.backend);
+    warmStandby.getHealth(request.params.backend);
     parseInput(noFields, request.body, "prewarm");
-    const session = warmup.preWarm(request.params.backend);
+    const session = warmStandby.preWarm(request.params.backend);
     return reply.code(202).send({ backend: request.params.backend, session });
   });
 }

@@ -56,7 +56,7 @@ export async function routerHub(options: RouterHubOptions = {}) {
     options.clock?.advance(0);
     // Every backend's status is known before a task is routed.
     await eventually(
-      () => Object.keys(hub.warmup.backends).every((name) => hub.warmup.getHealth(name).lastPing !== null),
+      () => Object.keys(hub.warmStandby.backends).every((name) => hub.warmStandby.getHealth(name).lastPing !== null),
       10_000,
       "first pings",
     );

@@ -175,7 +175,7 @@ describe("npm run telegram against a running hub", () => {
       cleanEnv({ TELEGRAM_BOT_TOKEN: telegram.token }),
     );
     await until(() => output.stdout.includes("telegram: connected to the hub"), 20_000, "the adapter to connect");
-    await hub.session.addTask({ description: "Summarise inbox", startedFrom: "cli" });
+    await hub.taskContext.addTask({ description: "Summarise inbox", startedFrom: "cli" });
     await until(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, 10_000, "the message");
     expect(String(telegram.chatCalls()[0]?.params.text)).toContain("Summarise inbox");
     child.kill("SIGTERM");

@@ -52,17 +52,17 @@ afterAll(async () => {
 
 describe("status", () => {
   test("prints the summary, each active task, the last finished one and the backends, exit 0, and marks cli active", async () => {
-    await hub.session.addTask({ taskId: "st-ocr", description: "OCR", startedFrom: "voice", progress: 0.6 });
-    await hub.session.addTask({
+    await hub.taskContext.addTask({ taskId: "st-ocr", description: "OCR", startedFrom: "voice", progress: 0.6 });
+    await hub.taskContext.addTask({
       taskId: "st-push",
       description: "Push",
       startedFrom: "slack",
       status: "pending-approval",
     });
-    await hub.session.addTask({ taskId: "st-done", description: "Backup", startedFrom: "slack" });
-    await hub.session.completeTask("st-done", { outputPath: "artifacts/backup.tar" });
-    await hub.warmup.pingNow("claude");
-    const before = hub.session.getChannelState("cli").lastActive;
+    await hub.taskContext.addTask({ taskId: "st-done", description: "Backup", startedFrom: "slack" });
+    await hub.taskContext.completeTask("st-done", { outputPath: "artifacts/backup.tar" });
+    await hub.warmStandby.pingNow("claude");
+    const before = hub.taskContext.getChannelState("cli").lastActive;
 
     const { code, stdout } = await cli(["status", ...at]);
     expect(code).toBe(0);
@@ -73,16 +73,16 @@ describe("status", () => {
       "Last finished — st-done: Your backup task finished; the output is in artifacts/backup.tar.",
       "Backends: claude is warm.",
     ]);
-    expect(hub.session.getChannelState("cli").lastActive).not.toBe(before);
-    await hub.session.completeTask("st-ocr", {});
-    await hub.session.completeTask("st-push", {});
+    expect(hub.taskContext.getChannelState("cli").lastActive).not.toBe(before);
+    await hub.taskContext.completeTask("st-ocr", {});
+    await hub.taskContext.completeTask("st-push", {});
   });
 
   test("--json prints the context and health documents", async () => {
     const { code, stdout } = await cli(["status", "--json", ...at]);
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout);
-    const context = hub.session.getContext();
+    const context = hub.taskContext.getContext();
     expect(parsed.context.activeTasks).toEqual(context.activeTasks);
     expect(parsed.context.recentCompleted).toEqual(context.recentCompleted);
     expect(Object.keys(parsed.health.backends)).toEqual(["claude"]);
@@ -114,9 +114,9 @@ describe("task add, update, complete", () => {
     ]);
     expect(code).toBe(0);
     expect(stdout).toBe("Added t-ocr. Your OCR task is 60% done, about 12 minutes left.");
-    const task = hub.session.getActiveTask("t-ocr");
+    const task = hub.taskContext.getActiveTask("t-ocr");
     expect(task).toMatchObject({ description: "OCR", startedFrom: "cli", progress: 0.6, etaSource: "publisher" });
-    expect(hub.session.getChannelState("cli").lastTaskId).toBe("t-ocr");
+    expect(hub.taskContext.getChannelState("cli").lastTaskId).toBe("t-ocr");
   });
 
   test("task update changes step, total and last update; --json prints the task", async () => {
@@ -136,7 +136,7 @@ describe("task add, update, complete", () => {
     expect(code).toBe(0);
     const task = JSON.parse(stdout);
     expect(task).toMatchObject({ taskId: "t-ocr", currentStep: 2, totalSteps: 4, lastUpdate: "parsing page 3" });
-    expect(hub.session.getActiveTask("t-ocr")).toEqual(task);
+    expect(hub.taskContext.getActiveTask("t-ocr")).toEqual(task);
   });
 
   test("task update of an unknown task is exit 1 with the hub's message", async () => {
@@ -161,23 +161,23 @@ describe("task add, update, complete", () => {
     [["task", "add", "two", "words"], 'unexpected argument "words"'],
     [["task", "frobnicate"], 'unknown command "task frobnicate"'],
   ])("bad usage %j is exit 2, says what was wrong, and changes nothing", async (args, message) => {
-    const before = hub.session.getContext();
+    const before = hub.taskContext.getContext();
     const { code, stderr } = await cli([...args, ...at]);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).toContain("Usage: switchboard");
-    expect(hub.session.getContext()).toEqual(before);
+    expect(hub.taskContext.getContext()).toEqual(before);
   });
 
   test("task complete finishes the task with its output path", async () => {
     const { code, stdout } = await cli(["task", "complete", "t-ocr", "--output", "artifacts/ocr.md", ...at]);
     expect(code).toBe(0);
     expect(stdout).toBe("Your OCR task finished; the output is in artifacts/ocr.md.");
-    expect(hub.session.getContext().recentCompleted[0]).toMatchObject({ taskId: "t-ocr", status: "complete" });
+    expect(hub.taskContext.getContext().recentCompleted[0]).toMatchObject({ taskId: "t-ocr", status: "complete" });
   });
 
   test("task complete --error fails the task", async () => {
-    await hub.session.addTask({ taskId: "t-scan", description: "Scan", startedFrom: "cli" });
+    await hub.taskContext.addTask({ taskId: "t-scan", description: "Scan", startedFrom: "cli" });
     const { code, stdout } = await cli(["task", "complete", "t-scan", "--error", "scanner offline", ...at]);
     expect(code).toBe(0);
     expect(stdout).toBe("Your scan task failed: scanner offline.");
@@ -186,7 +186,7 @@ describe("task add, update, complete", () => {
 
 describe("approve, reject, cancel", () => {
   test("approve acts for the cli channel; approving again is refused with exit 1", async () => {
-    await hub.session.addTask({
+    await hub.taskContext.addTask({
       taskId: "a-push",
       description: "Push",
       startedFrom: "slack",
@@ -194,20 +194,20 @@ describe("approve, reject, cancel", () => {
     });
     const first = await cli(["approve", "a-push", ...at]);
     expect(first.code).toBe(0);
-    expect(hub.session.getActiveTask("a-push")).toMatchObject({
+    expect(hub.taskContext.getActiveTask("a-push")).toMatchObject({
       status: "running",
       approval: { decision: "approved", channel: "cli" },
     });
     expect(first.stdout).toMatch(/^Your push task /);
 
-    await hub.session.updateTask("a-push", { status: "queued" });
+    await hub.taskContext.updateTask("a-push", { status: "queued" });
     const again = await cli(["approve", "a-push", ...at]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^switchboard: .+ \(409 conflict\)$/);
   });
 
   test("reject --reason fails the task waiting for approval", async () => {
-    await hub.session.addTask({
+    await hub.taskContext.addTask({
       taskId: "r-push",
       description: "Push",
       startedFrom: "slack",
@@ -216,11 +216,11 @@ describe("approve, reject, cancel", () => {
     const { code, stdout } = await cli(["reject", "r-push", "--reason", "not today", ...at]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Your push task failed: /);
-    expect(hub.session.getContext().recentCompleted[0]).toMatchObject({ taskId: "r-push", status: "failed" });
+    expect(hub.taskContext.getContext().recentCompleted[0]).toMatchObject({ taskId: "r-push", status: "failed" });
   });
 
   test("cancel fails a running task; an unknown task is exit 1", async () => {
-    await hub.session.addTask({ taskId: "c-job", description: "Job", startedFrom: "cli" });
+    await hub.taskContext.addTask({ taskId: "c-job", description: "Job", startedFrom: "cli" });
     const { code, stdout } = await cli(["cancel", "c-job", ...at]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Your job task failed: /);
@@ -237,7 +237,7 @@ describe("ping and prewarm", () => {
     const { code, stdout } = await cli(["ping", "claude", ...at]);
     expect(code).toBe(0);
     expect(stdout).toBe("claude is warm, last good ping just now.");
-    expect(hub.session.getChannelState("cli").lastActive).not.toBeNull();
+    expect(hub.taskContext.getChannelState("cli").lastActive).not.toBeNull();
   });
 
   test("ping of an unknown backend is exit 1 with the hub's message", async () => {
@@ -267,7 +267,7 @@ describe("route", () => {
     expect(code).toBe(0);
     const taskId = /^Routed as (\S+)$/.exec(stdout)?.[1] as string;
     expect(taskId).toBeDefined();
-    const context = hub.session.getContext();
+    const context = hub.taskContext.getContext();
     const task = [...context.activeTasks, ...context.recentCompleted].find((t) => t.taskId === taskId);
     expect(task).toMatchObject({
       description: "Summarize the report",
@@ -275,7 +275,7 @@ describe("route", () => {
       backend: "claude",
       plan: { steps: [{ title: "Read", prompt: "read report.pdf" }] },
     });
-    expect(hub.session.getChannelState("cli").lastTaskId).toBe(taskId);
+    expect(hub.taskContext.getChannelState("cli").lastTaskId).toBe(taskId);
 
     const json = await cli(["route", "Another", "--json", ...at]);
     expect(json.code).toBe(0);
@@ -358,7 +358,7 @@ describe("watch", () => {
     const dataDir = await makeDataDir();
     let live = await startTestHub({ dataDir });
     const port = live.port;
-    await live.session.addTask({
+    await live.taskContext.addTask({
       taskId: "w-ocr",
       description: "OCR",
       startedFrom: "cli",
@@ -394,7 +394,7 @@ describe("watch", () => {
         "Backends: No backends are configured",
       ]);
 
-      await live.session.updateTask("w-ocr", { currentStep: 3, progress: 0.6, lastUpdate: "page 7" });
+      await live.taskContext.updateTask("w-ocr", { currentStep: 3, progress: 0.6, lastUpdate: "page 7" });
       const moved = await waitForFrame((f) => f.includes("60%"), "the redrawn bar");
       // The hub estimates an ETA from the elapsed time and the progress, so some time left follows.
       expect(moved.split("\n")[2]).toMatch(/^\[█{12}░{8}\] {2}60% {2}OCR · running · step 3 of 4 — page 7 · .+ left$/);
@@ -402,10 +402,10 @@ describe("watch", () => {
       await live.stop();
       await waitForFrame((f) => f.includes("reconnecting"), "the reconnecting header");
       live = await startTestHub({ dataDir, config: { port } });
-      await live.session.updateTask("w-ocr", { progress: 0.75 });
+      await live.taskContext.updateTask("w-ocr", { progress: 0.75 });
       const back = await waitForFrame((f) => f.includes("75%"), "a frame from the restarted hub");
       expect(back.split("\n")[0]).toBe(`Switchboard ${live.url} — live`);
-      await until(() => live.session.getChannelState("cli").lastActive !== null, 5000, "cli marked active");
+      await until(() => live.taskContext.getChannelState("cli").lastActive !== null, 5000, "cli marked active");
 
       child.kill("SIGINT");
       expect((await child).exitCode).toBe(0);

@@ -129,7 +129,7 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
 
     await addTask(a, "missed-1");
     await addTask(b, "missed-2");
-    await until(() => b.session.getContext().activeTasks.length === 3, 5000, "b sees all three");
+    await until(() => b.taskContext.getContext().activeTasks.length === 3, 5000, "b sees all three");
 
     const resumed = await subscribe(b, { epoch: position.epoch, version: position.version });
     await resumed.waitForFrames(2, "the missed patches");
@@ -151,12 +151,12 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     };
     await writeFile(join(dataDir, "active-context.json"), JSON.stringify(seeded));
     const a = await clusterHub(dataDir);
-    expect(a.session.getContext().channelHistory.voice?.lastTaskId).toBe("from-file");
+    expect(a.taskContext.getContext().channelHistory.voice?.lastTaskId).toBe("from-file");
 
     const other = await makeDataDir();
     await writeFile(join(other, "active-context.json"), JSON.stringify({ ...seeded, channelHistory: {} }));
     const b = await clusterHub(other);
-    expect(b.session.getContext().channelHistory.voice?.lastTaskId).toBe("from-file");
+    expect(b.taskContext.getContext().channelHistory.voice?.lastTaskId).toBe("from-file");
   });
 
   it("a Redis killed and restarted gets a new epoch, and clients take a snapshot that holds every acknowledged change", async () => {
@@ -179,7 +179,7 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     const held = mirror(watcher).data as { activeTasks: { taskId: string }[] };
     expect(held.activeTasks.map((t) => t.taskId)).toEqual(["acked"]);
     // The hubs write again once Redis is back.
-    await until(() => a.session.getContext().activeTasks.length === 1, 5000, "a sees the task");
+    await until(() => a.taskContext.getContext().activeTasks.length === 1, 5000, "a sees the task");
     expect((await addTask(a, "after")).status).toBe(201);
     await until(
       () => (mirror(watcher).data as { activeTasks: unknown[] }).activeTasks.length === 2,

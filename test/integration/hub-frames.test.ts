@@ -42,7 +42,7 @@ async function expectErrorFrame(frame: string, code: string): Promise<ErrorFrame
   raw.send({ type: "subscribe", topics: ["context"] });
   const [, snapshot] = await raw.waitForFrames(2, "snapshot after the error");
   expect(snapshot).toMatchObject({ type: "snapshot", topic: "context" });
-  await hub.session.addTask({ description: `change after ${code}`, startedFrom: "cli" });
+  await hub.taskContext.addTask({ description: `change after ${code}`, startedFrom: "cli" });
   return error;
 }
 
@@ -92,8 +92,8 @@ describe("bad frames", () => {
 
   // Runs after the others (vitest keeps file order): the bystander shared the hub with all of them.
   it("leaves a well-behaved client on the same hub unaffected: every change arrives, in order", async () => {
-    await hub.session.addTask({ description: "after the storm", startedFrom: "cli" });
-    const version = hub.session.document.version;
+    await hub.taskContext.addTask({ description: "after the storm", startedFrom: "cli" });
+    const version = hub.taskContext.document.version;
     await bystander.waitForFrames(version + 1);
     expect(bystander.frames.map((f) => f.type)).toEqual(["snapshot", ...Array(version).fill("patch")]);
     expect(bystander.frames.map((f) => (f as { version: number }).version)).toEqual([...Array(version + 1).keys()]);

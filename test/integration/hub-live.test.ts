@@ -114,7 +114,7 @@ describe("snapshot and patches", () => {
           }
         }
         const expected = await getContext(hub);
-        const version = hub.session.document.version;
+        const version = hub.taskContext.document.version;
         await until(() => mirror(raw.frames).version === version, 5000, `patch ${version}`);
         expect(mirror(raw.frames).document).toEqual(expected);
         raw.socket.terminate();
@@ -156,7 +156,7 @@ describe("unsubscribe", () => {
       // Frames on one socket stay in order: once this snapshot arrives, the unsubscribe was read.
       raw.send({ type: "subscribe", topics: ["health"] });
       await raw.waitForFrames(3);
-      await hub.session.addTask({ description: "Not for this client", startedFrom: "cli" });
+      await hub.taskContext.addTask({ description: "Not for this client", startedFrom: "cli" });
       await hub.health.mutate((h) => ({ ...h, lastUpdated: "2026-02-02T10:00:00.000Z" }));
       const frames = await raw.waitForFrames(4);
       expect(frames.map((f) => [f.type, (f as PatchFrame).topic]).slice(2)).toEqual([
@@ -206,7 +206,7 @@ describe("resuming with since", () => {
   it("sends nothing to a client that resumes already up to date, until the next change", async () => {
     hub = await startTestHub();
     await addTask("Plan the trip");
-    const position = { epoch: hub.session.document.epoch, version: hub.session.document.version };
+    const position = { epoch: hub.taskContext.document.epoch, version: hub.taskContext.document.version };
     const again = await subscribed(hub, position);
     await addTask("Book the train");
     const [frame] = await again.waitForFrames(1);
@@ -221,7 +221,7 @@ describe("resuming with since", () => {
     expect(frame).toEqual({
       type: "snapshot",
       topic: "context",
-      epoch: hub.session.document.epoch,
+      epoch: hub.taskContext.document.epoch,
       version: 1,
       data: await getContext(hub),
     });
@@ -230,12 +230,12 @@ describe("resuming with since", () => {
   it("sends a fresh snapshot when the position is older than the history the hub keeps", async () => {
     hub = await startTestHub({ config: { hub: { historyLimit: 2 } } });
     for (const name of ["one", "two", "three", "four", "five"]) await addTask(name);
-    const raw = await subscribed(hub, { epoch: hub.session.document.epoch, version: 1 });
+    const raw = await subscribed(hub, { epoch: hub.taskContext.document.epoch, version: 1 });
     const [frame] = await raw.waitForFrames(1);
     expect(frame).toMatchObject({ type: "snapshot", version: 5, data: await getContext(hub) });
 
     // Still within the kept history: only the last patches.
-    const recent = await subscribed(hub, { epoch: hub.session.document.epoch, version: 3 });
+    const recent = await subscribed(hub, { epoch: hub.taskContext.document.epoch, version: 3 });
     await recent.waitForFrames(2);
     expect(recent.frames.map((f) => [f.type, (f as PatchFrame).version])).toEqual([
       ["patch", 4],
@@ -246,7 +246,7 @@ describe("resuming with since", () => {
   it("sends a fresh snapshot for a position from the future", async () => {
     hub = await startTestHub();
     await addTask("Water the plants");
-    const raw = await subscribed(hub, { epoch: hub.session.document.epoch, version: 99 });
+    const raw = await subscribed(hub, { epoch: hub.taskContext.document.epoch, version: 99 });
     const [frame] = await raw.waitForFrames(1);
     expect(frame).toMatchObject({ type: "snapshot", version: 1 });
   });

@@ -38,10 +38,10 @@ async function addTask(taskId: string) {
 
 /** Everything a refused request must leave alone: the document, its version and its file. */
 async function observable() {
-  await hub.session.document.persist();
+  await hub.taskContext.document.persist();
   return {
     context: (await rawRequest(`${hub.url}/api/context`)).body,
-    version: hub.session.document.version,
+    version: hub.taskContext.document.version,
     file: await readFile(join(hub.dataDir, CONTEXT_FILE), "utf8"),
   };
 }
@@ -55,7 +55,7 @@ function expectContractError(res: { status: number; body: unknown }, status: num
 describe("REST: the context and channels", () => {
   it("adds a task with 201, serves it, and treats a replay of the same task as a no-op", async () => {
     const created = await addTask("route_a");
-    const versionAfterAdd = hub.session.document.version;
+    const versionAfterAdd = hub.taskContext.document.version;
     const one = await rawRequest(`${hub.url}/api/context/tasks/route_a`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual(created);
@@ -67,7 +67,7 @@ describe("REST: the context and channels", () => {
     });
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual(created);
-    expect(hub.session.document.version).toBe(versionAfterAdd);
+    expect(hub.taskContext.document.version).toBe(versionAfterAdd);
   });
 
   it("updates, completes, and records channel activity through their endpoints", async () => {

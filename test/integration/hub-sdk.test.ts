@@ -40,9 +40,9 @@ describe("HubClient", () => {
     hubs = [];
     await until(() => client.state === "reconnecting", 5000, "the client to notice");
     const second = await hubIn(dataDir, first.port);
-    await until(() => client.position("context")?.epoch === second.session.document.epoch, 5000, "the new epoch");
+    await until(() => client.position("context")?.epoch === second.taskContext.document.epoch, 5000, "the new epoch");
     expect(client.position("context")?.epoch).not.toBe(oldEpoch);
-    expect(client.context).toEqual(second.session.getContext());
+    expect(client.context).toEqual(second.taskContext.getContext());
     expect(client.context?.activeTasks.map((t) => t.taskId)).toEqual([task.taskId]);
 
     // And it follows live changes of the new lifetime.
@@ -88,15 +88,15 @@ describe("HubClient", () => {
     const client = hubClient(hub, { socket: lossySocket, topics: ["context"] });
     clients.push(client);
     await client.connect();
-    const epoch = hub.session.document.epoch;
+    const epoch = hub.taskContext.document.epoch;
 
-    const task = await hub.session.addTask({ description: "Tidy the notes", startedFrom: "cli" });
-    await hub.session.updateTask(task.taskId, { lastUpdate: "lost on the way" });
-    await hub.session.updateTask(task.taskId, { lastUpdate: "arrives after the gap" });
+    const task = await hub.taskContext.addTask({ description: "Tidy the notes", startedFrom: "cli" });
+    await hub.taskContext.updateTask(task.taskId, { lastUpdate: "lost on the way" });
+    await hub.taskContext.updateTask(task.taskId, { lastUpdate: "arrives after the gap" });
 
     await until(() => client.position("context")?.version === 3, 5000, "version 3");
     expect(dropped).not.toBeNull();
-    expect(client.context).toEqual(hub.session.getContext());
+    expect(client.context).toEqual(hub.taskContext.getContext());
     expect(sent).toEqual([
       { type: "subscribe", topics: ["context"] },
       { type: "subscribe", topics: ["context"], since: { context: { epoch, version: 1 } } },
@@ -173,18 +173,18 @@ describe("HubClient", () => {
     const changes: string[] = [];
     client.on("change", ({ version, snapshot }) => changes.push(snapshot ? `snapshot@${version}` : `patch@${version}`));
     await client.connect();
-    const task = await hub.session.addTask({ description: "Compare the quotes", startedFrom: "slack" });
+    const task = await hub.taskContext.addTask({ description: "Compare the quotes", startedFrom: "slack" });
     await until(() => client.position("context")?.version === 1, 5000, "the first patch");
 
     // The hub drops the connection; changes happen before the client is back.
     for (const socket of hub.hub.app.websocketServer.clients) socket.terminate();
     await until(() => client.state === "reconnecting", 5000, "the client to notice");
-    await hub.session.updateTask(task.taskId, { lastUpdate: "quote 1 of 3" });
-    await hub.session.updateTask(task.taskId, { lastUpdate: "quote 2 of 3" });
+    await hub.taskContext.updateTask(task.taskId, { lastUpdate: "quote 1 of 3" });
+    await hub.taskContext.updateTask(task.taskId, { lastUpdate: "quote 2 of 3" });
     await until(() => client.state === "live" && client.position("context")?.version === 3, 5000, "the resume");
 
     expect(changes).toEqual(["snapshot@0", "patch@1", "patch@2", "patch@3"]);
-    expect(client.context).toEqual(hub.session.getContext());
+    expect(client.context).toEqual(hub.taskContext.getContext());
   });
 
   it("tells its listeners why a connection attempt failed, and keeps retrying", async () => {

@@ -32,7 +32,7 @@ async function upgradeStatus(headers: Record<string, string>, query = ""): Promi
 async function expectRefused(res: { status: number; body: unknown }, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
-  expect(hub.session.getContext().activeTasks).toEqual([]);
+  expect(hub.taskContext.getContext().activeTasks).toEqual([]);
 }
 
 describe("Origin (cross-site WebSocket hijacking)", () => {

@@ -34,7 +34,7 @@ describe("back-pressure", () => {
     const stalled = await subscriber();
     stalled.socket.pause(); // stops reading from TCP: the kernel buffers fill, then the hub's
 
-    const task = await hub.session.addTask({ description: "Write the long report", startedFrom: "dashboard" });
+    const task = await hub.taskContext.addTask({ description: "Write the long report", startedFrom: "dashboard" });
     // Each change carries a ~200 KB plan, so 120 changes push ~24 MB at the stalled client:
     // far beyond the loopback socket buffers.
     const bigPlan = (n: number) => ({
@@ -42,10 +42,10 @@ describe("back-pressure", () => {
     });
     let largestBuffered = 0;
     for (let n = 0; n < 120; n++) {
-      await hub.session.updateTask(task.taskId, { plan: bigPlan(n) });
+      await hub.taskContext.updateTask(task.taskId, { plan: bigPlan(n) });
       for (const socket of serverSockets()) largestBuffered = Math.max(largestBuffered, socket.bufferedAmount);
     }
-    const finalVersion = hub.session.document.version;
+    const finalVersion = hub.taskContext.document.version;
 
     // The reader got every patch while the stalled client was still stalled.
     await until(() => reader.frames.length === finalVersion + 1, 10_000, "the reader to get every patch");
@@ -72,7 +72,7 @@ describe("back-pressure", () => {
     expect(snapshot.data).toEqual((await rawRequest(`${hub.url}/api/context`)).body);
 
     // And it is live again: the next change arrives as a patch.
-    await hub.session.updateTask(task.taskId, { lastUpdate: "back in sync" });
+    await hub.taskContext.updateTask(task.taskId, { lastUpdate: "back in sync" });
     await until(() => stalled.frames.at(-1)?.type === "patch", 5000, "a live patch after catching up");
     expect(stalled.frames.at(-1)).toMatchObject({ type: "patch", version: finalVersion + 1 });
   });
@@ -90,7 +90,7 @@ describe("heartbeat", () => {
     const { code } = await silent.closed;
     expect(code).toBe(1006); // terminated without a close handshake
 
-    await hub.session.addTask({ description: "still here?", startedFrom: "cli" });
+    await hub.taskContext.addTask({ description: "still here?", startedFrom: "cli" });
     await answering.waitForFrames(2);
     expect(answering.socket.readyState).toBe(answering.socket.OPEN);
   });

@@ -1,5 +1,5 @@
 // Approve, reject and cancel over REST for a task an external router publishes through the
-// session API: the decision is recorded on the task and pushed to subscribers, replays are
+// task-context API: the decision is recorded on the task and pushed to subscribers, replays are
 // no-ops, a task in the wrong state is 409, and a refused request changes nothing.
 import { afterEach, describe, expect, it } from "vitest";
 import { type HubClient, HubError } from "../../client/hub-client.ts";
@@ -67,26 +67,26 @@ describe("approve", () => {
     const { publisher, actor } = await setup("slack");
     await waitingTask(publisher);
     const first = await actor.approve("route_ext");
-    const version = hub.session.document.version;
+    const version = hub.taskContext.document.version;
 
     const again = await actor.approve("route_ext");
 
     // The task is untouched; at most the channel's lastActive moves.
     expect(again).toEqual(first);
-    expect(hub.session.getActiveTask("route_ext")).toEqual(first);
-    expect(hub.session.document.version).toBeLessThanOrEqual(version + 1);
+    expect(hub.taskContext.getActiveTask("route_ext")).toEqual(first);
+    expect(hub.taskContext.document.version).toBeLessThanOrEqual(version + 1);
   });
 
   it("is 409 on a queued task and changes nothing", async () => {
     const { publisher, actor } = await setup("dashboard");
     await publisher.addTask({ taskId: "route_q", description: "Queued work", startedFrom: "cli", status: "queued" });
-    const before = hub.session.getContext();
+    const before = hub.taskContext.getContext();
 
     const error = await refusal(actor.approve("route_q"));
 
     expect(error.status).toBe(409);
     expect(error.message).toContain("only a task waiting for approval");
-    expect(hub.session.getContext()).toBe(before);
+    expect(hub.taskContext.getContext()).toBe(before);
   });
 
   it("is 404 for an unknown task and 400 for an unknown channel", async () => {
@@ -100,7 +100,7 @@ describe("approve", () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("channel");
-    expect(hub.session.getActiveTask("route_ext")?.status).toBe("pending-approval");
+    expect(hub.taskContext.getActiveTask("route_ext")?.status).toBe("pending-approval");
   });
 });
 
@@ -113,8 +113,8 @@ describe("reject", () => {
 
     expect(rejected).toMatchObject({ status: "failed", error: "rejected", awaitingApproval: null });
     expect(rejected.approval).toMatchObject({ decision: "rejected", channel: "telegram" });
-    expect(hub.session.getContext().activeTasks).toEqual([]);
-    expect(hub.session.getContext().recentCompleted[0]?.taskId).toBe("route_ext");
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getContext().recentCompleted[0]?.taskId).toBe("route_ext");
   });
 
   it("carries a reason into the error, is idempotent, and approve after reject is 409", async () => {
@@ -132,7 +132,7 @@ describe("reject", () => {
     const { publisher, actor } = await setup();
     await publisher.addTask({ taskId: "route_run", description: "Running work", startedFrom: "cli" });
     expect((await refusal(actor.reject("route_run"))).status).toBe(409);
-    expect(hub.session.getActiveTask("route_run")?.status).toBe("running");
+    expect(hub.taskContext.getActiveTask("route_run")?.status).toBe("running");
   });
 });
 
@@ -148,8 +148,8 @@ describe("cancel", () => {
       expect(cancelled).toMatchObject({ taskId: id, status: "failed", error: "cancelled" });
       expect(await actor.cancel(id)).toEqual(cancelled);
     }
-    expect(hub.session.getContext().activeTasks).toEqual([]);
-    expect(hub.session.getChannelState("dashboard").lastTaskId).toBe("route_c");
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getChannelState("dashboard").lastTaskId).toBe("route_c");
   });
 
   it("is 409 on a task that already finished", async () => {

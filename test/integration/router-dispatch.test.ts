@@ -26,14 +26,14 @@ const CLAUDE_AND_CODEX = {
 };
 
 const taskOf = (hub: TestHub, taskId: string): Task => {
-  const task = hub.session.getActiveTask(taskId);
+  const task = hub.taskContext.getActiveTask(taskId);
   if (!task) throw new Error(`no task ${taskId}`);
   return task;
 };
 
 const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
   eventually(
-    () => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId),
+    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
     ms,
     `${taskId} to finish`,
   );
@@ -81,7 +81,7 @@ describe("a routed task", () => {
     expect(taskId).toMatch(/^route_/);
     await finished(hub, taskId);
 
-    const done = hub.session.getActiveTask(taskId) as Task;
+    const done = hub.taskContext.getActiveTask(taskId) as Task;
     expect(done).toMatchObject({
       status: "complete",
       startedFrom: "telegram",
@@ -138,7 +138,7 @@ describe("a routed task", () => {
     expect(await readFile(join(artifactsDir, "letters", "landlord.md"), "utf8")).toBe(
       "echo: Draft the reply to the landlord\n",
     );
-    expect(hub.session.getChannelState("voice").lastTaskId).toBe(taskId);
+    expect(hub.taskContext.getChannelState("voice").lastTaskId).toBe(taskId);
   });
 
   it("refuses an outputPath outside the artifacts directory, and registers nothing", async () => {
@@ -148,7 +148,7 @@ describe("a routed task", () => {
       expect(error.status).toBe(400);
       expect(error.message).toContain("outputPath");
     }
-    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
   it("a malformed request is 400 naming the field, with no backend configured it is 503, and neither registers anything", async () => {
@@ -165,8 +165,8 @@ describe("a routed task", () => {
     const unavailable = await refusal(empty.client.route({ description: "Anyone?", startedFrom: "cli" }));
     expect(unavailable.status).toBe(503);
     expect(unavailable.message).toContain("no backends are configured");
-    expect(hub.session.getContext().activeTasks).toEqual([]);
-    expect(empty.hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
+    expect(empty.hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
   it("runs on Ollama through /api/generate streaming", async () => {
@@ -176,7 +176,7 @@ describe("a routed task", () => {
     });
     const { taskId } = await client.route({ description: "Summarize my notes", startedFrom: "cli" });
     await finished(hub, taskId);
-    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "complete", backend: "ollama" });
+    expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "complete", backend: "ollama" });
     expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("local answer\n");
     const generate = ollama.calls.filter((c) => c.path === "/api/generate" && c.body?.prompt);
     expect(generate.map((c) => c.body?.prompt)).toEqual(["Summarize my notes"]);
@@ -188,18 +188,18 @@ describe("choosing a backend", () => {
     const { hub, client } = await routerHub({
       backends: { claude: { kind: "claude", preference: 9, command: "no-such-claude" }, codex: { kind: "codex" } },
     });
-    expect(hub.warmup.getHealth("claude")).toMatchObject({ status: "dead", reason: "not installed" });
+    expect(hub.warmStandby.getHealth("claude")).toMatchObject({ status: "dead", reason: "not installed" });
 
     const { taskId } = await client.route({ description: "Refactor the parser", startedFrom: "slack" });
     expect(taskOf(hub, taskId)).toMatchObject({ backend: "codex", backendReason: "codex: warm, queue 0" });
 
-    const before = hub.session.getContext().activeTasks.length;
+    const before = hub.taskContext.getContext().activeTasks.length;
     const error = await refusal(
       client.route({ description: "On claude please", startedFrom: "cli", backend: "claude" }),
     );
     expect(error.status).toBe(409);
     expect(error.message).toContain("backend claude is dead (not installed)");
-    expect(hub.session.getContext().activeTasks.length).toBe(before);
+    expect(hub.taskContext.getContext().activeTasks.length).toBe(before);
   });
 
   it("an explicit healthy backend wins over the preferred one", async () => {
@@ -241,10 +241,10 @@ describe("dispatch estimates", () => {
 
     expect(hub.router.dispatchEstimates().claude).toEqual([{ taskId: queued.taskId, at: clock.now() + 60_000 }]);
     clock.advance(29_999);
-    expect(hub.warmup.getHealth("claude").prewarmed).toEqual([]);
+    expect(hub.warmStandby.getHealth("claude").prewarmed).toEqual([]);
     clock.advance(1);
-    expect(hub.warmup.getHealth("claude").prewarmed).toHaveLength(1);
-    await eventually(() => hub.warmup.getHealth("claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+    expect(hub.warmStandby.getHealth("claude").prewarmed).toHaveLength(1);
+    await eventually(() => hub.warmStandby.getHealth("claude").prewarmed[0]?.state === "ready", 10_000, "ready");
 
     // When the running task ends, the queued one starts on the session pre-warmed for it.
     await client.cancel(running.taskId);
@@ -262,7 +262,7 @@ describe("failures", () => {
     await ollama.close();
     const { taskId } = await client.route({ description: "Nobody home", startedFrom: "cli" });
     await finished(hub, taskId);
-    expect((hub.session.getActiveTask(taskId) as Task).error).toMatch(
+    expect((hub.taskContext.getActiveTask(taskId) as Task).error).toMatch(
       /^step 1 of 1 \(Nobody home\) failed on ollama: unreachable: http:\/\/127\.0\.0\.1:\d+\/api\/generate: ECONNREFUSED$/,
     );
   });
@@ -271,7 +271,7 @@ describe("failures", () => {
     const { hub, client } = await routerHub({ modes: { FAKE_CLI_FAIL: "run" } });
     const { taskId } = await client.route({ description: "Doomed", startedFrom: "cli" });
     await finished(hub, taskId);
-    const task = hub.session.getActiveTask(taskId) as Task;
+    const task = hub.taskContext.getActiveTask(taskId) as Task;
     expect(task.status).toBe("failed");
     expect(task.error).toBe(
       "step 1 of 1 (Doomed) failed on claude: claude exited with status 2 before answering: claude: the fake was told to fail run",
@@ -288,7 +288,7 @@ describe("failures", () => {
     expect(taskOf(hub, taskId).backend).toBe("claude");
     await finished(hub, taskId);
 
-    const task = hub.session.getActiveTask(taskId) as Task;
+    const task = hub.taskContext.getActiveTask(taskId) as Task;
     expect(task).toMatchObject({ status: "complete", backend: "codex" });
     expect(task.backendReason).toBe("retry after claude failed; codex: warm, queue 0");
     expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("echo: Try twice\n");
@@ -302,7 +302,7 @@ describe("failures", () => {
     });
     const { taskId } = await client.route({ description: "Hangs", startedFrom: "cli" });
     await finished(hub, taskId);
-    expect((hub.session.getActiveTask(taskId) as Task).error).toContain("failed on claude: timed out");
+    expect((hub.taskContext.getActiveTask(taskId) as Task).error).toContain("failed on claude: timed out");
     const [run] = await runCalls(log);
     expect(run).toBeDefined();
     await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be gone");
@@ -329,9 +329,12 @@ describe("approvals and control", () => {
     expect(approved.approval).toMatchObject({ decision: "approved", channel: "telegram" });
     await finished(hub, taskId);
 
-    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "complete", approval: { decision: "approved" } });
+    expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({
+      status: "complete",
+      approval: { decision: "approved" },
+    });
     expect(await runCalls(log)).toHaveLength(2);
-    expect(hub.session.getChannelState("telegram").lastTaskId).toBe(taskId);
+    expect(hub.taskContext.getChannelState("telegram").lastTaskId).toBe(taskId);
   });
 
   it("reject fails the task with 'rejected' and the step never runs", async () => {
@@ -341,7 +344,7 @@ describe("approvals and control", () => {
 
     await client.reject(taskId);
 
-    expect(hub.session.getActiveTask(taskId)).toMatchObject({ status: "failed", error: "rejected" });
+    expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "failed", error: "rejected" });
     await new Promise((r) => setTimeout(r, 100)); // give a wrongly resumed step the chance to start
     expect(await runCalls(log)).toHaveLength(1);
   });
@@ -365,7 +368,7 @@ describe("approvals and control", () => {
     await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be killed");
     await new Promise((r) => setTimeout(r, 100)); // a wrongly started queued task would show up now
     expect(await runCalls(log)).toHaveLength(1);
-    expect(hub.session.getActiveTask(first.taskId)?.error).toBe("cancelled");
+    expect(hub.taskContext.getActiveTask(first.taskId)?.error).toBe("cancelled");
     expect((await refusal(client.cancel(`${first.taskId}x`))).status).toBe(404);
   });
 });
@@ -375,23 +378,23 @@ describe("pre-warmed sessions", () => {
     const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_START_DELAY_MS: "50" } });
     const cold = await client.route({ description: "Cold start", startedFrom: "cli" });
     await finished(hub, cold.taskId);
-    expect(hub.session.getActiveTask(cold.taskId)?.start).toBe("cold");
+    expect(hub.taskContext.getActiveTask(cold.taskId)?.start).toBe("cold");
 
-    const session = hub.warmup.preWarm("claude");
+    const session = hub.warmStandby.preWarm("claude");
     await eventually(
-      () => hub.warmup.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready"),
+      () => hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready"),
       10_000,
       "the session to be ready",
     );
     const warm = await client.route({ description: "Warm start", startedFrom: "cli" });
     await finished(hub, warm.taskId);
 
-    expect(hub.session.getActiveTask(warm.taskId)).toMatchObject({ status: "complete", start: "warm" });
+    expect(hub.taskContext.getActiveTask(warm.taskId)).toMatchObject({ status: "complete", start: "warm" });
     // Two claude processes in all: the cold task's and the pre-warmed one; the warm task started none.
     expect((await runCalls(log)).length).toBe(2);
     // The used session is not handed out again: it ends once the task is done.
     await eventually(
-      () => !hub.warmup.getHealth("claude").prewarmed.some((s) => s.id === session.id),
+      () => !hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id),
       5000,
       "the used session to end",
     );

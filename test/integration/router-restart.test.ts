@@ -23,10 +23,10 @@ async function sharedDataDir(): Promise<string> {
   return dir;
 }
 
-const taskOf = (hub: TestHub, taskId: string): Task | null => hub.session.getActiveTask(taskId);
+const taskOf = (hub: TestHub, taskId: string): Task | null => hub.taskContext.getActiveTask(taskId);
 const finished = (hub: TestHub, taskId: string) =>
   eventually(
-    () => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId),
+    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
     15_000,
     `${taskId} to finish`,
   );
@@ -56,9 +56,9 @@ describe("restart recovery", () => {
 
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir });
 
-    expect(second.hub.session.getActiveTask(running)).toMatchObject({ status: "failed", error: "hub restarted" });
+    expect(second.hub.taskContext.getActiveTask(running)).toMatchObject({ status: "failed", error: "hub restarted" });
     await finished(second.hub, queued);
-    expect(second.hub.session.getActiveTask(queued)).toMatchObject({ status: "complete", backend: "claude" });
+    expect(second.hub.taskContext.getActiveTask(queued)).toMatchObject({ status: "complete", backend: "claude" });
     expect(await readFile(join(first.artifactsDir, `${queued}.md`), "utf8")).toBe("echo: Work still waiting\n");
     expect(taskOf(second.hub, "route_external")?.status).toBe("running");
   });
@@ -71,7 +71,7 @@ describe("restart recovery", () => {
 
     await finished(second.hub, running);
     await finished(second.hub, queued);
-    expect(second.hub.session.getActiveTask(running)).toMatchObject({ status: "complete" });
+    expect(second.hub.taskContext.getActiveTask(running)).toMatchObject({ status: "complete" });
     expect(await readFile(join(first.artifactsDir, `${running}.md`), "utf8")).toBe("echo: Interrupted work\n");
   });
 
@@ -81,7 +81,7 @@ describe("restart recovery", () => {
 
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir, backends: {} });
 
-    const task = second.hub.session.getActiveTask(queued);
+    const task = second.hub.taskContext.getActiveTask(queued);
     expect(task).toMatchObject({ status: "failed" });
     expect(task?.error).toContain("no backends are configured");
   });
@@ -104,7 +104,7 @@ describe("restart recovery", () => {
     });
     await second.client.approve(taskId);
     await finished(second.hub, taskId);
-    expect(second.hub.session.getActiveTask(taskId)).toMatchObject({ status: "complete" });
+    expect(second.hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "complete" });
     expect(await readFile(join(first.artifactsDir, `${taskId}.md`), "utf8")).toBe("echo: deploy to production\n");
   });
 });

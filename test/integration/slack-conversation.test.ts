@@ -79,7 +79,10 @@ const command = (text: string) =>
 const event = (envelope: unknown, secret?: string) =>
   fetch(`${hub.url}${SLACK_EVENTS_PATH}`, signed(JSON.stringify(envelope), "application/json", secret));
 
-const allTasks = (): Task[] => [...hub.session.getContext().activeTasks, ...hub.session.getContext().recentCompleted];
+const allTasks = (): Task[] => [
+  ...hub.taskContext.getContext().activeTasks,
+  ...hub.taskContext.getContext().recentCompleted,
+];
 const posts = () => fake.calls.filter((c) => c.method === "chat.postMessage");
 
 describe("Slack intake", () => {
@@ -167,10 +170,10 @@ describe("Slack Events API endpoint", () => {
 
   it("refuses an event envelope that is not Slack's shape with 400, and changes nothing", async () => {
     await setUp();
-    const before = hub.session.document.version;
+    const before = hub.taskContext.document.version;
     const response = await event({ type: "event_callback", event: { type: "message", text: 42 } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_input");
-    expect(hub.session.document.version).toBe(before);
+    expect(hub.taskContext.document.version).toBe(before);
   });
 });

@@ -257,7 +257,7 @@ describe("Slack endpoint on the hub", () => {
     expect(reply.text).toBe("One task running.");
     expect(JSON.stringify(reply.blocks)).toContain("Analyze trust documents");
     expect(JSON.stringify(reply.blocks)).toContain("No backends are configured.");
-    expect(hub.session.getContext().channelHistory.slack).toBeDefined();
+    expect(hub.taskContext.getContext().channelHistory.slack).toBeDefined();
   });
 
   it("answers `/switchboard task <id>` with that task, and says so for an unknown id", async () => {
@@ -266,7 +266,7 @@ describe("Slack endpoint on the hub", () => {
     const found = await fetch(`${hub.url}${SLACK_COMMANDS_PATH}`, signed(commandBody(`task ${task.taskId}`)));
     const foundReply = (await found.json()) as { text: string };
     expect(foundReply.text).toContain("Translate the letter");
-    expect(hub.session.getContext().channelHistory.slack?.lastTaskId).toBe(task.taskId);
+    expect(hub.taskContext.getContext().channelHistory.slack?.lastTaskId).toBe(task.taskId);
 
     const missing = await fetch(`${hub.url}${SLACK_COMMANDS_PATH}`, signed(commandBody("task route_nope")));
     expect(((await missing.json()) as { text: string }).text).toBe(
@@ -277,7 +277,7 @@ describe("Slack endpoint on the hub", () => {
   it("refuses with 401, and changes nothing, a request that is unsigned, mis-signed, tampered with or older than five minutes", async () => {
     await setUp(["C0DEV"]);
     const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
-    const before = hub.session.document.version;
+    const before = hub.taskContext.document.version;
     const body = actionBody("approve", task.taskId);
     const now = Math.floor(Date.now() / 1000);
     const attempts = {
@@ -298,8 +298,8 @@ describe("Slack endpoint on the hub", () => {
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
       }
     }
-    expect(hub.session.document.version).toBe(before);
-    expect(hub.session.getContext().channelHistory.slack).toBeUndefined();
+    expect(hub.taskContext.document.version).toBe(before);
+    expect(hub.taskContext.getContext().channelHistory.slack).toBeUndefined();
 
     // The same request, correctly signed and fresh, is accepted.
     const accepted = await fetch(`${hub.url}${SLACK_COMMANDS_PATH}`, signed(commandBody("status")));
@@ -321,11 +321,11 @@ describe("Slack endpoint on the hub", () => {
     clock.advance(1000);
     const response = await fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, signed(actionBody("approve", task.taskId)));
     expect(response.status).toBe(200);
-    const decided = [...hub.session.getContext().activeTasks, ...hub.session.getContext().recentCompleted].find(
+    const decided = [...hub.taskContext.getContext().activeTasks, ...hub.taskContext.getContext().recentCompleted].find(
       (t) => t.taskId === task.taskId,
     );
     expect(decided?.approval).toMatchObject({ decision: "approved", channel: "slack" });
-    expect(hub.session.getContext().channelHistory.slack?.lastTaskId).toBe(task.taskId);
+    expect(hub.taskContext.getContext().channelHistory.slack?.lastTaskId).toBe(task.taskId);
 
     clock.advance(1000);
     await adapterSees(() => (message?.updates ?? 0) >= 2, "the message to follow the approval");

@@ -44,7 +44,10 @@ async function setUp(modes: Record<string, string> = {}) {
   await adapter.start();
 }
 
-const allTasks = (): Task[] => [...hub.session.getContext().activeTasks, ...hub.session.getContext().recentCompleted];
+const allTasks = (): Task[] => [
+  ...hub.taskContext.getContext().activeTasks,
+  ...hub.taskContext.getContext().recentCompleted,
+];
 const sends = () => fake.chatCalls().filter((c) => c.method === "sendMessage");
 
 async function handled(updateId: number) {
@@ -65,7 +68,7 @@ describe("Telegram intake", () => {
       5000,
       "the task's message in the chat",
     );
-    expect(hub.session.getContext().channelHistory.telegram?.lastTaskId).toBe(task?.taskId);
+    expect(hub.taskContext.getContext().channelHistory.telegram?.lastTaskId).toBe(task?.taskId);
   });
 
   it("/new <text> starts a task just as plain text does; /new alone asks what the task is", async () => {
@@ -107,6 +110,6 @@ describe("Telegram intake", () => {
     expect(allTasks()).toEqual([]);
     expect(fake.chatCalls().filter((c) => c.params.chat_id === STRANGER)).toEqual([]);
     expect(logged.filter((line) => line.includes(`chat ${STRANGER}`))).toHaveLength(1);
-    expect(hub.session.getContext().channelHistory.telegram).toBeUndefined();
+    expect(hub.taskContext.getContext().channelHistory.telegram).toBeUndefined();
   });
 });

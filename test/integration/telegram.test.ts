@@ -171,7 +171,11 @@ describe("Telegram adapter", () => {
       `Your task “Deploy the site” is waiting for your approval: Push to production [${waiting.taskId}]`,
     );
     expect(text).toMatch(/\nollama is (cold|dead)/);
-    await until(() => hub.session.getContext().channelHistory.telegram !== undefined, 5000, "telegram marked active");
+    await until(
+      () => hub.taskContext.getContext().channelHistory.telegram !== undefined,
+      5000,
+      "telegram marked active",
+    );
   });
 
   it("/task <id> answers with that task's state", async () => {
@@ -184,7 +188,7 @@ describe("Telegram adapter", () => {
     expect(String(reply?.params.text)).toContain("Translate the letter");
     expect(String(reply?.params.text)).toContain(`id: ${task.taskId}`);
     await until(
-      () => hub.session.getContext().channelHistory.telegram?.lastTaskId === task.taskId,
+      () => hub.taskContext.getContext().channelHistory.telegram?.lastTaskId === task.taskId,
       5000,
       "telegram marked active on the task",
     );
@@ -201,7 +205,7 @@ describe("Telegram adapter", () => {
     const reply = sends(CHAT_A)[0];
     expect(String(reply?.params.text)).toMatch(/^Could not start the task: .*no backend/i);
     expect(reply?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
-    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
   it("ignores and logs a chat that is not in the allowlist, and posts no task message there", async () => {
@@ -215,7 +219,7 @@ describe("Telegram adapter", () => {
     expect(logged.some((line) => line.includes(`chat ${STRANGER}`) && line.includes("not in telegram.chatIds"))).toBe(
       true,
     );
-    expect(hub.session.getContext().channelHistory.telegram).toBeUndefined();
+    expect(hub.taskContext.getContext().channelHistory.telegram).toBeUndefined();
   });
 
   it("stops cleanly, with a warning, when Telegram cannot be reached any more", async () => {
@@ -256,11 +260,11 @@ describe("Telegram adapter", () => {
     expect(answer?.params.text).toBe("Rejected");
     await adapterSees(() => (fake.message(CHAT_A, messageId)?.edits ?? 0) >= 2, "the message to follow the decision");
     expect(fake.message(CHAT_A, messageId)?.replyMarkup).toBeNull();
-    const decided = [...hub.session.getContext().recentCompleted, ...hub.session.getContext().activeTasks].find(
+    const decided = [...hub.taskContext.getContext().recentCompleted, ...hub.taskContext.getContext().activeTasks].find(
       (t) => t.taskId === task.taskId,
     );
     expect(decided?.approval).toMatchObject({ decision: "rejected", channel: "telegram" });
-    expect(hub.session.getContext().channelHistory.telegram?.lastTaskId).toBe(task.taskId);
+    expect(hub.taskContext.getContext().channelHistory.telegram?.lastTaskId).toBe(task.taskId);
   });
 
   it("after the hub restarts it resumes its messages: an unchanged task is not reposted, a change edits the same message", async () => {

@@ -75,9 +75,9 @@ describe("answering from the live mirror", () => {
     const { adapter: voice, client } = await startAdapter(hub, { now: () => now });
     expect(voice.answer()).toBe("Nothing is running.");
 
-    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", totalSteps: 4 });
-    await hub.session.updateTask("ocr", { currentStep: 2, progress: 0.3 });
-    await hub.session.updateTask("ocr", {
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", totalSteps: 4 });
+    await hub.taskContext.updateTask("ocr", { currentStep: 2, progress: 0.3 });
+    await hub.taskContext.updateTask("ocr", {
       currentStep: 3,
       progress: 0.6,
       eta: new Date(now + 12 * MINUTE).toISOString(),
@@ -85,13 +85,13 @@ describe("answering from the live mirror", () => {
     await until(() => client.context?.activeTasks[0]?.progress === 0.6, 5000, "the mirror to hold progress 0.6");
     expect(voice.answer()).toBe("Your OCR task is 60% done, about 12 minutes left.");
 
-    await hub.session.addTask({
+    await hub.taskContext.addTask({
       taskId: "rename",
       description: "Rename payments to billing",
       startedFrom: "telegram",
       status: "pending-approval",
     });
-    await hub.session.addTask({ taskId: "backup", description: "Backup", startedFrom: "cli", status: "queued" });
+    await hub.taskContext.addTask({ taskId: "backup", description: "Backup", startedFrom: "cli", status: "queued" });
     await until(() => client.context?.activeTasks.length === 3, 5000, "the mirror to hold three tasks");
     expect(voice.answer()).toBe(
       "One task running, one queued, one waiting for you. " +
@@ -100,9 +100,9 @@ describe("answering from the live mirror", () => {
         "Your backup task is queued, next in line.",
     );
 
-    await hub.session.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
-    await hub.session.completeTask("rename", { status: "failed", error: "rejected" });
-    await hub.session.completeTask("backup", {});
+    await hub.taskContext.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
+    await hub.taskContext.completeTask("rename", { status: "failed", error: "rejected" });
+    await hub.taskContext.completeTask("backup", {});
     await until(() => client.context?.activeTasks.length === 0, 5000, "the mirror to hold no active task");
     expect(voice.answer()).toBe("Nothing is running. Your backup task finished.");
     // What it answers is exactly what the REST document would give.
@@ -112,7 +112,7 @@ describe("answering from the live mirror", () => {
   test("answer() is synchronous and needs no network: it still answers with the hub stopped", async () => {
     hub = await startTestHub();
     const { adapter: voice, client } = await startAdapter(hub);
-    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.25 });
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.25 });
     await until(() => client.context?.activeTasks.length === 1, 5000, "the task in the mirror");
     const before = voice.answer();
     expect(typeof before).toBe("string");
@@ -193,10 +193,10 @@ describe("marking the voice channel active", () => {
       fetch: counting.fetch,
       activeThrottleMs: 30_000,
     });
-    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "telegram" });
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "telegram" });
     await until(() => voice.answer().startsWith("Your OCR task"), 5000, "the task in the mirror");
     const marks = () => counting.calls.filter((c) => c === "POST /api/channels/voice/active").length;
-    await until(() => hub?.session.getChannelState("voice")?.lastTaskId === "ocr", 5000, "voice marked active");
+    await until(() => hub?.taskContext.getChannelState("voice")?.lastTaskId === "ocr", 5000, "voice marked active");
     expect(marks()).toBe(1);
 
     voice.answer();
@@ -218,9 +218,9 @@ describe("announcing milestones", () => {
       config: { backends: { claude: { kind: "claude" } } },
       backendEnv: { PATH: [binDir, dirname(process.execPath)].join(delimiter) },
     });
-    await hub.warmup.pingNow("claude");
-    expect(hub.warmup.getHealth().backends.claude?.status).toBe("warm");
-    await hub.session.addTask({
+    await hub.warmStandby.pingNow("claude");
+    expect(hub.warmStandby.getHealth().backends.claude?.status).toBe("warm");
+    await hub.taskContext.addTask({
       taskId: "old",
       description: "Old job",
       startedFrom: "cli",
@@ -229,21 +229,21 @@ describe("announcing milestones", () => {
 
     const counting = countingFetch();
     const { speaker, adapter: voice } = await startAdapter(hub, { fetch: counting.fetch });
-    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice" });
-    await hub.session.addTask({ taskId: "push", description: "Push to main", startedFrom: "slack" });
-    await hub.session.addTask({ taskId: "scan", description: "Scan", startedFrom: "dashboard" });
-    await hub.session.updateTask("ocr", { progress: 0.5 });
-    await hub.session.updateTask("push", {
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice" });
+    await hub.taskContext.addTask({ taskId: "push", description: "Push to main", startedFrom: "slack" });
+    await hub.taskContext.addTask({ taskId: "scan", description: "Scan", startedFrom: "dashboard" });
+    await hub.taskContext.updateTask("ocr", { progress: 0.5 });
+    await hub.taskContext.updateTask("push", {
       status: "pending-approval",
       awaitingApproval: { step: 0, title: "git push origin main", detail: "" },
     });
-    await hub.session.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
-    await hub.session.completeTask("scan", { status: "failed", error: "the scanner is offline" });
+    await hub.taskContext.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
+    await hub.taskContext.completeTask("scan", { status: "failed", error: "the scanner is offline" });
     await unlink(join(binDir, "claude"));
-    await hub.warmup.pingNow("claude");
+    await hub.warmStandby.pingNow("claude");
 
     await until(() => speaker.said.length >= 4, 5000, "four announcements");
-    const dead = hub.warmup.getHealth().backends.claude;
+    const dead = hub.warmStandby.getHealth().backends.claude;
     expect(dead?.status).toBe("dead");
     expect(speaker.said).toEqual([
       "Your task “Push to main” is waiting for your approval: git push origin main",
@@ -254,7 +254,7 @@ describe("announcing milestones", () => {
     expect(voice.announced).toEqual(speaker.said);
     // Each announcement (about a different task, or none) marks the voice channel active.
     expect(counting.calls.filter((c) => c === "POST /api/channels/voice/active")).toHaveLength(4);
-    await until(() => hub?.session.getChannelState("voice").lastActive !== null, 5000, "voice marked active");
+    await until(() => hub?.taskContext.getChannelState("voice").lastActive !== null, 5000, "voice marked active");
   });
 });
 
@@ -274,13 +274,13 @@ describe("announcing through a real text-to-speech process", () => {
     try {
       await channel.ready;
       for (const id of ["a", "b", "c"]) {
-        await hub.session.addTask({ taskId: id, description: `Job ${id}`, startedFrom: "cli" });
+        await hub.taskContext.addTask({ taskId: id, description: `Job ${id}`, startedFrom: "cli" });
       }
       // All three finish before the first announcement could have been spoken.
       await Promise.all([
-        hub.session.completeTask("a", {}),
-        hub.session.completeTask("b", { status: "failed", error: "disk full" }),
-        hub.session.updateTask("c", { status: "pending-approval" }),
+        hub.taskContext.completeTask("a", {}),
+        hub.taskContext.completeTask("b", { status: "failed", error: "disk full" }),
+        hub.taskContext.updateTask("c", { status: "pending-approval" }),
       ]);
       const spoken = async () =>
         (await readFile(log, "utf8").catch(() => ""))

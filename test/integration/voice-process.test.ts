@@ -108,10 +108,10 @@ describe("npm run voice", () => {
     await voice.waitFor(/connected to the hub/);
     expect(await status(url as string)).toEqual({ status: 200, body: { text: "Nothing is running." } });
 
-    await hub.session.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.6 });
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.6 });
     expect(await statusUntil(url as string, /OCR/)).toBe("Your OCR task is 60% done.");
     // Answering marked the voice channel active.
-    await until(() => hub?.session.getChannelState("voice").lastTaskId === "ocr", 5000, "voice marked active");
+    await until(() => hub?.taskContext.getChannelState("voice").lastTaskId === "ocr", 5000, "voice marked active");
 
     const other = await fetch(`${url}/elsewhere`);
     expect(other.status).toBe(404);

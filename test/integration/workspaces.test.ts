@@ -62,8 +62,8 @@ describe("a task in a workspace", () => {
       startedFrom: "cli",
       workspace: "site",
     });
-    expect(hub.session.getActiveTask(taskId)?.workspace).toBe("site");
-    await eventually(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBe("site");
+    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
 
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(site);
@@ -75,7 +75,7 @@ describe("a task in a workspace", () => {
     expect(flagValue("--add-dir")).toBe(extra);
     expect(flagValue("--max-turns")).toBe("7");
     expect(flagValue("--max-budget-usd")).toBe("1.5");
-    expect(hub.session.getContext().recentCompleted[0]).toMatchObject({
+    expect(hub.taskContext.getContext().recentCompleted[0]).toMatchObject({
       taskId,
       status: "complete",
       workspace: "site",
@@ -93,7 +93,7 @@ describe("a task in a workspace", () => {
       startedFrom: "cli",
       workspace: "repo",
     });
-    await eventually(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(repo);
     expect(call?.argv).toEqual([
@@ -115,8 +115,8 @@ describe("a task in a workspace", () => {
       router: { defaultWorkspace: "site" },
     });
     const { taskId } = await client.route({ description: "summarise the repository", startedFrom: "voice" });
-    expect(hub.session.getActiveTask(taskId)?.workspace).toBe("site");
-    await eventually(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBe("site");
+    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(site);
     expect(call?.argv).toContain("plan");
@@ -125,8 +125,8 @@ describe("a task in a workspace", () => {
   it("runs in the data directory's workspace folder, never the project's directory, without a workspace or a default", async () => {
     const { hub, client, log } = await routerHub();
     const { taskId } = await client.route({ description: "what is 2+2", startedFrom: "cli" });
-    expect(hub.session.getActiveTask(taskId)?.workspace).toBeNull();
-    await eventually(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBeNull();
+    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(join(await realpath(hub.dataDir), "workspace"));
     expect(call?.cwd).not.toBe(process.cwd());
@@ -145,11 +145,11 @@ describe("refused workspaces", () => {
   ])("%s is 400 naming the configured workspaces, and no task is added", async (_what, workspace, message) => {
     const site = await folder("site");
     const { hub, client, log } = await routerHub({ workspaces: { site: { path: site } } });
-    const version = hub.session.document.version;
+    const version = hub.taskContext.document.version;
     const error = await refusal(client.route({ description: "x", startedFrom: "cli", workspace }));
     expect(error.status).toBe(400);
     expect(error.message).toMatch(message);
-    expect(hub.session.document.version).toBe(version);
+    expect(hub.taskContext.document.version).toBe(version);
     expect(await runCalls(log)).toEqual([]);
   });
 

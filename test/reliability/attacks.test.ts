@@ -91,7 +91,7 @@ describe("?token= is accepted only on the WebSocket upgrade", () => {
       body: JSON.stringify({ description: "Sort the inbox", startedFrom: "cli" }),
     });
     expect(created.status).toBe(401);
-    expect(hub.session.getContext().activeTasks).toEqual([]);
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
   it("accepts ?token= on the upgrade, as browsers need", async () => {

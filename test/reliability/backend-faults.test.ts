@@ -62,7 +62,7 @@ async function cliHub(): Promise<CliRig> {
 
 async function dispatch(rig: { hub: RunningHub }, backend: string, prompt: string) {
   const output: string[] = [];
-  const result = await rig.hub.warmup.dispatch(backend, {
+  const result = await rig.hub.warmStandby.dispatch(backend, {
     prompt,
     onOutput: (text) => output.push(text),
     signal: new AbortController().signal,
@@ -171,20 +171,20 @@ describe("a CLI backend that misbehaves", () => {
   it("a ping whose CLI hangs and ignores SIGTERM marks the backend dead (timed out) and leaves no process", async () => {
     const rig = await cliHub();
     await rig.setModes({ FAKE_CLI_HANG: "version", FAKE_CLI_IGNORE_SIGTERM: "1", FAKE_CLI_CHILD: "1" });
-    await rig.hub.warmup.pingNow("claude");
-    expect(rig.hub.warmup.getHealth("claude")).toMatchObject({ status: "dead", reason: "timed out" });
+    await rig.hub.warmStandby.pingNow("claude");
+    expect(rig.hub.warmStandby.getHealth("claude")).toMatchObject({ status: "dead", reason: "timed out" });
     const version = (await fakeCliCalls(rig.log)).find((c) => c.name === "claude" && c.argv[0] === "--version");
     await groupGone(version?.pgid as number);
 
     await rig.setModes({});
-    await rig.hub.warmup.pingNow("claude");
-    expect(rig.hub.warmup.getHealth("claude")).toMatchObject({ status: "warm", reason: null });
+    await rig.hub.warmStandby.pingNow("claude");
+    expect(rig.hub.warmStandby.getHealth("claude")).toMatchObject({ status: "warm", reason: null });
   });
 
   it("closing the hub kills a pre-warmed session that ignores SIGTERM, leaving no process", async () => {
     const rig = await cliHub();
     await rig.setModes({ FAKE_CLI_IGNORE_SIGTERM: "1", FAKE_CLI_CHILD: "1", FAKE_CLI_HANG: "run" });
-    rig.hub.warmup.preWarm("claude");
+    rig.hub.warmStandby.preWarm("claude");
     await eventually(async () => (await runCalls(rig.log, "claude")).length > 0, 5_000, "the session to start");
     const [call] = await runCalls(rig.log, "claude");
     // Running, with its grandchild, until the hub closes.
@@ -227,11 +227,11 @@ describe("an Ollama that accepts connections but never answers", () => {
   it("a ping times out and marks it dead, then alive again once it answers", async () => {
     const running = await ollamaHub();
     (ollama as FakeOllama).mode = "hang";
-    await running.warmup.pingNow("ollama");
-    expect(running.warmup.getHealth("ollama")).toMatchObject({ status: "dead", reason: "timed out" });
+    await running.warmStandby.pingNow("ollama");
+    expect(running.warmStandby.getHealth("ollama")).toMatchObject({ status: "dead", reason: "timed out" });
     (ollama as FakeOllama).mode = "ok";
-    await running.warmup.pingNow("ollama");
-    expect(running.warmup.getHealth("ollama").status).not.toBe("dead");
+    await running.warmStandby.pingNow("ollama");
+    expect(running.warmStandby.getHealth("ollama").status).not.toBe("dead");
   });
 });
 
@@ -257,11 +257,11 @@ describe("through the router: a faulty backend fails its task readably, and the 
   ) {
     const { taskId } = await client.route({ description, startedFrom: "cli" });
     await eventually(
-      () => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId),
+      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
       15_000,
       `${description} to finish`,
     );
-    return hub.session.getActiveTask(taskId) as Task;
+    return hub.taskContext.getActiveTask(taskId) as Task;
   }
 
   it.each([

@@ -27,7 +27,7 @@ beforeAll(async () => {
       router: { artifactsDir },
     },
   });
-  await hub.session.addTask({
+  await hub.taskContext.addTask({
     taskId: TASK,
     description: "a task the fuzzer aims its updates at",
     startedFrom: "cli",
@@ -163,7 +163,7 @@ async function observe(): Promise<Observed> {
   return {
     context,
     health: health.status,
-    versions: `${hub.session.document.version}/${hub.health.version}`,
+    versions: `${hub.taskContext.document.version}/${hub.health.version}`,
   };
 }
 
@@ -205,7 +205,7 @@ async function expectRefusedCleanly(method: string, path: string, text: string, 
     // An accepted route runs in the background; let it finish so it cannot change the state
     // under the next request's before-and-after comparison.
     const { taskId } = JSON.parse(reply) as { taskId: string };
-    await until(() => hub.session.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
+    await until(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
   }
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }
@@ -300,7 +300,7 @@ describe("bad input over WebSocket", () => {
   afterAll(() => raw?.socket.terminate());
 
   it("generated frames are answered with error frames or the data asked for, never crash the hub or change a document", async () => {
-    const versions = `${hub.session.document.version}/${hub.health.version}`;
+    const versions = `${hub.taskContext.document.version}/${hub.health.version}`;
     await fc.assert(
       fc.asyncProperty(frame, async (text) => {
         const socket = raw && raw.socket.readyState === raw.socket.OPEN ? raw : await fresh();
@@ -328,7 +328,7 @@ describe("bad input over WebSocket", () => {
             if (f.type === "error") expect(typeof f.message).toBe("string");
           }
         }
-        expect(`${hub.session.document.version}/${hub.health.version}`).toBe(versions);
+        expect(`${hub.taskContext.document.version}/${hub.health.version}`).toBe(versions);
       }),
       { numRuns: 150 },
     );
@@ -337,7 +337,7 @@ describe("bad input over WebSocket", () => {
     newcomer.send({ type: "subscribe", topics: ["context"] });
     const [snapshot] = await newcomer.waitForFrames(1, "snapshot");
     newcomer.socket.terminate();
-    expect(snapshot).toMatchObject({ type: "snapshot", topic: "context", version: hub.session.document.version });
+    expect(snapshot).toMatchObject({ type: "snapshot", topic: "context", version: hub.taskContext.document.version });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

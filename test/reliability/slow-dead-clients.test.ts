@@ -97,17 +97,17 @@ describe("slow and dead clients", () => {
     holder.kill("SIGKILL");
     await once(holder, "exit");
 
-    const task = await running.session.addTask({ description: "Keep everyone posted", startedFrom: "cli" });
+    const task = await running.taskContext.addTask({ description: "Keep everyone posted", startedFrom: "cli" });
     const serverSockets = () => [...(running.hub.app.websocketServer.clients as Set<WebSocket>)];
     let largestFrame = 0;
     let mostBuffered = 0;
     for (let n = 1; n <= CHANGES; n++) {
       const lastUpdate = `${n}: ${"progress ".repeat(200)}`;
       largestFrame = Math.max(largestFrame, lastUpdate.length + 512);
-      await running.session.updateTask(task.taskId, { lastUpdate });
+      await running.taskContext.updateTask(task.taskId, { lastUpdate });
       for (const socket of serverSockets()) mostBuffered = Math.max(mostBuffered, socket.bufferedAmount);
     }
-    const finalVersion = running.session.document.version;
+    const finalVersion = running.taskContext.document.version;
 
     // Every healthy subscriber holds the final version and never saw a gap.
     await until(() => healthy.every((s) => s.version === finalVersion), 20_000, "healthy subscribers to catch up");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createChatMessages, RateLimitedError } from "../../client/chat-messages.ts";
 import { ManualClock } from "../../server/clock.ts";
 import type { Context, Task } from "../../server/schemas.ts";
-import { buildTask, finishTask } from "../../server/session.ts";
+import { buildTask, finishTask } from "../../server/task-context.ts";
 
 const T0 = Date.parse("2026-01-01T09:00:00.000Z");
 

@@ -9,7 +9,7 @@ import { loadDocumentFile, VersionedDocument } from "../../server/document.ts";
 import { DurableJsonFile } from "../../server/durable-file.ts";
 import { createLogger } from "../../server/log.ts";
 import { type Context, contextSchema } from "../../server/schemas.ts";
-import { createSession, emptyContext } from "../../server/session.ts";
+import { createTaskContext, emptyContext } from "../../server/task-context.ts";
 
 let dir: string;
 let path: string;
@@ -37,29 +37,29 @@ async function open() {
   const file = new DurableJsonFile(path);
   opened.push(file);
   const document = new VersionedDocument<Context>({ initial: loaded.state, file });
-  return { loaded, file, document, session: createSession({ document, clock }), warnings };
+  return { loaded, file, document, taskContext: createTaskContext({ document, clock }), warnings };
 }
 
 describe("restart persistence", () => {
   it("reopening the file gives back exactly the state that was acknowledged", async () => {
     const first = await open();
-    await first.session.addTask({ taskId: "t1", description: "Analyze", startedFrom: "voice", totalSteps: 3 });
-    await first.session.updateTask("t1", { currentStep: 2, lastUpdate: "step 2 started" });
-    await first.session.addTask({ taskId: "t2", description: "Draft", startedFrom: "slack" });
-    await first.session.completeTask("t2", { result: "draft ready" });
-    await first.session.setChannelActive("dashboard", { taskId: "t1" });
-    const acknowledged = first.session.getContext();
+    await first.taskContext.addTask({ taskId: "t1", description: "Analyze", startedFrom: "voice", totalSteps: 3 });
+    await first.taskContext.updateTask("t1", { currentStep: 2, lastUpdate: "step 2 started" });
+    await first.taskContext.addTask({ taskId: "t2", description: "Draft", startedFrom: "slack" });
+    await first.taskContext.completeTask("t2", { result: "draft ready" });
+    await first.taskContext.setChannelActive("dashboard", { taskId: "t1" });
+    const acknowledged = first.taskContext.getContext();
 
     const second = await open();
     expect(second.loaded.movedAside).toBeNull();
-    expect(second.session.getContext()).toEqual(acknowledged);
-    expect(second.session.getChannelState("dashboard").task?.currentStep).toBe(2);
+    expect(second.taskContext.getContext()).toEqual(acknowledged);
+    expect(second.taskContext.getChannelState("dashboard").task?.currentStep).toBe(2);
   });
 
   it("starts empty when the file is missing, without writing anything until a change", async () => {
-    const { session, loaded } = await open();
+    const { taskContext, loaded } = await open();
     expect(loaded.movedAside).toBeNull();
-    expect(session.getContext()).toEqual(emptyContext(clock.now()));
+    expect(taskContext.getContext()).toEqual(emptyContext(clock.now()));
     expect(await readdir(dir)).toEqual([]);
   });
 });
@@ -81,18 +81,18 @@ describe("corrupt-file recovery", () => {
     "moves %s aside as <name>.corrupt-<timestamp>, warns once, starts empty and never overwrites it",
     async (_, bad, reason) => {
       await writeFile(path, bad);
-      const { loaded, session, warnings, document } = await open();
+      const { loaded, taskContext, warnings, document } = await open();
       const aside = `${path}.corrupt-2026-03-04T05-06-07-089Z`;
       expect(loaded.movedAside).toBe(aside);
       expect(await readFile(aside, "utf8")).toBe(bad);
-      expect(session.getContext()).toEqual(emptyContext(clock.now()));
+      expect(taskContext.getContext()).toEqual(emptyContext(clock.now()));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(reason);
       expect(warnings[0]).toContain(aside);
       expect(warnings[0]).not.toContain("\n");
 
       // The hub works on, writing a fresh file; the bad copy stays as it was.
-      await session.addTask({ taskId: "t1", description: "after recovery", startedFrom: "cli" });
+      await taskContext.addTask({ taskId: "t1", description: "after recovery", startedFrom: "cli" });
       expect(document.version).toBe(1);
       expect(JSON.parse(await readFile(path, "utf8")).activeTasks[0].taskId).toBe("t1");
       expect(await readFile(aside, "utf8")).toBe(bad);
@@ -112,11 +112,11 @@ describe("corrupt-file recovery", () => {
 
 describe("group commit and durable acknowledgement", () => {
   it("a burst of 500 mutations costs far fewer than 500 writes, and every call resolves with its change on disk", async () => {
-    const { session, file } = await open();
-    await session.addTask({ taskId: "t1", description: "burst", startedFrom: "cli" });
+    const { taskContext, file } = await open();
+    await taskContext.addTask({ taskId: "t1", description: "burst", startedFrom: "cli" });
     const writesBefore = file.writes;
     const calls = Array.from({ length: 500 }, (_, i) =>
-      session.updateTask("t1", { lastUpdate: `update ${i + 1}` }).then(async () => {
+      taskContext.updateTask("t1", { lastUpdate: `update ${i + 1}` }).then(async () => {
         // Once acknowledged, the file holds this update or a later one.
         const onDisk = JSON.parse(await readFile(path, "utf8")) as Context;
         return Number(onDisk.activeTasks[0]?.lastUpdate.replace("update ", ""));
@@ -131,13 +131,13 @@ describe("group commit and durable acknowledgement", () => {
   });
 
   it("does not resolve a mutation before its write has finished", async () => {
-    const { session, file } = await open();
+    const { taskContext, file } = await open();
     let resolved = false;
-    const call = session.addTask({ taskId: "t1", description: "slow disk", startedFrom: "cli" }).then(() => {
+    const call = taskContext.addTask({ taskId: "t1", description: "slow disk", startedFrom: "cli" }).then(() => {
       resolved = true;
     });
     // The change is visible in memory at once, but not yet acknowledged.
-    expect(session.getActiveTask("t1")).not.toBeNull();
+    expect(taskContext.getActiveTask("t1")).not.toBeNull();
     expect(resolved).toBe(false);
     expect(file.writes).toBe(0);
     await call;
@@ -145,8 +145,8 @@ describe("group commit and durable acknowledgement", () => {
   });
 
   it("the file is always a complete document: every read during a burst parses and matches the schema", async () => {
-    const { session } = await open();
-    await session.addTask({ taskId: "t1", description: "reader", startedFrom: "cli" });
+    const { taskContext } = await open();
+    await taskContext.addTask({ taskId: "t1", description: "reader", startedFrom: "cli" });
     let stop = false;
     let reads = 0;
     const reader = (async () => {
@@ -156,15 +156,15 @@ describe("group commit and durable acknowledgement", () => {
         reads++;
       }
     })();
-    for (let i = 1; i <= 300; i++) await session.updateTask("t1", { lastUpdate: `update ${i}` });
+    for (let i = 1; i <= 300; i++) await taskContext.updateTask("t1", { lastUpdate: `update ${i}` });
     stop = true;
     await reader;
     expect(reads).toBeGreaterThan(0);
   });
 
   it("leaves no temporary files behind after writes", async () => {
-    const { session, file } = await open();
-    await session.addTask({ taskId: "t1", description: "tidy", startedFrom: "cli" });
+    const { taskContext, file } = await open();
+    await taskContext.addTask({ taskId: "t1", description: "tidy", startedFrom: "cli" });
     await file.flush();
     expect(await readdir(dir)).toEqual(["active-context.json"]);
   });
@@ -179,8 +179,8 @@ describe("group commit and durable acknowledgement", () => {
   });
 
   it("close() flushes a change whose write is still pending", async () => {
-    const { session, file } = await open();
-    void session.addTask({ taskId: "t1", description: "shutdown", startedFrom: "cli" });
+    const { taskContext, file } = await open();
+    void taskContext.addTask({ taskId: "t1", description: "shutdown", startedFrom: "cli" });
     await file.close();
     expect(JSON.parse(await readFile(path, "utf8")).activeTasks[0].taskId).toBe("t1");
   });

@@ -1,5 +1,5 @@
 // The hub's RFC 6902 diff, checked against an independent implementation (fast-json-patch): every
-// change a session makes, and random JSON pairs, patch the old state into exactly the new one.
+// change the task context makes, and random JSON pairs, patch the old state into exactly the new one.
 import fc from "fast-check";
 import jsonpatch, { type Operation } from "fast-json-patch";
 import { describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { applyPatch as applyWithSdk } from "../../client/json-patch.ts";
 import { ManualClock } from "../../server/clock.ts";
 import { diff } from "../../server/json-diff.ts";
 import { CHANNELS, type Context, type JsonPatchOperation } from "../../server/schemas.ts";
-import { createSession } from "../../server/session.ts";
+import { createTaskContext } from "../../server/task-context.ts";
 
 /** Applies ops with fast-json-patch, leaving `before` untouched. */
 function applyIndependently<T>(before: T, ops: JsonPatchOperation[]): T {
@@ -137,7 +137,7 @@ describe("diff on random JSON pairs", () => {
   });
 });
 
-// ---- random sequences of session operations ---------------------------------------------------
+// ---- random sequences of task-context operations --------------------------------------------------
 
 // Tasks added without an id get route_0, route_1, …; the pool names both kinds, so later
 // operations find the tasks that generated ids made.
@@ -149,7 +149,7 @@ const plan = fc
   .array(fc.record({ title: fc.constantFrom("read", "write", "check") }), { maxLength: 4 })
   .map((steps) => ({ steps }));
 
-type SessionOp =
+type TaskContextOp =
   | { kind: "add"; task: Record<string, unknown> }
   | { kind: "update"; taskId: string; update: Record<string, unknown> }
   | { kind: "complete"; taskId: string; completion: Record<string, unknown> }
@@ -171,7 +171,7 @@ const addOp = fc
     },
     { requiredKeys: ["description", "startedFrom"] },
   )
-  .map((task): SessionOp => {
+  .map((task): TaskContextOp => {
     const { currentStep, ...rest } = task;
     const total = task.totalSteps ?? task.plan?.steps.length ?? 0;
     return {
@@ -197,7 +197,7 @@ const updateOp = fc
       { requiredKeys: [] },
     ),
   })
-  .map(({ taskId, update }): SessionOp => ({ kind: "update", taskId, update }));
+  .map(({ taskId, update }): TaskContextOp => ({ kind: "update", taskId, update }));
 
 const completeOp = fc
   .record({
@@ -207,15 +207,15 @@ const completeOp = fc
       { requiredKeys: [] },
     ),
   })
-  .map(({ taskId, completion }): SessionOp => ({ kind: "complete", taskId, completion }));
+  .map(({ taskId, completion }): TaskContextOp => ({ kind: "complete", taskId, completion }));
 
 const channelOp = fc
   .record({ channel, taskId: fc.option(fc.constantFrom(...taskIds), { nil: undefined }) })
-  .map(({ channel, taskId }): SessionOp => ({ kind: "channel", channel, ...(taskId ? { taskId } : {}) }));
+  .map(({ channel, taskId }): TaskContextOp => ({ kind: "channel", channel, ...(taskId ? { taskId } : {}) }));
 
-const tickOp = fc.integer({ min: 1, max: 600_000 }).map((ms): SessionOp => ({ kind: "tick", ms }));
+const tickOp = fc.integer({ min: 1, max: 600_000 }).map((ms): TaskContextOp => ({ kind: "tick", ms }));
 
-const sessionOp: fc.Arbitrary<SessionOp> = fc.oneof(
+const taskContextOp: fc.Arbitrary<TaskContextOp> = fc.oneof(
   { arbitrary: addOp, weight: 4 },
   { arbitrary: updateOp, weight: 3 },
   { arbitrary: completeOp, weight: 3 },
@@ -223,31 +223,31 @@ const sessionOp: fc.Arbitrary<SessionOp> = fc.oneof(
   { arbitrary: tickOp, weight: 1 },
 );
 
-describe("every change a session makes", () => {
+describe("every change the task context makes", () => {
   it("carries RFC 6902 ops that turn the previous context into exactly the new one (fast-json-patch and the SDK agree)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(sessionOp, { minLength: 1, maxLength: 60 }), async (ops) => {
+      fc.asyncProperty(fc.array(taskContextOp, { minLength: 1, maxLength: 60 }), async (ops) => {
         const clock = new ManualClock();
         let n = 0;
         // A small cap makes the trimming of recentCompleted happen often.
-        const session = createSession({ clock, recentLimit: 3, newTaskId: () => `route_${n++}` });
+        const taskContext = createTaskContext({ clock, recentLimit: 3, newTaskId: () => `route_${n++}` });
         const seen: { version: number; before: Context; ops: JsonPatchOperation[]; after: Context }[] = [];
-        session.document.subscribe((change, after) => {
+        taskContext.document.subscribe((change, after) => {
           const before = seen.at(-1)?.after ?? initial;
           seen.push({ version: change.version, before, ops: change.ops, after });
         });
-        const initial = session.getContext();
+        const initial = taskContext.getContext();
         for (const op of ops) {
-          const versionBefore = session.document.version;
+          const versionBefore = taskContext.document.version;
           try {
-            if (op.kind === "add") await session.addTask(op.task);
-            else if (op.kind === "update") await session.updateTask(op.taskId, op.update);
-            else if (op.kind === "complete") await session.completeTask(op.taskId, op.completion);
-            else if (op.kind === "channel") await session.setChannelActive(op.channel, { taskId: op.taskId });
+            if (op.kind === "add") await taskContext.addTask(op.task);
+            else if (op.kind === "update") await taskContext.updateTask(op.taskId, op.update);
+            else if (op.kind === "complete") await taskContext.completeTask(op.taskId, op.completion);
+            else if (op.kind === "channel") await taskContext.setChannelActive(op.channel, { taskId: op.taskId });
             else clock.advance(op.ms);
           } catch {
             // Refused (unknown task, conflict, steps out of range): it must have changed nothing.
-            expect(session.document.version).toBe(versionBefore);
+            expect(taskContext.document.version).toBe(versionBefore);
           }
         }
         seen.forEach((change, i) => {
@@ -255,7 +255,7 @@ describe("every change a session makes", () => {
           expect(asJson(applyIndependently(change.before, change.ops))).toEqual(asJson(change.after));
           expect(asJson(applyWithSdk(change.before, change.ops))).toEqual(asJson(change.after));
         });
-        expect(seen.at(-1)?.after ?? initial).toBe(session.getContext());
+        expect(seen.at(-1)?.after ?? initial).toBe(taskContext.getContext());
       }),
       { numRuns: 500 },
     );

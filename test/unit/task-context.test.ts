@@ -1,4 +1,4 @@
-// The session-continuity API, function by function, on a hand-driven clock and a real durable file.
+// The task-context API, function by function, on a hand-driven clock and a real durable file.
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,13 @@ import { VersionedDocument } from "../../server/document.ts";
 import { DurableJsonFile } from "../../server/durable-file.ts";
 import { SwitchboardError } from "../../server/errors.ts";
 import type { Context } from "../../server/schemas.ts";
-import { createSession, emptyContext, estimateEta, type Session, stepProgress } from "../../server/session.ts";
+import {
+  createTaskContext,
+  emptyContext,
+  estimateEta,
+  stepProgress,
+  type TaskContext,
+} from "../../server/task-context.ts";
 
 const START = "2026-01-01T09:00:00.000Z";
 const MINUTE = 60_000;
@@ -16,18 +22,18 @@ const MINUTE = 60_000;
 let dir: string;
 let clock: ManualClock;
 let file: DurableJsonFile;
-let session: Session;
+let taskContext: TaskContext;
 
-function makeSession(options: { recentLimit?: number } = {}): Session {
+function makeTaskContext(options: { recentLimit?: number } = {}): TaskContext {
   file = new DurableJsonFile(join(dir, "active-context.json"));
   const document = new VersionedDocument<Context>({ initial: emptyContext(clock.now()), file });
-  return createSession({ document, clock, ...options });
+  return createTaskContext({ document, clock, ...options });
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "switchboard-session-"));
+  dir = await mkdtemp(join(tmpdir(), "switchboard-task-context-"));
   clock = new ManualClock(START);
-  session = makeSession();
+  taskContext = makeTaskContext();
 });
 
 afterEach(async () => {
@@ -38,8 +44,8 @@ afterEach(async () => {
 /** Expects `call` to be refused with `code`, and the document and its file to be untouched. */
 async function expectRefused(call: () => Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await file.flush();
-  const version = session.document.version;
-  const state = session.getContext();
+  const version = taskContext.document.version;
+  const state = taskContext.getContext();
   const writes = file.writes;
   const onDisk = await readFile(file.path, "utf8").catch(() => null);
   const error = await call().then(
@@ -50,23 +56,27 @@ async function expectRefused(call: () => Promise<unknown>, code: string, message
   expect((error as SwitchboardError).code).toBe(code);
   if (message) expect((error as SwitchboardError).message).toMatch(message);
   await file.flush();
-  expect(session.document.version).toBe(version);
-  expect(session.getContext()).toBe(state);
+  expect(taskContext.document.version).toBe(version);
+  expect(taskContext.getContext()).toBe(state);
   expect(file.writes).toBe(writes);
   expect(await readFile(file.path, "utf8").catch(() => null)).toBe(onDisk);
 }
 
 describe("addTask", () => {
   it("generates a route_ id when none is given, and a different one each time", async () => {
-    const a = await session.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
-    const b = await session.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
+    const a = await taskContext.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
+    const b = await taskContext.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
     expect(a.taskId).toMatch(/^route_[A-Za-z0-9_]+$/);
     expect(b.taskId).toMatch(/^route_[A-Za-z0-9_]+$/);
     expect(a.taskId).not.toBe(b.taskId);
   });
 
   it("keeps a given taskId, sets startedAt and updatedAt from the clock and the defaults of a new task", async () => {
-    const task = await session.addTask({ taskId: "route_t1", description: "Draft the memo", startedFrom: "telegram" });
+    const task = await taskContext.addTask({
+      taskId: "route_t1",
+      description: "Draft the memo",
+      startedFrom: "telegram",
+    });
     expect(task).toEqual({
       taskId: "route_t1",
       description: "Draft the memo",
@@ -83,20 +93,20 @@ describe("addTask", () => {
       etaSource: null,
       updatedAt: START,
     });
-    expect(session.getContext().activeTasks).toEqual([task]);
-    expect(session.getContext().lastUpdated).toBe(START);
+    expect(taskContext.getContext().activeTasks).toEqual([task]);
+    expect(taskContext.getContext().lastUpdated).toBe(START);
   });
 
   it("records the starting channel in channelHistory with lastActive and lastTaskId", async () => {
     clock.advance(5 * MINUTE);
-    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "slack" });
-    expect(session.getContext().channelHistory).toEqual({
+    await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "slack" });
+    expect(taskContext.getContext().channelHistory).toEqual({
       slack: { lastActive: "2026-01-01T09:05:00.000Z", lastTaskId: "t1" },
     });
   });
 
   it("takes totalSteps from the plan when not given", async () => {
-    const task = await session.addTask({
+    const task = await taskContext.addTask({
       description: "Three steps",
       startedFrom: "cli",
       plan: { steps: [{ title: "read" }, { title: "write" }, { title: "check" }] },
@@ -106,64 +116,64 @@ describe("addTask", () => {
 
   it("is idempotent: the same task added twice is one task, one version, and the replay answers the original", async () => {
     const input = { taskId: "t1", description: "Summarize", startedFrom: "cli" as const };
-    const first = await session.addTask(input);
-    const version = session.document.version;
+    const first = await taskContext.addTask(input);
+    const version = taskContext.document.version;
     const writes = file.writes;
     clock.advance(MINUTE);
-    const replay = await session.addTask(input);
+    const replay = await taskContext.addTask(input);
     expect(replay).toEqual(first);
-    expect(session.getContext().activeTasks).toHaveLength(1);
-    expect(session.document.version).toBe(version);
+    expect(taskContext.getContext().activeTasks).toHaveLength(1);
+    expect(taskContext.document.version).toBe(version);
     // The original was already durable, so the replay costs no write.
     expect(file.writes).toBe(writes);
   });
 
   it("answers a replay of a task that has since finished with the finished task", async () => {
-    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
-    await session.completeTask("t1", { result: "done" });
-    const replay = await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    await taskContext.completeTask("t1", { result: "done" });
+    const replay = await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
     expect(replay.status).toBe("complete");
-    expect(session.getContext().activeTasks).toEqual([]);
+    expect(taskContext.getContext().activeTasks).toEqual([]);
   });
 
   it("refuses a different task under an existing id as a conflict, changing and writing nothing", async () => {
-    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
     await expectRefused(
-      () => session.addTask({ taskId: "t1", description: "Something else", startedFrom: "cli" }),
+      () => taskContext.addTask({ taskId: "t1", description: "Something else", startedFrom: "cli" }),
       "conflict",
       /already has the id t1/,
     );
     await expectRefused(
-      () => session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "voice" }),
+      () => taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "voice" }),
       "conflict",
     );
   });
 
   it("refuses invalid tasks with a message naming the field, changing and writing nothing", async () => {
-    await session.addTask({ taskId: "t0", description: "first", startedFrom: "cli" });
+    await taskContext.addTask({ taskId: "t0", description: "first", startedFrom: "cli" });
     await expectRefused(
-      () => session.addTask({ description: "x", startedFrom: "fax" }),
+      () => taskContext.addTask({ description: "x", startedFrom: "fax" }),
       "invalid_input",
       /startedFrom/,
     );
-    await expectRefused(() => session.addTask({ startedFrom: "cli" }), "invalid_input", /description/);
+    await expectRefused(() => taskContext.addTask({ startedFrom: "cli" }), "invalid_input", /description/);
     await expectRefused(
-      () => session.addTask({ description: "x", startedFrom: "cli", colour: "red" }),
+      () => taskContext.addTask({ description: "x", startedFrom: "cli", colour: "red" }),
       "invalid_input",
       /unknown field "colour"/,
     );
     await expectRefused(
-      () => session.addTask({ description: "x", startedFrom: "cli", status: "complete" }),
+      () => taskContext.addTask({ description: "x", startedFrom: "cli", status: "complete" }),
       "invalid_input",
       /status/,
     );
     await expectRefused(
-      () => session.addTask({ description: "x", startedFrom: "cli", currentStep: 3, totalSteps: 2 }),
+      () => taskContext.addTask({ description: "x", startedFrom: "cli", currentStep: 3, totalSteps: 2 }),
       "invalid_input",
       /currentStep must be between 0 and totalSteps \(2\), got 3/,
     );
     await expectRefused(
-      () => session.addTask({ taskId: "bad id!", description: "x", startedFrom: "cli" }),
+      () => taskContext.addTask({ taskId: "bad id!", description: "x", startedFrom: "cli" }),
       "invalid_input",
     );
   });
@@ -171,22 +181,22 @@ describe("addTask", () => {
 
 describe("getActiveTask", () => {
   it("finds a task while active and after it finished, and answers null for an unknown id", async () => {
-    await session.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
-    expect(session.getActiveTask("t1")?.status).toBe("running");
-    await session.completeTask("t1");
-    expect(session.getActiveTask("t1")?.status).toBe("complete");
-    expect(session.getActiveTask("nope")).toBeNull();
+    await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
+    expect(taskContext.getActiveTask("t1")?.status).toBe("running");
+    await taskContext.completeTask("t1");
+    expect(taskContext.getActiveTask("t1")?.status).toBe("complete");
+    expect(taskContext.getActiveTask("nope")).toBeNull();
   });
 });
 
 describe("updateTask", () => {
   beforeEach(async () => {
-    await session.addTask({ taskId: "t1", description: "Analyze", startedFrom: "voice", totalSteps: 4 });
+    await taskContext.addTask({ taskId: "t1", description: "Analyze", startedFrom: "voice", totalSteps: 4 });
   });
 
   it("applies a partial update and sets updatedAt and lastUpdated to now, keeping startedAt", async () => {
     clock.advance(2 * MINUTE);
-    const updated = await session.updateTask("t1", { status: "queued", lastUpdate: "waiting for a backend" });
+    const updated = await taskContext.updateTask("t1", { status: "queued", lastUpdate: "waiting for a backend" });
     expect(updated).toMatchObject({
       status: "queued",
       lastUpdate: "waiting for a backend",
@@ -194,71 +204,71 @@ describe("updateTask", () => {
       startedAt: START,
       updatedAt: "2026-01-01T09:02:00.000Z",
     });
-    expect(session.getContext().lastUpdated).toBe("2026-01-01T09:02:00.000Z");
-    expect(session.getActiveTask("t1")).toEqual(updated);
+    expect(taskContext.getContext().lastUpdated).toBe("2026-01-01T09:02:00.000Z");
+    expect(taskContext.getActiveTask("t1")).toEqual(updated);
   });
 
   it("accepts every active status", async () => {
     for (const status of ["pending-approval", "queued", "running"] as const) {
-      expect((await session.updateTask("t1", { status })).status).toBe(status);
+      expect((await taskContext.updateTask("t1", { status })).status).toBe(status);
     }
   });
 
   it("accepts step numbers from 0 up to totalSteps", async () => {
-    expect((await session.updateTask("t1", { currentStep: 0 })).currentStep).toBe(0);
-    expect((await session.updateTask("t1", { currentStep: 4 })).currentStep).toBe(4);
+    expect((await taskContext.updateTask("t1", { currentStep: 0 })).currentStep).toBe(0);
+    expect((await taskContext.updateTask("t1", { currentStep: 4 })).currentStep).toBe(4);
   });
 
   it("refuses a final or unknown status, steps out of range, unknown fields and an empty update, changing and writing nothing", async () => {
-    await expectRefused(() => session.updateTask("t1", { status: "complete" }), "invalid_input", /status/);
-    await expectRefused(() => session.updateTask("t1", { status: "done" }), "invalid_input", /status/);
+    await expectRefused(() => taskContext.updateTask("t1", { status: "complete" }), "invalid_input", /status/);
+    await expectRefused(() => taskContext.updateTask("t1", { status: "done" }), "invalid_input", /status/);
     await expectRefused(
-      () => session.updateTask("t1", { currentStep: 5 }),
+      () => taskContext.updateTask("t1", { currentStep: 5 }),
       "invalid_input",
       /between 0 and totalSteps \(4\)/,
     );
-    await expectRefused(() => session.updateTask("t1", { currentStep: -1 }), "invalid_input", /currentStep/);
-    await expectRefused(() => session.updateTask("t1", { currentStep: 1.5 }), "invalid_input", /currentStep/);
-    await expectRefused(() => session.updateTask("t1", { totalSteps: 0, currentStep: 1 }), "invalid_input");
+    await expectRefused(() => taskContext.updateTask("t1", { currentStep: -1 }), "invalid_input", /currentStep/);
+    await expectRefused(() => taskContext.updateTask("t1", { currentStep: 1.5 }), "invalid_input", /currentStep/);
+    await expectRefused(() => taskContext.updateTask("t1", { totalSteps: 0, currentStep: 1 }), "invalid_input");
     await expectRefused(
-      () => session.updateTask("t1", { startedAt: START }),
+      () => taskContext.updateTask("t1", { startedAt: START }),
       "invalid_input",
       /unknown field "startedAt"/,
     );
-    await expectRefused(() => session.updateTask("t1", {}), "invalid_input", /the update is empty/);
-    await expectRefused(() => session.updateTask("t1", "step 2"), "invalid_input");
+    await expectRefused(() => taskContext.updateTask("t1", {}), "invalid_input", /the update is empty/);
+    await expectRefused(() => taskContext.updateTask("t1", "step 2"), "invalid_input");
   });
 
   it("refuses an unknown task as not found", async () => {
-    await expectRefused(() => session.updateTask("nope", { lastUpdate: "x" }), "not_found", /no task with id nope/);
+    await expectRefused(() => taskContext.updateTask("nope", { lastUpdate: "x" }), "not_found", /no task with id nope/);
   });
 
   it("refuses to update a completed task as a conflict", async () => {
-    await session.completeTask("t1", { result: "ok" });
-    await expectRefused(() => session.updateTask("t1", { lastUpdate: "again" }), "conflict", /already complete/);
+    await taskContext.completeTask("t1", { result: "ok" });
+    await expectRefused(() => taskContext.updateTask("t1", { lastUpdate: "again" }), "conflict", /already complete/);
   });
 
   it("derives progress from steps when the publisher gives none: the steps before the current one are done", async () => {
-    expect((await session.updateTask("t1", { currentStep: 1 })).progress).toBe(0);
-    expect((await session.updateTask("t1", { currentStep: 3 })).progress).toBe(0.5);
-    expect((await session.updateTask("t1", { currentStep: 3, progress: 0.7 })).progress).toBe(0.7);
+    expect((await taskContext.updateTask("t1", { currentStep: 1 })).progress).toBe(0);
+    expect((await taskContext.updateTask("t1", { currentStep: 3 })).progress).toBe(0.5);
+    expect((await taskContext.updateTask("t1", { currentStep: 3, progress: 0.7 })).progress).toBe(0.7);
   });
 
   it("estimates an ETA from elapsed time and progress when the publisher gives none", async () => {
     clock.advance(10 * MINUTE);
     // Two of four steps done after 10 minutes: 10 more minutes to go.
-    const task = await session.updateTask("t1", { currentStep: 3 });
+    const task = await taskContext.updateTask("t1", { currentStep: 3 });
     expect(task.eta).toBe("2026-01-01T09:20:00.000Z");
     expect(task.etaSource).toBe("estimate");
   });
 
   it("keeps a publisher's ETA over the estimate until the publisher clears it", async () => {
     clock.advance(10 * MINUTE);
-    await session.updateTask("t1", { eta: "2026-01-01T12:00:00.000Z" });
-    const later = await session.updateTask("t1", { currentStep: 3 });
+    await taskContext.updateTask("t1", { eta: "2026-01-01T12:00:00.000Z" });
+    const later = await taskContext.updateTask("t1", { currentStep: 3 });
     expect(later.eta).toBe("2026-01-01T12:00:00.000Z");
     expect(later.etaSource).toBe("publisher");
-    const cleared = await session.updateTask("t1", { eta: null });
+    const cleared = await taskContext.updateTask("t1", { eta: null });
     expect(cleared.eta).toBeNull();
     expect(cleared.etaSource).toBeNull();
   });
@@ -266,11 +276,11 @@ describe("updateTask", () => {
 
 describe("completeTask", () => {
   it("marks the task complete with completedAt and its result, and moves it to the front of recentCompleted", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 2 });
-    await session.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
-    await session.completeTask("t1", { result: "all good" });
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 2 });
+    await taskContext.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
+    await taskContext.completeTask("t1", { result: "all good" });
     clock.advance(MINUTE);
-    const done = await session.completeTask("t2", { result: "fine too", outputPath: "artifacts/t2.md" });
+    const done = await taskContext.completeTask("t2", { result: "fine too", outputPath: "artifacts/t2.md" });
     expect(done).toMatchObject({
       status: "complete",
       completedAt: "2026-01-01T09:01:00.000Z",
@@ -279,25 +289,25 @@ describe("completeTask", () => {
       progress: 1,
       eta: null,
     });
-    const context = session.getContext();
+    const context = taskContext.getContext();
     expect(context.activeTasks).toEqual([]);
     expect(context.recentCompleted.map((t) => t.taskId)).toEqual(["t2", "t1"]);
     expect(context.recentCompleted[1]).toMatchObject({ currentStep: 2, result: "all good" });
   });
 
   it("marks the task failed with its error when given one", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
-    const failed = await session.completeTask("t1", { error: "claude timed out after 20 s" });
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    const failed = await taskContext.completeTask("t1", { error: "claude timed out after 20 s" });
     expect(failed).toMatchObject({ status: "failed", error: "claude timed out after 20 s" });
     expect(failed.lastUpdate).toBe("failed: claude timed out after 20 s");
   });
 
   it("keeps only the last 10 finished tasks, newest first", async () => {
     for (let i = 1; i <= 12; i++) {
-      await session.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "cli" });
-      await session.completeTask(`t${i}`);
+      await taskContext.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "cli" });
+      await taskContext.completeTask(`t${i}`);
     }
-    expect(session.getContext().recentCompleted.map((t) => t.taskId)).toEqual([
+    expect(taskContext.getContext().recentCompleted.map((t) => t.taskId)).toEqual([
       "t12",
       "t11",
       "t10",
@@ -313,84 +323,84 @@ describe("completeTask", () => {
 
   it("keeps as many finished tasks as recentLimit says", async () => {
     await file.close();
-    session = makeSession({ recentLimit: 2 });
+    taskContext = makeTaskContext({ recentLimit: 2 });
     for (const id of ["a", "b", "c"]) {
-      await session.addTask({ taskId: id, description: id, startedFrom: "cli" });
-      await session.completeTask(id);
+      await taskContext.addTask({ taskId: id, description: id, startedFrom: "cli" });
+      await taskContext.completeTask(id);
     }
-    expect(session.getContext().recentCompleted.map((t) => t.taskId)).toEqual(["c", "b"]);
+    expect(taskContext.getContext().recentCompleted.map((t) => t.taskId)).toEqual(["c", "b"]);
   });
 
   it("refuses to complete a task twice, an unknown task, or an invalid completion, changing and writing nothing", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
-    await expectRefused(() => session.completeTask("t1", { status: "running" }), "invalid_input", /status/);
-    await expectRefused(() => session.completeTask("t1", { verdict: "ok" }), "invalid_input", /unknown field/);
-    await session.completeTask("t1");
-    await expectRefused(() => session.completeTask("t1"), "conflict", /already complete/);
-    await expectRefused(() => session.completeTask("nope"), "not_found");
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    await expectRefused(() => taskContext.completeTask("t1", { status: "running" }), "invalid_input", /status/);
+    await expectRefused(() => taskContext.completeTask("t1", { verdict: "ok" }), "invalid_input", /unknown field/);
+    await taskContext.completeTask("t1");
+    await expectRefused(() => taskContext.completeTask("t1"), "conflict", /already complete/);
+    await expectRefused(() => taskContext.completeTask("nope"), "not_found");
   });
 });
 
 describe("getChannelState and setChannelActive", () => {
   it("answers nulls for a channel never used", () => {
-    expect(session.getChannelState("dashboard")).toEqual({ lastActive: null, lastTaskId: null, task: null });
+    expect(taskContext.getChannelState("dashboard")).toEqual({ lastActive: null, lastTaskId: null, task: null });
   });
 
   it("gives the channel's last task wherever it now is: active, then finished", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
-    expect(session.getChannelState("voice")).toMatchObject({
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    expect(taskContext.getChannelState("voice")).toMatchObject({
       lastActive: START,
       lastTaskId: "t1",
       task: { status: "running" },
     });
-    await session.completeTask("t1");
-    expect(session.getChannelState("voice").task).toMatchObject({ taskId: "t1", status: "complete" });
+    await taskContext.completeTask("t1");
+    expect(taskContext.getChannelState("voice").task).toMatchObject({ taskId: "t1", status: "complete" });
   });
 
   it("gives a null task once the last task has dropped out of recentCompleted", async () => {
     await file.close();
-    session = makeSession({ recentLimit: 1 });
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
-    await session.completeTask("t1");
-    await session.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
-    await session.completeTask("t2");
-    expect(session.getChannelState("voice")).toEqual({ lastActive: START, lastTaskId: "t1", task: null });
+    taskContext = makeTaskContext({ recentLimit: 1 });
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    await taskContext.completeTask("t1");
+    await taskContext.addTask({ taskId: "t2", description: "second", startedFrom: "cli" });
+    await taskContext.completeTask("t2");
+    expect(taskContext.getChannelState("voice")).toEqual({ lastActive: START, lastTaskId: "t1", task: null });
   });
 
   it("setChannelActive moves lastActive to now and keeps lastTaskId, or sets it when a task is named", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "voice" });
     clock.advance(3 * MINUTE);
-    const state = await session.setChannelActive("telegram");
+    const state = await taskContext.setChannelActive("telegram");
     expect(state).toEqual({ lastActive: "2026-01-01T09:03:00.000Z", lastTaskId: null, task: null });
     clock.advance(MINUTE);
-    const checked = await session.setChannelActive("telegram", { taskId: "t1" });
+    const checked = await taskContext.setChannelActive("telegram", { taskId: "t1" });
     expect(checked).toMatchObject({ lastActive: "2026-01-01T09:04:00.000Z", lastTaskId: "t1", task: { taskId: "t1" } });
     clock.advance(MINUTE);
-    expect((await session.setChannelActive("voice")).lastTaskId).toBe("t1");
-    expect(session.getContext().channelHistory.voice?.lastActive).toBe("2026-01-01T09:05:00.000Z");
+    expect((await taskContext.setChannelActive("voice")).lastTaskId).toBe("t1");
+    expect(taskContext.getContext().channelHistory.voice?.lastActive).toBe("2026-01-01T09:05:00.000Z");
   });
 
   it("refuses an unknown channel and an unknown task, changing and writing nothing", async () => {
-    await expectRefused(() => session.setChannelActive("fax"), "invalid_input", /channel/);
-    await expectRefused(() => session.setChannelActive("cli", { taskId: "nope" }), "not_found");
-    expect(() => session.getChannelState("fax")).toThrow(SwitchboardError);
+    await expectRefused(() => taskContext.setChannelActive("fax"), "invalid_input", /channel/);
+    await expectRefused(() => taskContext.setChannelActive("cli", { taskId: "nope" }), "not_found");
+    expect(() => taskContext.getChannelState("fax")).toThrow(SwitchboardError);
   });
 });
 
 describe("durability of acknowledged calls", () => {
   it("resolves each mutating call only once the file on disk holds its change", async () => {
-    await session.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 3 });
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 3 });
     expect(JSON.parse(await readFile(file.path, "utf8")).activeTasks[0].taskId).toBe("t1");
-    await session.updateTask("t1", { currentStep: 2 });
+    await taskContext.updateTask("t1", { currentStep: 2 });
     expect(JSON.parse(await readFile(file.path, "utf8")).activeTasks[0].currentStep).toBe(2);
-    await session.completeTask("t1");
+    await taskContext.completeTask("t1");
     expect(JSON.parse(await readFile(file.path, "utf8")).recentCompleted[0].status).toBe("complete");
-    await session.setChannelActive("dashboard");
+    await taskContext.setChannelActive("dashboard");
     expect(JSON.parse(await readFile(file.path, "utf8")).channelHistory.dashboard).toBeDefined();
   });
 
   it("writes nothing at all for calls that are refused from the start", async () => {
-    await expectRefused(() => session.updateTask("nope", { lastUpdate: "x" }), "not_found");
+    await expectRefused(() => taskContext.updateTask("nope", { lastUpdate: "x" }), "not_found");
     await expect(stat(file.path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
@@ -423,9 +433,9 @@ describe("the pure rules", () => {
   });
 
   it("an update with a vanishingly small progress is accepted without an ETA, not a crash", async () => {
-    const task = await session.addTask({ description: "OCR", startedFrom: "cli" });
+    const task = await taskContext.addTask({ description: "OCR", startedFrom: "cli" });
     clock.advance(MINUTE);
-    const updated = await session.updateTask(task.taskId, { progress: 5e-324 });
+    const updated = await taskContext.updateTask(task.taskId, { progress: 5e-324 });
     expect(updated.progress).toBe(5e-324);
     expect(updated.eta).toBeNull();
   });

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Router } from "../router/router.ts";
 
-export function registerRouterRoutes(app: FastifyInstance, router: Router): void {
+export function registerRouteRoutes(app: FastifyInstance, router: Router): void {
   app.post("/api/route", async (request, reply) => {
     const { taskId } = await router.route(request.body);
     return reply.code(202).send({ taskId });

@@ -29,7 +29,7 @@ afterEach(async () => {
   dataDirs = [];
 });
 
-async function warmupHub(options: {
+async function warmStandbyHub(options: {
   backends: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   clock?: ManualClock;
@@ -50,7 +50,7 @@ async function warmupHub(options: {
   return Object.assign(hub, { clock, dataDir });
 }
 
-const entryOf = (hub: RunningHub, name: string) => hub.warmup.getHealth(name);
+const entryOf = (hub: RunningHub, name: string) => hub.warmStandby.getHealth(name);
 const liveIn = (pgid: number) => groupMembers(pgid).filter((p) => p.state !== "Z");
 /** Fires the first (immediate) pings and waits until `name` has been pinged `count` times in all. */
 async function pinged(hub: RunningHub & { clock: ManualClock }, name: string, lastPing: string | null = null) {
@@ -62,7 +62,7 @@ async function pinged(hub: RunningHub & { clock: ManualClock }, name: string, la
 describe("statuses and reasons from real pings", () => {
   it("a logged-in CLI is warm, with its version, auth method, latency and times", async () => {
     const { env } = await fakeCliEnv({ FAKE_CLI_VERSION: "2.2.0 (Claude Code)" });
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const entry = await pinged(hub, "claude");
     expect(entry).toMatchObject({
       kind: "claude",
@@ -84,13 +84,13 @@ describe("statuses and reasons from real pings", () => {
     ["not logged in", { FAKE_CLI_AUTH: "logged-out" }, false],
   ] as const)("claude is dead with reason %j", async (reason, modes, noPath) => {
     const env = noPath ? emptyPathEnv() : (await fakeCliEnv(modes)).env;
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     expect(await pinged(hub, "claude")).toMatchObject({ status: "dead", reason, consecutiveFailures: 1 });
   });
 
   it("a hung CLI is killed with its group and the backend is dead, 'timed out'", async () => {
     const { env, log } = await fakeCliEnv({ FAKE_CLI_HANG: "version", FAKE_CLI_CHILD: "1" });
-    const hub = await warmupHub({ backends: { codex: { kind: "codex" } }, env });
+    const hub = await warmStandbyHub({ backends: { codex: { kind: "codex" } }, env });
     hub.clock.advance(0);
     await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "codex --version to start");
     const [call] = await fakeCliCalls(log);
@@ -105,7 +105,7 @@ describe("statuses and reasons from real pings", () => {
     ollama = await startFakeOllama();
     ollama.loaded.add("llama3.2:latest");
     const url = ollama.url;
-    const hub = await warmupHub({
+    const hub = await warmStandbyHub({
       backends: { ollama: { kind: "ollama", url }, spare: { kind: "ollama", url: "http://127.0.0.1:9" } },
     });
     await pinged(hub, "ollama");
@@ -123,7 +123,7 @@ describe("ping scheduling", () => {
     const { env, log } = await fakeCliEnv();
     const clock = new ManualClock();
     const startedAt = clock.now();
-    const hub = await warmupHub({
+    const hub = await warmStandbyHub({
       backends: { codex: { kind: "codex" } },
       env,
       clock,
@@ -143,7 +143,7 @@ describe("ping scheduling", () => {
   it("a dead backend is retried after 30 s, then 60 s, 120 s …, and its recovery is seen within a minute", async () => {
     ollama = await startFakeOllama();
     ollama.mode = "error";
-    const hub = await warmupHub({ backends: { ollama: { kind: "ollama", url: ollama.url } } });
+    const hub = await warmStandbyHub({ backends: { ollama: { kind: "ollama", url: ollama.url } } });
     let entry = await pinged(hub, "ollama");
     expect(entry).toMatchObject({ status: "dead", reason: "unexpected response (HTTP 500)", consecutiveFailures: 1 });
     const delays: number[] = [];
@@ -167,9 +167,9 @@ describe("ping scheduling", () => {
 
   it("pingNow while a ping is in flight joins it instead of starting another", async () => {
     const { env, log } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
-    const first = hub.warmup.pingNow("claude");
-    const second = hub.warmup.pingNow("claude");
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
+    const first = hub.warmStandby.pingNow("claude");
+    const second = hub.warmStandby.pingNow("claude");
     expect(second).toBe(first);
     await first;
     expect((await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version")).toHaveLength(1);
@@ -177,7 +177,7 @@ describe("ping scheduling", () => {
 
   it("a healthy backend is pinged again after the interval", async () => {
     const { env, log } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const entry = await pinged(hub, "claude");
     hub.clock.advance(15 * MIN);
     await pinged(hub, "claude", entry.lastPing);
@@ -185,17 +185,21 @@ describe("ping scheduling", () => {
   });
   it("pausePinging stops the periodic pings (a scheduled one never runs); resumePinging starts them again", async () => {
     const { env, log } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env, warmup: { firstPingDelayMs: 1000 } });
+    const hub = await warmStandbyHub({
+      backends: { claude: { kind: "claude" } },
+      env,
+      warmup: { firstPingDelayMs: 1000 },
+    });
     hub.clock.advance(1000);
     await eventually(() => entryOf(hub, "claude").lastPing !== null, 10_000, "the first ping");
     const entry = entryOf(hub, "claude");
     const versionCalls = async () => (await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version").length;
     expect(await versionCalls()).toBe(1);
-    await hub.warmup.pausePinging();
+    await hub.warmStandby.pausePinging();
     hub.clock.advance(60 * MIN);
     expect(hub.clock.pendingTimers()).toBe(0);
     expect(entryOf(hub, "claude")).toMatchObject({ lastPing: entry.lastPing, status: "cold" });
-    hub.warmup.resumePinging();
+    hub.warmStandby.resumePinging();
     // The ping overdue since the pause waits firstPingDelayMs after the resume, then runs.
     hub.clock.advance(999);
     expect(entryOf(hub, "claude").lastPing).toBe(entry.lastPing);
@@ -209,14 +213,14 @@ describe("ping scheduling", () => {
 describe("pre-warmed sessions", () => {
   it("preWarm returns at once; the session becomes ready, makes the backend warm, and dies unused after its TTL", async () => {
     const { env, log } = await fakeCliEnv({ FAKE_CLI_START_DELAY_MS: "200", FAKE_CLI_CHILD: "1" });
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
-    const session = hub.warmup.preWarm("claude");
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
+    const session = hub.warmStandby.preWarm("claude");
     expect(session).toMatchObject({ state: "starting", readyAt: null });
     expect(session.pid).toBeGreaterThan(0);
     await eventually(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
     expect(entryOf(hub, "claude").status).toBe("warm");
     // At most one per backend: asking again returns the same session.
-    expect(hub.warmup.preWarm("claude").id).toBe(session.id);
+    expect(hub.warmStandby.preWarm("claude").id).toBe(session.id);
     await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "the session's CLI to start");
     const [call] = await fakeCliCalls(log);
     expect(call?.argv).toEqual(["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]);
@@ -230,10 +234,10 @@ describe("pre-warmed sessions", () => {
 
   it("a warm dispatch takes the ready session (marked busy) and runs on that process", async () => {
     const { env, log } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
-    const session = hub.warmup.preWarm("claude");
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
+    const session = hub.warmStandby.preWarm("claude");
     await eventually(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
-    const result = await hub.warmup.dispatch("claude", {
+    const result = await hub.warmStandby.dispatch("claude", {
       prompt: "hi",
       onOutput: () => {},
       signal: new AbortController().signal,
@@ -242,7 +246,7 @@ describe("pre-warmed sessions", () => {
     expect(result).toEqual({ output: "echo: hi", start: "warm" });
     expect((await fakeCliCalls(log)).map((c) => c.pid)).toEqual([session.pid]);
     await eventually(() => entryOf(hub, "claude").prewarmed.length === 0, 10_000, "the used session to leave");
-    const cold = await hub.warmup.dispatch("claude", {
+    const cold = await hub.warmStandby.dispatch("claude", {
       prompt: "again",
       onOutput: () => {},
       signal: new AbortController().signal,
@@ -253,8 +257,8 @@ describe("pre-warmed sessions", () => {
 
   it("closing the hub kills every session and ping: no process of theirs is left in the process table", async () => {
     const { env, log } = await fakeCliEnv({ FAKE_CLI_CHILD: "1", FAKE_CLI_HANG: "auth", FAKE_CLI_IGNORE_SIGTERM: "1" });
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" }, codex: { kind: "codex" } }, env });
-    const sessions = [hub.warmup.preWarm("claude"), hub.warmup.preWarm("codex")];
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" }, codex: { kind: "codex" } }, env });
+    const sessions = [hub.warmStandby.preWarm("claude"), hub.warmStandby.preWarm("codex")];
     hub.clock.advance(0); // the first pings start, and hang in auth status
     await eventually(async () => (await fakeCliCalls(log)).length === 6, 10_000, "sessions and pings to start");
     const groups = (await fakeCliCalls(log)).map((c) => c.pgid);
@@ -270,10 +274,10 @@ describe("pre-warmed sessions", () => {
 
   it("automatic pre-warm is off by default, and when on starts a session the lead time before dispatch", async () => {
     const { env, log } = await fakeCliEnv();
-    const off = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
-    expect(off.warmup.scheduleAutoPrewarm("claude", off.clock.now() + MIN)).toBeNull();
-    const on = await warmupHub({ backends: { claude: { kind: "claude" } }, env, warmup: { autoPrewarm: true } });
-    const plan = on.warmup.scheduleAutoPrewarm("claude", on.clock.now() + 2 * MIN);
+    const off = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
+    expect(off.warmStandby.scheduleAutoPrewarm("claude", off.clock.now() + MIN)).toBeNull();
+    const on = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env, warmup: { autoPrewarm: true } });
+    const plan = on.warmStandby.scheduleAutoPrewarm("claude", on.clock.now() + 2 * MIN);
     expect(plan?.at).toBe(new Date(on.clock.now() + 90_000).toISOString());
     on.clock.advance(90_000 - 1);
     expect(entryOf(on, "claude").prewarmed).toEqual([]);
@@ -286,7 +290,7 @@ describe("pre-warmed sessions", () => {
 describe("live and durable", () => {
   it("warm turns healthy at the minute the warm window ends, pushed over WebSocket with no ping or poll", async () => {
     const { env, log } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     await pinged(hub, "claude");
     const client = hubClient(hub);
     const changes: { status: string; at: number }[] = [];
@@ -307,9 +311,9 @@ describe("live and durable", () => {
 
   it("after a restart, statuses are recomputed from the persisted timestamps and stale sessions are cleared", async () => {
     const { env } = await fakeCliEnv();
-    const first = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const first = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const pingedEntry = await pinged(first, "claude");
-    first.warmup.preWarm("claude");
+    first.warmStandby.preWarm("claude");
     await eventually(() => entryOf(first, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
     await first.health.persist();
     // Simulates a hub killed with its session still listed: only the file survives.
@@ -320,7 +324,7 @@ describe("live and durable", () => {
     expect(crashed.backends.claude?.prewarmed).toHaveLength(1);
 
     const six = new ManualClock(Date.parse(pingedEntry.lastSuccess!) + 6 * MIN);
-    const second = await warmupHub({
+    const second = await warmStandbyHub({
       backends: { claude: { kind: "claude" } },
       env,
       clock: six,
@@ -336,7 +340,7 @@ describe("live and durable", () => {
     hubs = [];
 
     const later = new ManualClock(Date.parse(pingedEntry.lastSuccess!) + 17 * MIN);
-    const third = await warmupHub({
+    const third = await warmStandbyHub({
       backends: { claude: { kind: "claude" } },
       env: emptyPathEnv(),
       clock: later,
@@ -349,7 +353,7 @@ describe("live and durable", () => {
 describe("REST", () => {
   it("GET /api/health and /api/health/:backend answer the document; an unknown backend is 404", async () => {
     const { env } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const all = await fetch(`${hub.url}/api/health`).then((r) => r.json());
     expect(all).toEqual(hub.health.state);
     const one = await fetch(`${hub.url}/api/health/claude`);
@@ -361,7 +365,7 @@ describe("REST", () => {
 
   it("POST ping answers with the fresh entry; POST prewarm with the session (202); a body with fields is 400 and changes nothing", async () => {
     const { env } = await fakeCliEnv();
-    const hub = await warmupHub({ backends: { claude: { kind: "claude" } }, env });
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const post = (path: string, body?: string) =>
       fetch(`${hub.url}${path}`, {
         method: "POST",

@@ -1,4 +1,4 @@
-// Session continuity: the active context (tasks, plans, steps, ETAs, channels) as a versioned
+// The task context: the active context (tasks, plans, steps, ETAs, channels) as a versioned
 // document, and the seed's functions on top of it.
 import { randomBytes } from "node:crypto";
 import { type Clock, iso, systemClock } from "./clock.ts";
@@ -21,7 +21,7 @@ import {
   taskUpdateSchema,
 } from "./schemas.ts";
 
-export interface SessionOptions {
+export interface TaskContextOptions {
   document?: VersionedDocument<Context>;
   clock?: Clock;
   /** How many finished tasks `recentCompleted` keeps. */
@@ -35,7 +35,7 @@ export interface ChannelState {
   task: Task | null;
 }
 
-export type Session = ReturnType<typeof createSession>;
+export type TaskContext = ReturnType<typeof createTaskContext>;
 
 export function emptyContext(now: number): Context {
   return { lastUpdated: iso(now), activeTasks: [], recentCompleted: [], channelHistory: {} };
@@ -43,7 +43,7 @@ export function emptyContext(now: number): Context {
 
 export const newRouteId = (): string => `route_${randomBytes(9).toString("base64url").replace(/[-]/g, "_")}`;
 
-export function createSession(options: SessionOptions = {}) {
+export function createTaskContext(options: TaskContextOptions = {}) {
   const clock = options.clock ?? systemClock;
   const document = options.document ?? new VersionedDocument<Context>({ initial: emptyContext(clock.now()) });
   const recentLimit = options.recentLimit ?? 10;
@@ -294,17 +294,17 @@ export function truncate(text: string, max: number): string {
 
 // ---- the default instance -----------------------------------------------------------------
 // The seed's plain functions, for callers that want them. The entry point installs the hub's
-// session; until then an in-memory one serves.
+// task context; until then an in-memory one serves.
 
-let defaultSession: Session | null = null;
+let defaultTaskContext: TaskContext | null = null;
 
-export function useDefaultSession(session: Session): void {
-  defaultSession = session;
+export function useDefaultTaskContext(taskContext: TaskContext): void {
+  defaultTaskContext = taskContext;
 }
 
-const current = (): Session => {
-  defaultSession ??= createSession();
-  return defaultSession;
+const current = (): TaskContext => {
+  defaultTaskContext ??= createTaskContext();
+  return defaultTaskContext;
 };
 
 export const getContext = (): Context => current().getContext();

@@ -1,22 +1,22 @@
-// Warm standby: the health of every configured backend (warm-standby/backend-health.ts), kept
-// true by the pinger (warm-standby/pinger.ts) and the pool of pre-warmed sessions
-// (warm-standby/warm-sessions.ts), and dispatch, which takes a ready session when there is one.
+// Warm standby: the health of every configured backend (backend-health.ts), kept
+// true by the pinger (pinger.ts) and the pool of pre-warmed sessions
+// (warm-sessions.ts), and dispatch, which takes a ready session when there is one.
 // Every change goes through the health document, which persists and pushes it.
 import { delimiter } from "node:path";
-import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "./backends/backend.ts";
-import { backendKindOf } from "./backends/index.ts";
-import type { BackendSettings } from "./backends/settings.ts";
-import { type Clock, iso } from "./clock.ts";
-import type { Config } from "./config.ts";
-import { VersionedDocument } from "./document.ts";
-import { type Logger, silentLogger } from "./log.ts";
-import type { BackendHealth, Health } from "./schemas.ts";
-import { createBackendHealth } from "./warm-standby/backend-health.ts";
-import { createPinger } from "./warm-standby/pinger.ts";
-import { createWarmSessions } from "./warm-standby/warm-sessions.ts";
-import type { ResolvedWorkspace } from "./workspaces/settings.ts";
+import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "../backends/backend.ts";
+import { backendKindOf } from "../backends/index.ts";
+import type { BackendSettings } from "../backends/settings.ts";
+import { type Clock, iso } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { VersionedDocument } from "../document.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import type { BackendHealth, Health } from "../schemas.ts";
+import type { ResolvedWorkspace } from "../workspaces/settings.ts";
+import { createBackendHealth } from "./backend-health.ts";
+import { createPinger } from "./pinger.ts";
+import { createWarmSessions } from "./warm-sessions.ts";
 
-export interface WarmupOptions {
+export interface WarmStandbyOptions {
   document?: VersionedDocument<Health>;
   backends: Record<string, BackendSettings>;
   settings: Config["warmup"];
@@ -49,9 +49,9 @@ export function backendEnvironment(searchPath: string[], env: NodeJS.ProcessEnv 
   return { ...env, PATH: [...searchPath, basePath].filter(Boolean).join(delimiter) };
 }
 
-export type Warmup = ReturnType<typeof createWarmup>;
+export type WarmStandby = ReturnType<typeof createWarmStandby>;
 
-export function createWarmup(options: WarmupOptions) {
+export function createWarmStandby(options: WarmStandbyOptions) {
   const { clock, settings } = options;
   const logger = options.logger ?? silentLogger;
   const backends = Object.fromEntries(Object.entries(options.backends).filter(([, b]) => b.enabled));
@@ -109,7 +109,7 @@ export function createWarmup(options: WarmupOptions) {
    * statuses recomputed from persisted timestamps, and sessions of a previous hub cleared — their
    * processes died with it. Backends not pinged recently are pinged once `firstPingDelayMs` has passed.
    */
-  function startWarmup(): void {
+  function start(): void {
     if (started || stopped) return;
     started = true;
     const now = clock.now();
@@ -118,7 +118,7 @@ export function createWarmup(options: WarmupOptions) {
   }
 
   /** Stops every timer and in-flight ping, and kills every session; resolves when their processes are gone. */
-  async function stopWarmup(): Promise<void> {
+  async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
     health.stop();
@@ -127,8 +127,8 @@ export function createWarmup(options: WarmupOptions) {
 
   return {
     document,
-    startWarmup,
-    stopWarmup,
+    start,
+    stop,
     /** Pauses the periodic pings (statuses still follow the clock); `resumePinging` starts them again. */
     pausePinging: pinger.pause,
     resumePinging: () => {

@@ -19,7 +19,7 @@ import {
   summarySentence,
   taskLabel,
   taskSentence,
-} from "../../client/progress.ts";
+} from "../../client/phrasing.ts";
 import type { BackendHealth, Context, Health, Task } from "../../server/schemas.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");

@@ -117,7 +117,8 @@ async function main(): Promise<void> {
   process.stdout.write(`switchboard: listening on ${running.url} (data in ${config.dataDir})\n`);
   // Like Jupyter: the one address that opens the dashboard with the token (the page then drops it from the address bar).
   const dashboardQuery = secrets.token ? `?token=${encodeURIComponent(secrets.token)}` : "";
-  if (voice) process.stdout.write(`switchboard: voice channel listening on ${voice.url} (GET /status)\n`);
+  if (voice)
+    process.stdout.write(`switchboard: voice channel listening on ${voice.url} (GET /status, POST /utterance)\n`);
   for (const line of runningChannels.lines) process.stdout.write(`switchboard: ${line}\n`);
   process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }

@@ -7,7 +7,7 @@ const command = {
   name: "voice",
   usage: `Usage: npm run voice -- --hub URL [--port N] [--host H] [--tts COMMAND|auto|none]
 
-Runs the voice channel: keeps a live mirror of the hub, serves GET /status -> {"text": ...}
+Runs the voice channel: keeps a live mirror of the hub, serves GET /status -> {"text": ...} and POST /utterance {"text": ...} -> {"text": ...}
 on http://HOST:PORT (default http://127.0.0.1:${VOICE_DEFAULTS.port}), and speaks milestones
 through a text-to-speech command (auto: espeak-ng on Linux, say on macOS).
 The token, if the hub has one, comes from SWITCHBOARD_TOKEN.`,
@@ -48,7 +48,9 @@ try {
   }
   throw error;
 }
-process.stdout.write(`voice: listening on ${channel.url} (GET /status), following the hub at ${hub}\n`);
+process.stdout.write(
+  `voice: listening on ${channel.url} (GET /status, POST /utterance), following the hub at ${hub}\n`,
+);
 void channel.ready.then(() => process.stdout.write("voice: connected to the hub\n"));
 
 stopOnSignals(() => channel.close());

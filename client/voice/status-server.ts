@@ -1,8 +1,11 @@
-// The voice channel's own small HTTP server: `GET /status` → {"text": …} for a phone shortcut or a
-// smart-speaker bridge to read aloud. Loopback by default; a token, when set, is required.
+// The voice channel's own small HTTP server, for a phone shortcut or a smart-speaker bridge:
+// `GET /status` → {"text": …} to read aloud, and `POST /utterance {"text": …}` → {"text": …}, what
+// to say back to what the phone heard. Loopback by default; a token, when set, is required.
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import { LIMITS } from "../../server/schemas.ts";
 
 export interface StatusServerOptions {
   host: string;
@@ -11,7 +14,21 @@ export interface StatusServerOptions {
   token: string | null;
   /** The sentence to serve; called once per request. */
   answer: () => string;
+  /** What to say back to a heard sentence (POST /utterance); absent, the path is not served. */
+  hear?: (text: string) => Promise<string>;
 }
+
+/** The largest POST /utterance body; a spoken sentence is a few hundred bytes. */
+export const MAX_UTTERANCE_BYTES = 16 * 1024;
+/** The longest heard text taken (the hub's own limit on a follow-up's text). */
+export const MAX_UTTERANCE_CHARS = LIMITS.prompt;
+
+const utteranceSchema = z.strictObject({
+  text: z
+    .string({ error: 'must be the text the phone heard, e.g. {"text": "status"}' })
+    .min(1, "must not be empty: send what was said")
+    .max(MAX_UTTERANCE_CHARS, `must be at most ${MAX_UTTERANCE_CHARS} characters`),
+});
 
 export interface StatusServer {
   url: string;
@@ -28,7 +45,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       `refusing to serve the voice status on ${options.host} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`,
     );
   }
-  const server = createServer((request, response) => handle(request, response, options));
+  const server = createServer((request, response) => {
+    handle(request, response, options).catch((error: Error) => {
+      if (!response.headersSent) send(response, 500, { error: { code: "internal", message: error.message } });
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -44,15 +65,20 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   };
 }
 
-function handle(request: IncomingMessage, response: ServerResponse, options: StatusServerOptions): void {
+async function handle(request: IncomingMessage, response: ServerResponse, options: StatusServerOptions): Promise<void> {
   const url = new URL(request.url ?? "/", "http://voice.local");
-  if (url.pathname !== "/status") {
-    send(response, 404, { error: { code: "not_found", message: "the voice channel serves only GET /status" } });
+  const route =
+    url.pathname === "/status" ? "status" : url.pathname === "/utterance" && options.hear ? "utterance" : null;
+  if (!route) {
+    const served = options.hear ? "GET /status and POST /utterance" : "GET /status";
+    send(response, 404, { error: { code: "not_found", message: `the voice channel serves only ${served}` } });
     return;
   }
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    response.setHeader("allow", "GET, HEAD");
-    send(response, 405, { error: { code: "invalid_input", message: "use GET /status" } });
+  const allowed = route === "status" ? ["GET", "HEAD"] : ["POST"];
+  if (!allowed.includes(request.method ?? "")) {
+    response.setHeader("allow", allowed.join(", "));
+    const use = route === "status" ? "use GET /status" : 'use POST /utterance with {"text": "…"}';
+    send(response, 405, { error: { code: "invalid_input", message: use } });
     return;
   }
   if (options.token && !tokenMatches(request, url, options.token)) {
@@ -61,7 +87,56 @@ function handle(request: IncomingMessage, response: ServerResponse, options: Sta
     });
     return;
   }
-  send(response, 200, { text: options.answer() });
+  if (route === "status") {
+    send(response, 200, { text: options.answer() });
+    return;
+  }
+  const body = await readBody(request, MAX_UTTERANCE_BYTES);
+  if (body === null) {
+    send(response, 413, {
+      error: {
+        code: "too_large",
+        message: `the body may be at most ${MAX_UTTERANCE_BYTES} bytes; send only what was said`,
+      },
+    });
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    send(response, 400, {
+      error: {
+        code: "invalid_input",
+        message: 'the body must be JSON like {"text": "status"} (content-type application/json)',
+      },
+    });
+    return;
+  }
+  const utterance = utteranceSchema.safeParse(parsed);
+  if (!utterance.success) {
+    const issue = utterance.error.issues[0];
+    const where = issue?.path.length ? issue.path.join(".") : "body";
+    send(response, 400, { error: { code: "invalid_input", message: `${where}: ${issue?.message ?? "invalid"}` } });
+    return;
+  }
+  send(response, 200, { text: await (options.hear as NonNullable<StatusServerOptions["hear"]>)(utterance.data.text) });
+}
+
+/** The body as text, or null once it passes `limit` bytes (the rest is not read). */
+function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      // Past the limit the rest is read and dropped, so the 413 still reaches the caller.
+      if (size <= limit) chunks.push(chunk);
+      else resolve(null);
+    });
+    request.on("end", () => resolve(size > limit ? null : Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
 }
 
 function tokenMatches(request: IncomingMessage, url: URL, token: string): boolean {

@@ -3,8 +3,17 @@
 
 import type { Context, Health, Task } from "../../server/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
-import { summarySentence, taskSentence } from "../phrasing.ts";
+import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
+import {
+  followUpSentence,
+  notTakenSentence,
+  startedSentence,
+  summarySentence,
+  taskLabel,
+  taskSentence,
+} from "../phrasing.ts";
 import type { Speaker } from "./speaker.ts";
+import { interpretUtterance, whichSentence } from "./utterance.ts";
 
 /** How many tasks an answer names one by one before it says "and N more". */
 export const TASKS_SPOKEN = 3;
@@ -98,6 +107,12 @@ export interface VoiceAdapter {
   start(): Promise<void>;
   /** The sentence about what is happening now, from the mirror alone. */
   answer(): string;
+  /**
+   * What to say back to a spoken sentence (what a phone's speech recognition heard): starts a
+   * task, answers a status question, approves or rejects, or continues the last task. Also
+   * handed to the speaker. Never rejects: a refusal is said too.
+   */
+  hear(text: string): Promise<string>;
   /** Every milestone announced so far, in order (what was handed to the speaker). */
   readonly announced: readonly string[];
   stop(): Promise<void>;
@@ -126,6 +141,78 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
     });
   }
 
+  /** The task the voice channel worked on last: here first, then as the hub remembers it. */
+  let lastTaskId: string | null = null;
+
+  function findTask(taskId: string): Task | undefined {
+    const context = client.context;
+    return [...(context?.activeTasks ?? []), ...(context?.recentCompleted ?? [])].find((t) => t.taskId === taskId);
+  }
+
+  async function respond(heard: string): Promise<string> {
+    const last = lastTaskId ?? client.context?.channelHistory.voice?.lastTaskId ?? null;
+    const utterance = interpretUtterance(heard, client.context, last);
+    const said = (sentence: string) => (/[.!?…]$/.test(sentence) ? sentence : `${sentence}.`);
+    switch (utterance.kind) {
+      case "empty":
+        return "I did not catch that. Say start and a task, status, approve, or reject.";
+      case "start": {
+        if (!utterance.text) return "What should the task do? Say start, then the task.";
+        try {
+          const { taskId } = await startTask(client, utterance.text, "voice");
+          lastTaskId = taskId;
+          return `${said(startedSentence({ description: utterance.text }))} I will tell you when it is done.`;
+        } catch (error) {
+          return said(notTakenSentence("start", refusalReason(error)));
+        }
+      }
+      case "status": {
+        if (!client.context) return "I am not connected to the hub yet.";
+        const task = utterance.taskId ? findTask(utterance.taskId) : undefined;
+        if (!task) return answerNow();
+        lastTaskId = task.taskId;
+        markActive(task.taskId);
+        return said(taskSentence(task, client.context, now()));
+      }
+      case "nothing-waits":
+        return "Nothing is waiting for your approval.";
+      case "which":
+        return whichSentence(
+          utterance.decision,
+          utterance.taskIds.map((taskId) => findTask(taskId) ?? { description: taskId }),
+        );
+      case "decide": {
+        const task = findTask(utterance.taskId);
+        const label = taskLabel(task ?? { description: utterance.taskId });
+        try {
+          if (utterance.decision === "approve") await client.approve(utterance.taskId);
+          else await client.reject(utterance.taskId, "rejected by voice");
+          lastTaskId = utterance.taskId;
+          return `${utterance.decision === "approve" ? "Approved" : "Rejected"}: ${label.charAt(0).toLowerCase()}${label.slice(1)}.`;
+        } catch (error) {
+          return said(
+            `Could not ${utterance.decision} ${label.charAt(0).toLowerCase()}${label.slice(1)}: ${refusalReason(error)}`,
+          );
+        }
+      }
+      case "follow-up": {
+        try {
+          const { step } = await sendFollowUp(client, utterance.taskId, utterance.text, "voice");
+          lastTaskId = utterance.taskId;
+          return said(followUpSentence(findTask(utterance.taskId) ?? { description: utterance.taskId }, step));
+        } catch (error) {
+          return said(notTakenSentence("follow-up", refusalReason(error)));
+        }
+      }
+    }
+  }
+
+  function answerNow(): string {
+    const { text, taskId } = voiceAnswer(client.context, client.health, now());
+    if (client.context) markActive(taskId);
+    return text;
+  }
+
   function announce(milestone: Milestone | null): void {
     if (!listening || !milestone) return;
     announced.push(milestone.text);
@@ -143,10 +230,11 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
       await client.connect();
       listening = true;
     },
-    answer() {
-      const { text, taskId } = voiceAnswer(client.context, client.health, now());
-      if (client.context) markActive(taskId);
-      return text;
+    answer: answerNow,
+    async hear(text) {
+      const reply = await respond(text);
+      void speaker.say(reply);
+      return reply;
     },
     get announced() {
       return announced;

@@ -77,6 +77,7 @@ export async function startVoiceChannel(options: VoiceChannelOptions): Promise<R
       port: options.settings.port,
       token: options.token,
       answer: () => adapter.answer(),
+      hear: (text) => adapter.hear(text),
     });
   } catch (error) {
     await adapter.stop();

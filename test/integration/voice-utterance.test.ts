@@ -1,0 +1,155 @@
+// The voice channel takes what a phone heard: POST /utterance {text} on its own server answers
+// {text} to speak (and speaks it), starting tasks, answering status from the mirror, approving or
+// rejecting. A real hub with the router and the fake claude; a fake synthesizer logs what it spoke.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_UTTERANCE_BYTES } from "../../client/voice/status-server.ts";
+import { type RunningVoiceChannel, startVoiceChannel, VOICE_DEFAULTS } from "../../client/voice/voice-channel.ts";
+import type { Task } from "../../server/schemas.ts";
+import { type TestHub, until } from "../helpers/hub.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+
+const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
+
+let hub: TestHub;
+let channel: RunningVoiceChannel | null = null;
+let dir: string | null = null;
+let spokenLog: string;
+
+afterEach(async () => {
+  await channel?.close();
+  channel = null;
+  await cleanupRouterHubs();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = null;
+});
+
+async function setUp() {
+  ({ hub } = await routerHub());
+  dir = await mkdtemp(join(tmpdir(), "switchboard-voice-"));
+  spokenLog = join(dir, "spoken.jsonl");
+  channel = await startVoiceChannel({
+    hubUrl: hub.url,
+    token: null,
+    settings: {
+      ...VOICE_DEFAULTS,
+      port: 0,
+      tts: { command: process.execPath, args: [FAKE_TTS, spokenLog, "0"], timeoutMs: 5000 },
+    },
+  });
+  await channel.ready;
+}
+
+async function say(text: unknown): Promise<{ status: number; body: { text?: string; error?: { message: string } } }> {
+  const response = await fetch(`${channel?.url}/utterance`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text }),
+  });
+  return { status: response.status, body: (await response.json()) as { text?: string } };
+}
+
+async function spoken(): Promise<string[]> {
+  const text = await readFile(spokenLog, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { event: string; text: string })
+    .filter((entry) => entry.event === "end")
+    .map((entry) => entry.text);
+}
+
+const allTasks = (): Task[] => [...hub.taskContext.getContext().activeTasks, ...hub.taskContext.getContext().recentCompleted];
+
+async function heard(text: string) {
+  await vi.waitFor(async () => expect(await spoken()).toContain(text), { timeout: 5000, interval: 20 });
+}
+
+describe("POST /utterance", () => {
+  it("“start …” starts a routed task from voice, answers what started, and speaks the answer", async () => {
+    await setUp();
+    const { status, body } = await say("Start summarising the 2023 tax files");
+    expect(status).toBe(200);
+    expect(body.text).toBe("Started your task “summarising the 2023 tax files”. I will tell you when it is done.");
+    expect(allTasks()).toHaveLength(1);
+    expect(allTasks()[0]).toMatchObject({ description: "summarising the 2023 tax files", startedFrom: "voice" });
+    await heard(body.text as string);
+  });
+
+  it("“status” and “how is …” answer from the live mirror", async () => {
+    await setUp();
+    await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "cli", totalSteps: 4 });
+    await hub.taskContext.updateTask("ocr", { currentStep: 2, progress: 0.6 });
+    await until(() => channel?.adapter.answer().includes("60%") ?? false, 5000, "the mirror to hold the task");
+    const status = (await say("status")).body.text;
+    expect(status).toMatch(/^Your OCR task is 60% done/);
+    expect(status).toBe(channel?.adapter.answer());
+    expect((await say("How is the OCR task going?")).body.text).toBe(status);
+  });
+
+  it("“approve” approves the one task waiting; with two waiting it asks which and changes nothing", async () => {
+    await setUp();
+    await hub.taskContext.addTask({ taskId: "deploy", description: "Deploy the site", startedFrom: "cli" });
+    await hub.taskContext.updateTask("deploy", {
+      status: "pending-approval",
+      awaitingApproval: { step: 1, title: "Push", detail: "git push" },
+    });
+    await hub.taskContext.addTask({ taskId: "backup", description: "Back up the photos", startedFrom: "cli" });
+    await hub.taskContext.updateTask("backup", {
+      status: "pending-approval",
+      awaitingApproval: { step: 1, title: "Copy", detail: "rsync" },
+    });
+    await until(
+      () => channel?.adapter.answer().startsWith("Two tasks waiting for you") ?? false,
+      5000,
+      "the mirror to hold both waiting tasks",
+    );
+    expect((await say("approve")).body.text).toBe(
+      "Two tasks wait for your approval: your task “Deploy the site” and your task “Back up the photos”. Say approve and the task's name.",
+    );
+    for (const task of hub.taskContext.getContext().activeTasks) {
+      expect(task.status).toBe("pending-approval");
+      expect(task.approval).toBeUndefined();
+    }
+
+    expect((await say("reject the photos")).body.text).toBe("Rejected: your task “Back up the photos”.");
+    const rejected = allTasks().find((task) => task.taskId === "backup");
+    expect(rejected?.approval).toMatchObject({ decision: "rejected", channel: "voice" });
+    await until(
+      () => channel?.adapter.answer() === "Your task “Deploy the site” is waiting for your approval: Push.",
+      5000,
+      "the mirror to see the rejection",
+    );
+
+    expect((await say("approve")).body.text).toBe("Approved: your task “Deploy the site”.");
+    expect(allTasks().find((task) => task.taskId === "deploy")?.approval).toMatchObject({
+      decision: "approved",
+      channel: "voice",
+    });
+    expect((await say("approve")).body.text).toBe("Nothing is waiting for your approval.");
+  });
+
+  it("refuses bad input with a message saying what to send, and starts nothing", async () => {
+    await setUp();
+    const url = `${channel?.url}/utterance`;
+    const empty = await say("");
+    expect(empty.status).toBe(400);
+    expect(empty.body.error?.message).toBe("text: must not be empty: send what was said");
+    const notText = await say(42);
+    expect(notText.status).toBe(400);
+    const notJson = await fetch(url, { method: "POST", body: "start the thing" });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { message: string } }).error.message).toMatch(/must be JSON/);
+    const tooLarge = await fetch(url, {
+      method: "POST",
+      body: JSON.stringify({ text: "x".repeat(MAX_UTTERANCE_BYTES) }),
+    });
+    expect(tooLarge.status).toBe(413);
+    const get = await fetch(url);
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(allTasks()).toEqual([]);
+  });
+});

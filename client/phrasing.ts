@@ -1,6 +1,6 @@
 // Progress phrasing shared by every channel (voice, Telegram, Slack, dashboard, CLI): pure
 // functions from a task, the context or the health document and an injected `now` to words.
-import type { BackendHealth, Context, Health, Task } from "../server/schemas.ts";
+import type { BackendHealth, Context, Health, Plan, Task } from "../server/schemas.ts";
 
 /** A moment as the callers hold it: a Date, epoch milliseconds, or an ISO string. */
 export type Moment = Date | number | string;
@@ -79,6 +79,20 @@ export function agoText(then: Moment, now: Moment): string {
   return `${days} ${plural(days, "day")} ago`;
 }
 
+/**
+ * One step of a plan, when it reads as one (an object with a title). A plan is the publisher's
+ * own JSON object, so its steps may be of any shape; the hub's full reading is `planSteps` in
+ * server/schemas.ts, which the browser bundle does not load.
+ */
+export function planStepAt(plan: Plan, index: number): { title: string; prompt?: string } | undefined {
+  const steps = plan.steps;
+  const step = Array.isArray(steps) ? steps[index] : undefined;
+  if (step === null || typeof step !== "object" || Array.isArray(step)) return undefined;
+  const { title, prompt } = step as Record<string, unknown>;
+  if (typeof title !== "string") return undefined;
+  return typeof prompt === "string" ? { title, prompt } : { title };
+}
+
 /** Where the task is in its plan: "step 2 of 4", "3 steps planned", or null without steps. */
 export function stepText(task: Pick<Task, "currentStep" | "totalSteps">): string | null {
   if (task.totalSteps <= 0) return null;
@@ -152,7 +166,7 @@ export function taskSentence(task: Task, context: Pick<Context, "activeTasks"> |
       return `${label} is queued behind ${ahead} ${plural(ahead, "other")}`;
     }
     case "pending-approval": {
-      const what = task.awaitingApproval?.title || task.plan.steps[task.awaitingApproval?.step ?? -1]?.title;
+      const what = task.awaitingApproval?.title || planStepAt(task.plan, task.awaitingApproval?.step ?? -1)?.title;
       return what ? `${label} is waiting for your approval: ${what}` : `${label} is waiting for your approval`;
     }
     case "complete":

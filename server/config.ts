@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
 import { preview } from "./errors.ts";
+import { NOTIFY_EVENTS } from "./schemas.ts";
 import { workspacesSchema } from "./workspaces/settings.ts";
 
 const positiveInt = (fallback: number) =>
@@ -23,6 +24,12 @@ const nonNegativeInt = (fallback: number) =>
     .default(fallback);
 const text = (fallback: string) => z.string({ error: "must be a string" }).default(fallback);
 const flag = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
+const notifyEvents = () =>
+  z
+    .array(z.enum(NOTIFY_EVENTS, { error: `must be a list of events among ${NOTIFY_EVENTS.join(", ")}` }), {
+      error: `must be a list of events among ${NOTIFY_EVENTS.join(", ")}`,
+    })
+    .default([...NOTIFY_EVENTS]);
 
 export const configSchema = z.strictObject({
   /** Interface to bind; anything but loopback needs SWITCHBOARD_TOKEN. */
@@ -108,8 +115,8 @@ export const configSchema = z.strictObject({
       firstPingDelayMs: nonNegativeInt(1_000),
       /** A successful ping this recent makes a backend `warm`. */
       warmWindowMs: positiveInt(300_000),
-      /** `healthy` lasts `intervalMs + graceMs` after a successful ping, then `cold`. */
-      graceMs: positiveInt(60_000),
+      /** `healthy` lasts `intervalMs + graceMs` after a successful ping, then `cold` (0: exactly `intervalMs`). */
+      graceMs: nonNegativeInt(60_000),
       /** A ping (both commands, or both requests) that takes longer is killed: "timed out". */
       pingTimeoutMs: positiveInt(20_000),
       /** A dead backend is retried after this, doubling up to `intervalMs`. */
@@ -223,6 +230,32 @@ export const configSchema = z.strictObject({
       startAdapter: flag(true),
     })
     .prefault({}),
+  /** Commands run when a task finishes, fails or waits for approval, or a backend is limited (docs/notifications.md). */
+  notify: z
+    .strictObject({
+      /** `openclaw system event --text "<sentence>" --mode now` for each of `events`. */
+      openclaw: z
+        .strictObject({
+          enabled: flag(false),
+          command: z.string({ error: "must be a command name or path" }).min(1).default("openclaw"),
+          events: notifyEvents(),
+          timeoutMs: positiveInt(10_000),
+        })
+        .prefault({}),
+      /** Any other notifier: `args` may hold {text}, {taskId} and {status}; no shell is involved. */
+      commands: z
+        .array(
+          z.strictObject({
+            command: z.string({ error: "must be a command name or path" }).min(1, { error: "must not be empty" }),
+            args: z.array(z.string({ error: "must be a list of strings" })).default([]),
+            events: notifyEvents(),
+            timeoutMs: positiveInt(10_000),
+          }),
+          { error: 'must be a list of {"command", "args", "events"}' },
+        )
+        .default([]),
+    })
+    .prefault({}),
   /** Backends by name; each `kind` is one module in server/backends. */
   backends: z
     .record(
@@ -252,8 +285,24 @@ export class ConfigError extends Error {
 // fileURLToPath, not URL.pathname: a checkout under a path with spaces must still find its config.
 export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "config.json");
 
+/**
+ * The seed's name for the session settings is `session`; `context` (the document it keeps) is
+ * accepted too. Returns the object with `context` only, and the name the file used.
+ */
+function sessionAlias(raw: unknown, source: string): { raw: unknown; name: "session" | "context" } {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || !("session" in raw)) {
+    return { raw, name: "context" };
+  }
+  if ("context" in raw) {
+    throw new ConfigError(`${source}: give the session settings once, as "session" (or its other name "context")`);
+  }
+  const { session, ...rest } = raw as Record<string, unknown>;
+  return { raw: { ...rest, context: session }, name: "session" };
+}
+
 /** Parses a config object; the error names the key, what it must be, and what was found. */
-export function parseConfig(raw: unknown, source = "config.json"): Config {
+export function parseConfig(input: unknown, source = "config.json"): Config {
+  const { raw, name } = sessionAlias(input, source);
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) {
     const wanted = result.data.router.defaultWorkspace;
@@ -267,7 +316,10 @@ export function parseConfig(raw: unknown, source = "config.json"): Config {
     return result.data;
   }
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const path = issue.path.map(String).join(".");
+  const path = issue.path
+    .map(String)
+    .map((key, i) => (i === 0 && key === "context" ? name : key))
+    .join(".");
   if (issue.code === "unrecognized_keys") {
     const where = path ? ` in ${path}` : "";
     const secret = issue.keys.some((k) => /token|secret|password/i.test(k));

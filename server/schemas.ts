@@ -13,6 +13,8 @@ export const activeStatusSchema = z.enum(ACTIVE_STATUSES);
 export const finalStatusSchema = z.enum(FINAL_STATUSES);
 export const taskStatusSchema = z.enum([...ACTIVE_STATUSES, ...FINAL_STATUSES]);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export const isFinalStatus = (status: string | undefined): status is (typeof FINAL_STATUSES)[number] =>
+  status === "complete" || status === "failed";
 
 /** Limits on every string and list that crosses a boundary. */
 export const LIMITS = {
@@ -22,7 +24,10 @@ export const LIMITS = {
   prompt: 20_000,
   lastUpdate: 2_000,
   path: 1_000,
+  /** A task's result, as JSON text: a string or any JSON value the publisher keeps there. */
   result: 20_000,
+  /** A plan, as JSON text: the router's own plan object, kept as it is. */
+  plan: 64_000,
   error: 4_000,
   steps: 100,
   backendName: 40,
@@ -40,17 +45,36 @@ export const backendNameSchema = z
   .regex(/^[a-z][a-z0-9_-]*$/, "must be lowercase letters, digits, _ or -")
   .max(LIMITS.backendName);
 
-export const planStepSchema = z.strictObject({
+/** A JSON value no longer than `max` characters as JSON text. */
+const boundedJson = (max: number, what: string) =>
+  z.json().refine((value) => JSON.stringify(value).length <= max, {
+    message: `${what} is larger than ${max} characters as JSON; keep large outputs in a file and give its outputPath`,
+  });
+
+/** A step the hub understands: a title, and what the built-in router needs; other fields are kept. */
+export const planStepSchema = z.looseObject({
   title: z.string().min(1).max(LIMITS.title),
   prompt: z.string().max(LIMITS.prompt).optional(),
   requiresApproval: z.boolean().optional(),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
-export const planSchema = z.strictObject({
-  steps: z.array(planStepSchema).max(LIMITS.steps),
+/**
+ * A plan is any JSON object: the publisher's own plan, kept as it is. The hub reads `steps` when
+ * it is a list of steps it understands (see `planSteps`); anything else in it is only carried.
+ */
+export const planSchema = z.record(z.string(), z.json()).refine((plan) => JSON.stringify(plan).length <= LIMITS.plan, {
+  message: `the plan is larger than ${LIMITS.plan} characters as JSON`,
 });
 export type Plan = z.infer<typeof planSchema>;
+
+const understoodSteps = z.array(planStepSchema).max(LIMITS.steps);
+
+/** The steps of a plan the hub understands, or none when `plan.steps` is missing or of another shape. */
+export function planSteps(plan: Plan): PlanStep[] {
+  const parsed = understoodSteps.safeParse(plan.steps);
+  return parsed.success ? parsed.data : [];
+}
 
 export const approvalSchema = z.strictObject({
   decision: z.enum(["approved", "rejected"]),
@@ -83,7 +107,7 @@ const taskFields = {
   etaSource: z.enum(["publisher", "estimate"]).nullable(),
   updatedAt: isoTimestampSchema,
   completedAt: isoTimestampSchema.optional(),
-  result: z.string().max(LIMITS.result).optional(),
+  result: boundedJson(LIMITS.result, "the result").optional(),
   error: z.string().max(LIMITS.error).optional(),
   kind: z.string().max(LIMITS.backendName).nullable().optional(),
   backend: z.string().max(LIMITS.backendName).nullable().optional(),
@@ -134,10 +158,15 @@ export const newTaskSchema = z.strictObject({
 });
 export type NewTask = z.infer<typeof newTaskSchema>;
 
-/** `updateTask`: a partial task. Final statuses go through `completeTask`. */
+/**
+ * `updateTask`: a partial task. A final status (`complete`, `failed`) finishes the task as
+ * `completeTask` does, and may carry its `result` and `error`.
+ */
 export const taskUpdateSchema = z
   .strictObject({
-    status: activeStatusSchema.optional(),
+    status: taskStatusSchema.optional(),
+    result: taskFields.result,
+    error: taskFields.error,
     description: taskFields.description.optional(),
     plan: planSchema.optional(),
     currentStep: taskFields.currentStep.optional(),
@@ -153,7 +182,10 @@ export const taskUpdateSchema = z
     awaitingApproval: taskFields.awaitingApproval,
     approval: taskFields.approval,
   })
-  .refine((u) => Object.keys(u).length > 0, { message: "the update is empty: give at least one field to change" });
+  .refine((u) => Object.keys(u).length > 0, { message: "the update is empty: give at least one field to change" })
+  .refine((u) => (u.result === undefined && u.error === undefined) || isFinalStatus(u.status), {
+    message: 'result and error finish a task: send them with status "complete" or "failed" (or use completeTask)',
+  });
 export type TaskUpdate = z.infer<typeof taskUpdateSchema>;
 
 export const completionSchema = z.strictObject({
@@ -164,9 +196,29 @@ export const completionSchema = z.strictObject({
 });
 export type Completion = z.infer<typeof completionSchema>;
 
+const COMPLETION_FIELDS = new Set(["status", "result", "error", "outputPath"]);
+
+/**
+ * What `completeTask(taskId, result)` was given, as a completion: nothing, or an object made only
+ * of the completion's fields (the REST body), is read as it is; any other JSON value (the
+ * publisher's own result object, a string, a list) is the task's result, kept as it is.
+ */
+export function completionOf(value: unknown): unknown {
+  if (value === undefined || value === null) return {};
+  const isPlainObject = typeof value === "object" && !Array.isArray(value);
+  if (isPlainObject && Object.keys(value).every((key) => COMPLETION_FIELDS.has(key))) return value;
+  return { result: value };
+}
+
 export const channelActiveSchema = z.strictObject({
   taskId: taskIdSchema.nullable().optional(),
 });
+
+// ---- notifications --------------------------------------------------------------------
+
+/** What a notifier (config `notify`) can be run for: a task finishing, failing or waiting, a backend limited. */
+export const NOTIFY_EVENTS = ["complete", "failed", "pending-approval", "limited"] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 // ---- health document ------------------------------------------------------------------
 

@@ -12,9 +12,12 @@ import {
   type Context,
   channelActiveSchema,
   channelSchema,
+  completionOf,
   completionSchema,
+  isFinalStatus,
   type NewTask,
   newTaskSchema,
+  planSteps,
   type Task,
   type TaskUpdate,
   taskIdSchema,
@@ -83,13 +86,24 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     return created;
   }
 
-  /** Applies a validated partial update to an active task. */
+  /**
+   * Applies a validated partial update to an active task. A final status finishes the task as
+   * `completeTask` does, in the same change.
+   */
   async function updateTask(taskId: string, input: unknown): Promise<Task> {
     const id = parseInput(taskIdSchema, taskId, "taskId");
     const updates = parseInput(taskUpdateSchema, input, "update");
     const now = clock.now();
     const found = requireActive(id);
-    const updated = applyUpdate(found, updates, now);
+    const { status, result, error, ...rest } = updates;
+    if (isFinalStatus(status)) {
+      const updated = Object.keys(rest).length > 0 ? applyUpdate(found, rest, now) : found;
+      const completion: Completion = { status };
+      if (result !== undefined) completion.result = result;
+      if (error !== undefined) completion.error = error;
+      return finish(id, finishTask(updated, completion, now), now);
+    }
+    const updated = applyUpdate(found, status === undefined ? rest : { ...rest, status }, now);
     await document.mutate((state) => ({
       ...state,
       lastUpdated: iso(now),
@@ -98,13 +112,19 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     return updated;
   }
 
-  /** Finishes a task and moves it to the front of `recentCompleted`. */
+  /**
+   * Finishes a task and moves it to the front of `recentCompleted`. `input` is a completion
+   * (`{status, result, error, outputPath}`) or, as the seed's routers send it, the result itself.
+   */
   async function completeTask(taskId: string, input: unknown = {}): Promise<Task> {
     const id = parseInput(taskIdSchema, taskId, "taskId");
-    const completion = parseInput(completionSchema, input ?? {}, "completion");
+    const completion = parseInput(completionSchema, completionOf(input), "completion");
     const now = clock.now();
     const found = requireActive(id);
-    const finished = finishTask(found, completion, now);
+    return finish(id, finishTask(found, completion, now), now);
+  }
+
+  async function finish(id: string, finished: Task, now: number): Promise<Task> {
     await document.mutate((state) => ({
       ...state,
       lastUpdated: iso(now),
@@ -181,7 +201,7 @@ function sameTask(existing: Task, input: NewTask): boolean {
 
 export function buildTask(input: NewTask, taskId: string, now: number): Task {
   const plan = input.plan ?? { steps: [] };
-  const totalSteps = input.totalSteps ?? plan.steps.length;
+  const totalSteps = input.totalSteps ?? planSteps(plan).length;
   const currentStep = input.currentStep ?? 0;
   checkSteps(currentStep, totalSteps);
   const base: Task = {
@@ -207,9 +227,12 @@ export function buildTask(input: NewTask, taskId: string, now: number): Task {
   return base;
 }
 
-export function applyUpdate(task: Task, updates: TaskUpdate, now: number): Task {
+/** An update that leaves the task active (final statuses go through `finishTask`). */
+type ActiveUpdate = Omit<TaskUpdate, "result" | "error">;
+
+export function applyUpdate(task: Task, updates: ActiveUpdate, now: number): Task {
   const next: Task = { ...task, ...updates, updatedAt: iso(now) } as Task;
-  if (updates.plan && updates.totalSteps === undefined) next.totalSteps = updates.plan.steps.length;
+  if (updates.plan && updates.totalSteps === undefined) next.totalSteps = planSteps(updates.plan).length;
   checkSteps(next.currentStep, next.totalSteps);
   if (updates.progress === undefined && (updates.currentStep !== undefined || updates.totalSteps !== undefined)) {
     next.progress = stepProgress(next.currentStep, next.totalSteps);
@@ -238,7 +261,8 @@ export function finishTask(task: Task, completion: Completion, now: number): Tas
   if (status === "complete") {
     finished.progress = 1;
     finished.currentStep = task.totalSteps;
-    finished.lastUpdate = completion.result ? truncate(completion.result, 200) : "finished";
+    finished.lastUpdate =
+      typeof completion.result === "string" && completion.result ? truncate(completion.result, 200) : "finished";
   } else {
     finished.error = completion.error ?? "failed";
     finished.lastUpdate = `failed: ${truncate(finished.error, 200)}`;

@@ -1,7 +1,7 @@
 // What the dashboard shows, decided from the two documents and the time: pure functions from
 // Context + Health + now to the text of every section. The DOM code only copies these strings.
 import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../server/schemas.ts";
-import { percent, remainingText, stepSentence } from "../phrasing.ts";
+import { percent, planStepAt, remainingText, stepSentence } from "../phrasing.ts";
 
 export interface QueueItem {
   taskId: string;
@@ -113,7 +113,7 @@ function backendText(task: Task): string {
 
 export function approvalItem(task: Task): ApprovalItem {
   const waiting = task.awaitingApproval;
-  const step = waiting ? task.plan.steps[waiting.step] : undefined;
+  const step = waiting ? planStepAt(task.plan, waiting.step) : undefined;
   return {
     taskId: task.taskId,
     description: task.description,
@@ -127,7 +127,10 @@ export function finishedItem(task: Task, now: Date): FinishedItem {
   const at = task.completedAt ?? task.updatedAt;
   let detailText: string;
   if (task.status === "failed") detailText = task.error ? `error: ${task.error}` : "failed without an error message";
-  else detailText = task.outputPath ? `output: ${task.outputPath}` : (task.result ?? "no output file");
+  else if (task.outputPath) detailText = `output: ${task.outputPath}`;
+  else if (task.result === undefined) detailText = "no output file";
+  // A publisher's own result object is shown as its JSON text.
+  else detailText = typeof task.result === "string" ? task.result : JSON.stringify(task.result);
   return {
     taskId: task.taskId,
     description: task.description,

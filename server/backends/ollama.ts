@@ -64,6 +64,20 @@ async function json(body: Body): Promise<Record<string, unknown>> {
   return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
 }
 
+/** The model names of an /api/tags or /api/ps answer (`name`, or `model` when a server sends only that). */
+function modelNames(answer: Record<string, unknown>): string[] {
+  const models = Array.isArray(answer.models) ? answer.models : [];
+  return models
+    .map((m) => (m as { name?: unknown; model?: unknown } | null)?.name ?? (m as { model?: unknown } | null)?.model)
+    .filter((name): name is string => typeof name === "string");
+}
+
+/** Whether `model` is among the pulled ones; a name without a tag means `:latest`, as Ollama reads it. */
+export function isModelPulled(pulled: string[], model: string): boolean {
+  const withTag = (name: string) => (name.includes(":") ? name : `${name}:latest`);
+  return pulled.some((name) => withTag(name) === withTag(model));
+}
+
 export const ollamaBackend: BackendKind<BackendSettings> = {
   kind: "ollama",
 
@@ -71,21 +85,20 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
     const deadline = deps.clock.now() + timeoutMs;
     const left = () => Math.max(1, deadline - deps.clock.now());
     try {
-      await call(
+      const tags = await call(
         deps.clock,
         { url: urlOf(settings, "api/tags"), method: "GET", timeoutMs: left(), ...(signal ? { signal } : {}) },
         json,
       );
+      // Up but without the model: every task sent here would fail, so the backend is dead.
+      const model = modelOf(settings);
+      if (!isModelPulled(modelNames(tags), model)) return { ok: false, reason: `model ${model} not pulled` };
       const running = await call(
         deps.clock,
         { url: urlOf(settings, "api/ps"), method: "GET", timeoutMs: left(), ...(signal ? { signal } : {}) },
         json,
       );
-      const models = Array.isArray(running.models) ? running.models : [];
-      const loadedModels = models
-        .map((m) => (m as { name?: unknown }).name)
-        .filter((name): name is string => typeof name === "string")
-        .slice(0, 50);
+      const loadedModels = modelNames(running).slice(0, 50);
       return { ok: true, version: null, authMethod: null, loadedModels };
     } catch (error) {
       if (error instanceof BackendFailure) return { ok: false, reason: error.reason };

@@ -1,7 +1,7 @@
 // What the router runs: a job per task (its steps, where it is, how to stop it), built in one
 // place whether the task arrives through `route` or is taken up again after a restart.
 import type { RouteRequest, Task } from "../schemas.ts";
-import { LIMITS } from "../schemas.ts";
+import { LIMITS, planSteps } from "../schemas.ts";
 import { truncate } from "../task-context.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";
@@ -74,7 +74,7 @@ export function stepsOfRequest(request: Pick<RouteRequest, "description" | "step
 
 /** A stored task's steps (a step saved without a prompt runs the description). */
 export function stepsOfTask(task: Pick<Task, "description" | "plan">): RouteStep[] {
-  return task.plan.steps.map((s) => ({
+  return planSteps(task.plan).map((s) => ({
     title: s.title,
     prompt: s.prompt ?? task.description,
     requiresApproval: s.requiresApproval ?? false,

@@ -1,11 +1,11 @@
 // What a starting hub does with a task the previous hub left behind: pure decisions from the
 // stored task and the router's settings; the router acts on them.
-import type { Task } from "../schemas.ts";
+import { planSteps, type Task } from "../schemas.ts";
 import type { RouterSettings } from "./router.ts";
 
 /** Index of the step to run again: the step the task was on (currentStep is 1-based), within the plan. */
 export function resumePoint(task: Pick<Task, "currentStep" | "plan">): number {
-  const steps = task.plan.steps.length;
+  const steps = planSteps(task.plan).length;
   return Math.min(Math.max(0, task.currentStep - 1), Math.max(0, steps - 1));
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { BackendDeps } from "../../server/backends/backend.ts";
 import { claudeBackend } from "../../server/backends/claude.ts";
 import { codexBackend } from "../../server/backends/codex.ts";
-import { ollamaBackend } from "../../server/backends/ollama.ts";
+import { isModelPulled, ollamaBackend } from "../../server/backends/ollama.ts";
 import { type BackendSettings, backendSettingsSchema } from "../../server/backends/settings.ts";
 import { ManualClock, systemClock } from "../../server/clock.ts";
 import { silentLogger } from "../../server/log.ts";
@@ -198,6 +198,35 @@ describe("ollama", () => {
     });
     expect(result).toEqual({ ok: true, version: null, authMethod: null, loadedModels: ["llama3.2:latest"] });
     expect(ollama.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["GET /api/tags", "GET /api/ps"]);
+  });
+
+  it("ping: a configured model that is not pulled fails with 'model <name> not pulled'", async () => {
+    ollama = await startFakeOllama({ models: ["qwen3:latest", "llama3.2:1b"] });
+    const result = await ollamaBackend.ping(
+      settings({ kind: "ollama", url: ollama.url, model: "llama3.2" }),
+      deps({}),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(result).toEqual({ ok: false, reason: "model llama3.2 not pulled" });
+    expect(ollama.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["GET /api/tags"]);
+    ollama.pulled.add("llama3.2:latest");
+    const again = await ollamaBackend.ping(settings({ kind: "ollama", url: ollama.url, model: "llama3.2" }), deps({}), {
+      timeoutMs: 10_000,
+    });
+    expect(again).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    [["llama3.2:latest"], "llama3.2", true],
+    [["llama3.2"], "llama3.2:latest", true],
+    [["llama3.2:1b"], "llama3.2", false],
+    [["llama3.2:1b"], "llama3.2:1b", true],
+    [["qwen3:latest"], "llama3.2", false],
+    [[], "llama3.2", false],
+  ])("isModelPulled(%j, %s) is %s: no tag means :latest, as Ollama reads it", (pulled, model, expected) => {
+    expect(isModelPulled(pulled, model)).toBe(expected);
   });
 
   it("ping: a refused connection is 'unreachable'", async () => {

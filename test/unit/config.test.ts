@@ -1,5 +1,5 @@
 // config.json: defaults, and errors that name the key, what it must be, and what was found.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -40,6 +40,36 @@ describe("parseConfig", () => {
   it("accepts the repository's own config.json", async () => {
     const config = await loadConfigFile(join(import.meta.dirname, "..", "..", "config.json"));
     expect(config.port).toBe(7433);
+  });
+
+  it("the shipped config.json lists every session and warmup setting with its default, under the seed's names", async () => {
+    const shipped = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "config.json"), "utf8"));
+    const defaults = parseConfig({});
+    expect(shipped.session).toEqual(defaults.context);
+    expect(shipped.warmup).toEqual(defaults.warmup);
+    expect(shipped.notify).toEqual(defaults.notify);
+  });
+
+  it("accepts the seed's name session for the context settings, and names it in errors", () => {
+    expect(parseConfig({ session: { recentLimit: 3 } }).context.recentLimit).toBe(3);
+    expect(parseConfig({ context: { recentLimit: 4 } }).context.recentLimit).toBe(4);
+    expect(configError({ session: { recentLimit: 0 } })).toBe(
+      "config.json: session.recentLimit must be a positive integer (got 0)",
+    );
+    expect(configError({ session: { keep: 1 } })).toBe(
+      'config.json: unknown key "keep" in session (remove it or check its spelling)',
+    );
+    expect(configError({ session: {}, context: {} })).toBe(
+      'config.json: give the session settings once, as "session" (or its other name "context")',
+    );
+  });
+
+  it("accepts warmup.graceMs 0, so healthy lasts exactly the ping interval", () => {
+    expect(parseConfig({ warmup: { graceMs: 0 } }).warmup.graceMs).toBe(0);
+    expect(parseConfig({}).warmup.graceMs).toBe(60_000);
+    expect(configError({ warmup: { graceMs: -1 } })).toBe(
+      "config.json: warmup.graceMs must be an integer of 0 or more (got -1)",
+    );
   });
 
   it.each([

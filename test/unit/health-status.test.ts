@@ -57,6 +57,20 @@ describe("healthStatus", () => {
   });
 });
 
+describe("healthStatus with graceMs 0: healthy lasts exactly intervalMs", () => {
+  const noGrace = { ...windows, graceMs: 0 };
+  it.each([
+    ["1 ms before the interval ends", 15 * MIN - 1, "healthy"],
+    ["exactly at the interval", 15 * MIN, "cold"],
+  ] as const)("%s → %s", (_name, elapsed, expected) => {
+    expect(healthStatus(pinged(true), T0 + elapsed, noGrace)).toBe(expected);
+  });
+
+  it("turns cold exactly one interval after the successful ping", () => {
+    expect(nextTransitionAt(pinged(true), T0 + 6 * MIN, noGrace)).toBe(T0 + 15 * MIN);
+  });
+});
+
 describe("nextTransitionAt", () => {
   it.each([
     ["warm turns healthy when the warm window ends", pinged(true), 0, 5 * MIN],

@@ -179,6 +179,62 @@ describe("addTask", () => {
   });
 });
 
+describe("plans", () => {
+  it("keeps the router's own plan object as it is and reads its steps when they are a list of titled steps", async () => {
+    const plan = {
+      steps: [
+        { title: "Read", tool: "ocr", retries: 2 },
+        { title: "Summarize", prompt: "in 5 lines" },
+      ],
+      owner: "my-router",
+      budget: { tokens: 5000 },
+    };
+    const task = await taskContext.addTask({ taskId: "t1", description: "Analyze", startedFrom: "cli", plan });
+    expect(task.plan).toEqual(plan);
+    expect(task.totalSteps).toBe(2);
+    expect(JSON.parse(await readFile(file.path, "utf8")).activeTasks[0].plan).toEqual(plan);
+    const replanned = await taskContext.updateTask("t1", { plan: { steps: [{ title: "Only" }], revision: 2 } });
+    expect(replanned).toMatchObject({ plan: { steps: [{ title: "Only" }], revision: 2 }, totalSteps: 1 });
+  });
+
+  it("keeps a plan whose steps it does not understand, counting no steps", async () => {
+    for (const [index, plan] of [
+      { steps: ["read", "summarize"] },
+      { steps: "read then summarize" },
+      { stages: [{ name: "read" }] },
+      {},
+    ].entries()) {
+      const task = await taskContext.addTask({ taskId: `t${index}`, description: "Analyze", startedFrom: "cli", plan });
+      expect(task).toMatchObject({ plan, totalSteps: 0 });
+    }
+    const counted = await taskContext.addTask({
+      taskId: "t9",
+      description: "Analyze",
+      startedFrom: "cli",
+      plan: { steps: ["read", "summarize"] },
+      totalSteps: 2,
+    });
+    expect(counted.totalSteps).toBe(2);
+  });
+
+  it("refuses a plan that is not a JSON object, or larger than its limit, changing and writing nothing", async () => {
+    await taskContext.addTask({ taskId: "t0", description: "first", startedFrom: "cli" });
+    for (const plan of [["read"], "read", 3]) {
+      await expectRefused(
+        () => taskContext.addTask({ description: "x", startedFrom: "cli", plan }),
+        "invalid_input",
+        /plan/,
+      );
+    }
+    await expectRefused(
+      () => taskContext.addTask({ description: "x", startedFrom: "cli", plan: { notes: "x".repeat(64_000) } }),
+      "invalid_input",
+      /the plan is larger than 64000 characters as JSON/,
+    );
+    await expectRefused(() => taskContext.updateTask("t0", { plan: { when: new Date() } }), "invalid_input", /plan/);
+  });
+});
+
 describe("getActiveTask", () => {
   it("finds a task while active and after it finished, and answers null for an unknown id", async () => {
     await taskContext.addTask({ taskId: "t1", description: "Summarize", startedFrom: "cli" });
@@ -219,9 +275,14 @@ describe("updateTask", () => {
     expect((await taskContext.updateTask("t1", { currentStep: 4 })).currentStep).toBe(4);
   });
 
-  it("refuses a final or unknown status, steps out of range, unknown fields and an empty update, changing and writing nothing", async () => {
-    await expectRefused(() => taskContext.updateTask("t1", { status: "complete" }), "invalid_input", /status/);
+  it("refuses an unknown status, a result without a final status, steps out of range, unknown fields and an empty update, changing and writing nothing", async () => {
     await expectRefused(() => taskContext.updateTask("t1", { status: "done" }), "invalid_input", /status/);
+    await expectRefused(
+      () => taskContext.updateTask("t1", { status: "running", result: "half" }),
+      "invalid_input",
+      /result and error finish a task: send them with status "complete" or "failed"/,
+    );
+    await expectRefused(() => taskContext.updateTask("t1", { error: "oops" }), "invalid_input", /result and error/);
     await expectRefused(
       () => taskContext.updateTask("t1", { currentStep: 5 }),
       "invalid_input",
@@ -237,6 +298,43 @@ describe("updateTask", () => {
     );
     await expectRefused(() => taskContext.updateTask("t1", {}), "invalid_input", /the update is empty/);
     await expectRefused(() => taskContext.updateTask("t1", "step 2"), "invalid_input");
+  });
+
+  it('finishes the task exactly as completeTask does when the status is "complete", in one change', async () => {
+    await taskContext.updateTask("t1", { currentStep: 2 });
+    const twin = await taskContext.addTask({
+      taskId: "t2",
+      description: "Analyze",
+      startedFrom: "voice",
+      totalSteps: 4,
+    });
+    await taskContext.updateTask("t2", { currentStep: 2 });
+    clock.advance(MINUTE);
+    const version = taskContext.document.version;
+    const byUpdate = await taskContext.updateTask("t1", { status: "complete", result: { pages: 12 } });
+    expect(taskContext.document.version).toBe(version + 1);
+    const byComplete = await taskContext.completeTask(twin.taskId, { result: { pages: 12 } });
+    expect({ ...byUpdate, taskId: "x" }).toEqual({ ...byComplete, taskId: "x" });
+    expect(byUpdate).toMatchObject({ status: "complete", progress: 1, currentStep: 4, result: { pages: 12 } });
+    expect(taskContext.getContext().activeTasks).toEqual([]);
+    expect(taskContext.getContext().recentCompleted.map((t) => t.taskId)).toEqual(["t2", "t1"]);
+    expect(JSON.parse(await readFile(file.path, "utf8")).recentCompleted[1]).toEqual(byUpdate);
+  });
+
+  it('finishes the task as failed with its error when the status is "failed", applying the other fields first', async () => {
+    const failed = await taskContext.updateTask("t1", {
+      status: "failed",
+      error: "the scanner is offline",
+      outputPath: "artifacts/partial.md",
+    });
+    expect(failed).toMatchObject({
+      status: "failed",
+      error: "the scanner is offline",
+      lastUpdate: "failed: the scanner is offline",
+      outputPath: "artifacts/partial.md",
+    });
+    expect(taskContext.getContext().recentCompleted[0]).toEqual(failed);
+    await expectRefused(() => taskContext.updateTask("t1", { status: "running" }), "conflict", /already failed/);
   });
 
   it("refuses an unknown task as not found", async () => {
@@ -302,6 +400,37 @@ describe("completeTask", () => {
     expect(failed.lastUpdate).toBe("failed: claude timed out after 20 s");
   });
 
+  it("keeps a router's own result object as it is, as the seed's completeTask(taskId, result) sends it", async () => {
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    const result = { summary: "3 findings", files: ["a.md", "b.md"], score: 0.8, nested: { ok: true, none: null } };
+    const done = await taskContext.completeTask("t1", result);
+    expect(done).toMatchObject({ status: "complete", result, lastUpdate: "finished" });
+    expect(JSON.parse(await readFile(file.path, "utf8")).recentCompleted[0].result).toEqual(result);
+  });
+
+  it("keeps any JSON value as the result: a string as the task's last word, a list, a number, false", async () => {
+    const cases: [unknown, string][] = [
+      ["all 12 pages read", "all 12 pages read"],
+      [["a", "b"], "finished"],
+      [42, "finished"],
+      [false, "finished"],
+    ];
+    for (const [index, [result, lastUpdate]] of cases.entries()) {
+      await taskContext.addTask({ taskId: `t${index}`, description: "first", startedFrom: "cli" });
+      expect(await taskContext.completeTask(`t${index}`, result)).toMatchObject({
+        status: "complete",
+        result,
+        lastUpdate,
+      });
+    }
+  });
+
+  it("reads an object made only of status, result, error and outputPath as the completion, as REST sends it", async () => {
+    await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
+    const done = await taskContext.completeTask("t1", { status: "failed", error: "gave up", result: { tried: 3 } });
+    expect(done).toMatchObject({ status: "failed", error: "gave up", result: { tried: 3 } });
+  });
+
   it("keeps only the last 10 finished tasks, newest first", async () => {
     for (let i = 1; i <= 12; i++) {
       await taskContext.addTask({ taskId: `t${i}`, description: `task ${i}`, startedFrom: "cli" });
@@ -334,7 +463,16 @@ describe("completeTask", () => {
   it("refuses to complete a task twice, an unknown task, or an invalid completion, changing and writing nothing", async () => {
     await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli" });
     await expectRefused(() => taskContext.completeTask("t1", { status: "running" }), "invalid_input", /status/);
-    await expectRefused(() => taskContext.completeTask("t1", { verdict: "ok" }), "invalid_input", /unknown field/);
+    await expectRefused(
+      () => taskContext.completeTask("t1", { result: "x".repeat(20_001) }),
+      "invalid_input",
+      /larger than 20000 characters as JSON/,
+    );
+    await expectRefused(
+      () => taskContext.completeTask("t1", { summary: "x".repeat(20_000) }),
+      "invalid_input",
+      /larger than 20000 characters as JSON/,
+    );
     await taskContext.completeTask("t1");
     await expectRefused(() => taskContext.completeTask("t1"), "conflict", /already complete/);
     await expectRefused(() => taskContext.completeTask("nope"), "not_found");

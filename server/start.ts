@@ -144,7 +144,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   });
 
   const approvals = createApprovals(taskContext);
-  const router = createRouter({ taskContext, warmStandby, clock, logger, settings: config.router, workspaces });
+  const router = createRouter({
+    taskContext,
+    warmStandby,
+    clock,
+    logger,
+    settings: config.router,
+    workspaces,
+    ...(store ? { claims: store.leases } : {}),
+  });
 
   const hub = await createHub({
     config,

@@ -8,6 +8,10 @@ import { RELEASE_SCRIPT, RENEW_SCRIPT } from "./scripts.ts";
 
 /** What the router needs to run a task once: claim it before running, release it when done. */
 export interface WorkClaims {
+  /** Several hubs share the work (so a dead hub's work must be looked for and taken over). */
+  readonly shared: boolean;
+  /** How often to look for work whose hub died. */
+  readonly checkIntervalMs: number;
   /** True when this hub holds (or now took) the work's lease. */
   claim(name: string): Promise<boolean>;
   release(name: string): Promise<void>;
@@ -15,6 +19,8 @@ export interface WorkClaims {
 
 /** One hub alone: every claim is granted. */
 export const soleClaims: WorkClaims = {
+  shared: false,
+  checkIntervalMs: 0,
   claim: async () => true,
   release: async () => {},
 };
@@ -31,12 +37,15 @@ export interface LeasesOptions {
 }
 
 export class Leases implements WorkClaims {
+  readonly shared = true;
+  readonly checkIntervalMs: number;
   private readonly options: LeasesOptions;
   private readonly held = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(options: LeasesOptions) {
     this.options = options;
+    this.checkIntervalMs = Math.max(50, Math.floor(options.ttlMs / 2));
     this.timer = setInterval(() => this.renewAll(), Math.max(50, Math.floor(options.ttlMs / 3)));
     this.timer.unref();
   }

@@ -6,6 +6,7 @@
 import { dirname } from "node:path";
 import { BackendFailure } from "../backends/backend.ts";
 import { type Clock, systemClock } from "../clock.ts";
+import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
 import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -37,6 +38,11 @@ export interface RouterOptions {
   newTaskId?: () => string;
   /** The configured workspaces; absent: every task runs where the warm standby starts CLIs. */
   workspaces?: Workspaces;
+  /**
+   * Which hub runs a task when several share one store (a lease per task); one hub alone runs
+   * them all. With shared claims the router also takes over the tasks of a hub that died.
+   */
+  claims?: WorkClaims;
 }
 
 export type Router = ReturnType<typeof createRouter>;
@@ -47,6 +53,8 @@ export function createRouter(options: RouterOptions) {
   const logger = options.logger ?? silentLogger;
   const projectRoot = options.projectRoot ?? dirname(DEFAULT_CONFIG_PATH);
   const newTaskId = options.newTaskId ?? newRouteId;
+  const claims = options.claims ?? soleClaims;
+  const taskLease = (taskId: string) => `task:${taskId}`;
 
   const jobs = new Map<string, Job>();
   const lanes = createLanes({
@@ -70,6 +78,13 @@ export function createRouter(options: RouterOptions) {
   let unsubscribe: (() => void) | null = null;
   let reconcileQueued = false;
   let stopping = false;
+  let adoptTimer: NodeJS.Timeout | null = null;
+
+  /** The router is done with a task here: another hub may never need to take it over. */
+  function forget(taskId: string): void {
+    jobs.delete(taskId);
+    claims.release(taskLease(taskId)).catch(() => {});
+  }
 
   // ---- choosing ---------------------------------------------------------------------------
 
@@ -138,6 +153,8 @@ export function createRouter(options: RouterOptions) {
     });
     try {
       const task = await added;
+      // A new id: the claim is this hub's; it says to other hubs that the task is being run.
+      await claims.claim(taskLease(taskId));
       logger.info(`task ${taskId} from ${request.startedFrom} queued on ${choice.reason}`);
       return { taskId, task };
     } finally {
@@ -179,7 +196,7 @@ export function createRouter(options: RouterOptions) {
         `could not write ${job.output.display}: ${(error as Error).message}`,
       );
     }
-    jobs.delete(job.taskId);
+    forget(job.taskId);
     if (!isActive(job.taskId)) return;
     await taskContext.completeTask(job.taskId, {
       status: "complete",
@@ -224,7 +241,7 @@ export function createRouter(options: RouterOptions) {
         return;
       }
     }
-    jobs.delete(job.taskId);
+    forget(job.taskId);
     await taskContext
       .completeTask(job.taskId, { status: "failed", error: truncate(message, LIMITS.error) })
       .catch(() => {});
@@ -239,7 +256,7 @@ export function createRouter(options: RouterOptions) {
     for (const job of [...jobs.values()]) {
       const task = active.get(job.taskId);
       if (!task) {
-        jobs.delete(job.taskId);
+        forget(job.taskId);
         if (job.abort) {
           logger.info(
             `task ${job.taskId} ended from outside (${taskContext.getActiveTask(job.taskId)?.error}); stopping it`,
@@ -269,10 +286,27 @@ export function createRouter(options: RouterOptions) {
       reconcileQueued = true;
       queueMicrotask(reconcile);
     });
+    await adoptUnowned();
+    // Several hubs: a task whose hub died (its lease expired) is taken over like a restart.
+    if (claims.shared) {
+      adoptTimer = setInterval(() => {
+        adoptUnowned().catch((error: Error) => logger.warn(`could not take over tasks: ${error.message}`));
+      }, claims.checkIntervalMs);
+      adoptTimer.unref();
+    }
+  }
+
+  /** Takes up the built-in router's tasks that no hub runs: at start-up, and after a hub died. */
+  async function adoptUnowned(): Promise<void> {
     for (const task of taskContext.getContext().activeTasks) {
+      if (stopping) return;
       if (!task.backendReason || jobs.has(task.taskId)) continue; // not the built-in router's task
+      if (!(await claims.claim(taskLease(task.taskId)))) continue; // another hub runs it
+      // Claimed: is it still there and still ours to run (it may have finished meanwhile)?
+      const current = taskContext.getActiveTask(task.taskId);
+      if (!current || jobs.has(task.taskId)) continue;
       try {
-        await recover(task);
+        await recover(current);
       } catch (error) {
         logger.warn(`could not recover task ${task.taskId}: ${(error as Error).message}`);
       }
@@ -282,6 +316,7 @@ export function createRouter(options: RouterOptions) {
   async function recover(task: Task): Promise<void> {
     const plan = recoveryPlan(task, settings.onRestart);
     if (plan.action === "fail") {
+      forget(task.taskId);
       await taskContext.completeTask(task.taskId, { status: "failed", error: plan.error });
       logger.info(`task ${task.taskId} was running when the hub stopped; failed with "${plan.error}"`);
       return;
@@ -293,6 +328,7 @@ export function createRouter(options: RouterOptions) {
       backend = stillUsable ? (task.backend as string) : choose({ kind: task.kind ?? null }).backend;
     } catch (error) {
       // Its backend is gone from config.json (or dead) and no other can take it: say so, not wait forever.
+      forget(task.taskId);
       await taskContext.completeTask(task.taskId, {
         status: "failed",
         error: truncate((error as Error).message, LIMITS.error),
@@ -337,6 +373,7 @@ export function createRouter(options: RouterOptions) {
   async function stop(): Promise<void> {
     if (stopping) return;
     stopping = true;
+    if (adoptTimer) clearInterval(adoptTimer);
     unsubscribe?.();
     const settled = lanes.stop();
     for (const job of jobs.values()) job.abort?.abort();

@@ -18,11 +18,14 @@ export interface HubProcess {
   stop(): Promise<number | null>;
 }
 
-export async function spawnHub(dataDir: string, options: { args?: string[]; startTimeoutMs?: number } = {}) {
+export async function spawnHub(
+  dataDir: string,
+  options: { args?: string[]; startTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+) {
   const child = spawn(
     process.execPath,
     [...nodeArgs(HUB_ENTRY), "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])],
-    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk) => {

@@ -1,6 +1,15 @@
 // The hub's REST calls for every channel, in Node and in the browser: one method per endpoint of
 // the contract, the token as a bearer header, and the hub's error body as a typed HubError.
-import type { Channel, Context, ErrorBody, Health, RouteRequest, Task } from "../server/schemas.ts";
+import type {
+  Channel,
+  Context,
+  ErrorBody,
+  FollowUpAccepted,
+  Health,
+  RouteRequest,
+  Task,
+  Transcript,
+} from "../server/schemas.ts";
 
 export interface HubApiOptions {
   /** The hub's base URL, e.g. http://127.0.0.1:7433 */
@@ -41,7 +50,9 @@ export class HubApi {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    // Every body is JSON but a task's output, which is Markdown.
+    const markdown = response.headers.get("content-type")?.startsWith("text/markdown") ?? false;
+    const parsed = markdown ? text : text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
       const error = (parsed as ErrorBody | undefined)?.error;
       throw new HubError(response.status, error?.code ?? "http_error", error?.message ?? `HTTP ${response.status}`);
@@ -63,6 +74,17 @@ export class HubApi {
   ping = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/ping`, {});
   prewarm = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/prewarm`, {});
   route = (request: RouteRequest) => this.request<{ taskId: string }>("POST", "/api/route", request);
+  /** A follow-up in the task's conversation: queued after its current step, or reopening it when finished. */
+  sendMessage = (taskId: string, text: string, channel: Channel = this.options.channel ?? "cli") =>
+    this.request<FollowUpAccepted>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/messages`, {
+      text,
+      channel,
+    });
+  /** The answers so far as Markdown (empty before the first answer). */
+  getOutput = (taskId: string) =>
+    this.request<string>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/output`);
+  getTranscript = (taskId: string) =>
+    this.request<Transcript>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/transcript`);
   approve = (taskId: string) => this.act(taskId, "approve");
   reject = (taskId: string, reason?: string) => this.act(taskId, "reject", reason);
   cancel = (taskId: string) => this.act(taskId, "cancel");

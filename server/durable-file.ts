@@ -14,6 +14,8 @@ export interface DurableFileOptions {
    * for the next change (a full or read-only disk that recovers is then caught up on its own).
    */
   retryDelayMs?: number;
+  /** The file's text for a state (default: indented JSON); a transcript writes JSON lines. */
+  serialize?: (state: unknown) => string;
 }
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
@@ -27,6 +29,7 @@ export class DurableJsonFile {
   private snapshot: (() => unknown) | null = null;
   private tempCounter = 0;
   private readonly retryDelayMs: number;
+  private readonly serialize: (state: unknown) => string;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Counts completed writes, for benchmarks and health reports. */
@@ -38,6 +41,7 @@ export class DurableJsonFile {
     this.fsync = options.fsync ?? true;
     this.onWrite = options.onWrite;
     this.retryDelayMs = options.retryDelayMs ?? 2000;
+    this.serialize = options.serialize ?? ((state) => `${JSON.stringify(state, null, 2)}\n`);
   }
 
   /**
@@ -103,7 +107,7 @@ export class DurableJsonFile {
       this.pending = [];
       const snapshot = this.snapshot as () => unknown;
       try {
-        const bytes = await this.writeAtomically(`${JSON.stringify(snapshot(), null, 2)}\n`);
+        const bytes = await this.writeAtomically(this.serialize(snapshot()));
         this.writes++;
         this.lastError = null;
         this.onWrite?.({ ok: true, bytes });

@@ -56,6 +56,8 @@ export const planStepSchema = z.looseObject({
   title: z.string().min(1).max(LIMITS.title),
   prompt: z.string().max(LIMITS.prompt).optional(),
   requiresApproval: z.boolean().optional(),
+  /** A follow-up step: the channel it was sent from. */
+  from: channelSchema.optional(),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
@@ -90,6 +92,13 @@ export const awaitingApprovalSchema = z.strictObject({
   detail: z.string().max(LIMITS.prompt),
 });
 
+/** The backend conversation a task continues: a Claude session id, a Codex thread id, an Ollama history. */
+export const conversationSchema = z.strictObject({
+  backend: z.string().max(LIMITS.backendName),
+  id: z.string().min(1).max(200),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
 const taskFields = {
   taskId: taskIdSchema,
   description: z.string().min(1).max(LIMITS.description),
@@ -117,6 +126,7 @@ const taskFields = {
   workspace: z.string().max(LIMITS.workspaceName).nullable().optional(),
   awaitingApproval: awaitingApprovalSchema.nullable().optional(),
   approval: approvalSchema.nullable().optional(),
+  conversation: conversationSchema.nullable().optional(),
 };
 
 export const taskSchema = z.strictObject(taskFields);
@@ -181,6 +191,7 @@ export const taskUpdateSchema = z
     start: taskFields.start,
     awaitingApproval: taskFields.awaitingApproval,
     approval: taskFields.approval,
+    conversation: taskFields.conversation,
   })
   .refine((u) => Object.keys(u).length > 0, { message: "the update is empty: give at least one field to change" })
   .refine((u) => (u.result === undefined && u.error === undefined) || isFinalStatus(u.status), {
@@ -282,6 +293,44 @@ export const routeRequestSchema = z.strictObject({
   workspace: z.string().min(1).max(LIMITS.path).optional(),
 });
 export type RouteRequest = z.infer<typeof routeRequestSchema>;
+
+/** `POST /api/context/tasks/:taskId/messages`: a follow-up in the task's conversation. */
+export const followUpRequestSchema = z.strictObject({
+  text: z
+    .string({ error: "must be the text of the follow-up" })
+    .trim()
+    .min(1, "must not be empty: say what the task should do next")
+    .max(LIMITS.prompt, `must be at most ${LIMITS.prompt} characters; send a shorter message`),
+  channel: channelSchema,
+});
+export type FollowUpRequest = z.infer<typeof followUpRequestSchema>;
+
+/** One answer in a task's transcript (`data/transcripts/<taskId>.jsonl`, one entry a line). */
+export const transcriptEntrySchema = z.strictObject({
+  /** The plan step it answers, 1-based. */
+  step: z.number().int().min(1),
+  title: z.string().max(LIMITS.title),
+  prompt: z.string().max(LIMITS.prompt),
+  answer: z.string(),
+  backend: z.string().max(LIMITS.backendName),
+  conversation: conversationSchema.nullable(),
+  /** The channel a follow-up came from; null for the task's planned steps. */
+  from: channelSchema.nullable(),
+  at: isoTimestampSchema,
+});
+export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
+
+/** `GET /api/context/tasks/:taskId/transcript`. */
+export const transcriptSchema = z.strictObject({
+  taskId: taskIdSchema,
+  description: z.string(),
+  entries: z.array(transcriptEntrySchema),
+});
+export type Transcript = z.infer<typeof transcriptSchema>;
+
+/** `202` to a follow-up: the task and the number of the step it became. */
+export const followUpAcceptedSchema = z.strictObject({ taskId: taskIdSchema, step: z.number().int().min(1) });
+export type FollowUpAccepted = z.infer<typeof followUpAcceptedSchema>;
 
 export const actionRequestSchema = z.strictObject({
   channel: channelSchema.optional(),

@@ -16,16 +16,20 @@ import { createHub, type Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
 import { createRouter, type Router } from "./router/router.ts";
 import { registerApprovalRoutes } from "./routes/approvals.ts";
+import { registerConversationRoutes } from "./routes/conversation.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouteRoutes } from "./routes/route.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { contextSchema, type Health, healthSchema } from "./schemas.ts";
 import { createTaskContext, emptyContext, type TaskContext } from "./task-context.ts";
+import { createTranscripts, type Transcripts } from "./transcripts.ts";
 import { createWarmStandby, type WarmStandby } from "./warm-standby/warm-standby.ts";
 import { checkWorkspaceFolders, createWorkspaces, type Workspaces } from "./workspaces/workspaces.ts";
 
 export const CONTEXT_FILE = "active-context.json";
 export const HEALTH_FILE = "backend-health.json";
+/** Each task's answers, one file per task: `<taskId>.jsonl`. */
+export const TRANSCRIPTS_DIR = "transcripts";
 
 export interface StartHubOptions {
   config: Config;
@@ -52,6 +56,8 @@ export interface RunningHub {
   router: Router;
   /** The configured workspaces (`GET /api/workspaces`). */
   workspaces: Workspaces;
+  /** Every task's answers (`data/transcripts/`). */
+  transcripts: Transcripts;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -144,12 +150,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   });
 
   const approvals = createApprovals(taskContext);
+  const transcriptsDir = join(config.dataDir, TRANSCRIPTS_DIR);
+  const transcripts = createTranscripts({ dir: transcriptsDir, file: fileOptions(transcriptsDir) });
   const router = createRouter({
     taskContext,
     warmStandby,
     clock,
     logger,
     settings: config.router,
+    transcripts,
     workspaces,
     ...(store ? { claims: store.leases } : {}),
   });
@@ -167,6 +176,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       (app) => registerApprovalRoutes(app, approvals),
       (app) => registerRouteRoutes(app, router),
       (app) => registerWorkspaceRoutes(app, workspaces),
+      (app) => registerConversationRoutes(app, { taskContext, router, transcripts }),
       ...(options.plugins ?? []),
     ],
   });
@@ -197,13 +207,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     approvals,
     router,
     workspaces,
+    transcripts,
     close() {
       closing ??= (async () => {
         // Running steps, pre-warmed and pinging children die before the hub: no orphans.
         await router.stop();
         await warmStandby.stop();
         await hub.app.close();
-        await Promise.all([contextDocument.file?.close(), health.file?.close(), store?.close()]);
+        await Promise.all([contextDocument.file?.close(), health.file?.close(), store?.close(), transcripts.close()]);
       })();
       return closing;
     },

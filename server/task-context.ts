@@ -15,8 +15,11 @@ import {
   completionOf,
   completionSchema,
   isFinalStatus,
+  LIMITS,
   type NewTask,
   newTaskSchema,
+  type Plan,
+  type PlanStep,
   planSteps,
   type Task,
   type TaskUpdate,
@@ -134,6 +137,32 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     return finished;
   }
 
+  /**
+   * Adds a step to a task's plan (a follow-up) and marks the channel active, in one change. A
+   * finished task still in `recentCompleted` is reopened: back in `activeTasks`, queued, same id,
+   * with `reopen`'s fields (its backend). Returns the task and the new step's number (1-based).
+   */
+  async function addStep(
+    taskId: string,
+    input: { step: PlanStep; channel: Channel; reopen?: Pick<TaskUpdate, "backend" | "backendReason"> },
+  ): Promise<{ task: Task; step: number }> {
+    const id = parseInput(taskIdSchema, taskId, "taskId");
+    const found = findTask(document.state, id);
+    if (!found) throw notFound(`no task with id ${id}; list tasks with GET /api/context`);
+    const now = clock.now();
+    const updated = withStep(found.task, input.step, input.channel, found.active ? null : (input.reopen ?? {}), now);
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      activeTasks: found.active
+        ? state.activeTasks.map((t) => (t.taskId === id ? updated : t))
+        : [...state.activeTasks, updated],
+      recentCompleted: found.active ? state.recentCompleted : state.recentCompleted.filter((t) => t.taskId !== id),
+      channelHistory: touchChannel(state.channelHistory, input.channel, now, id),
+    }));
+    return { task: updated, step: planSteps(updated.plan).length };
+  }
+
   function getChannelState(channel: string): ChannelState {
     const name = parseInput(channelSchema, channel, "channel");
     const entry = document.state.channelHistory[name];
@@ -171,11 +200,14 @@ export function createTaskContext(options: TaskContextOptions = {}) {
   return {
     document,
     clock,
+    /** How many finished tasks `recentCompleted` keeps. */
+    recentLimit,
     getContext,
     getActiveTask,
     addTask,
     updateTask,
     completeTask,
+    addStep,
     getChannelState,
     setChannelActive,
   };
@@ -269,6 +301,50 @@ export function finishTask(task: Task, completion: Completion, now: number): Tas
   }
   if (completion.result !== undefined) finished.result = completion.result;
   return finished;
+}
+
+/**
+ * A task with one more step. `reopen` (for a finished task) makes it queued again: its finish
+ * (completedAt, result, error) is cleared and the answered steps count as done.
+ */
+export function withStep(
+  task: Task,
+  step: PlanStep,
+  channel: Channel,
+  reopen: Pick<TaskUpdate, "backend" | "backendReason"> | null,
+  now: number,
+): Task {
+  const steps = planSteps(task.plan);
+  if (steps.length >= LIMITS.steps) {
+    throw conflict(`task ${task.taskId} already has ${LIMITS.steps} steps, the most a task holds; start a new task`);
+  }
+  // Whatever else a publisher put in the plan is carried along.
+  const plan = { ...task.plan, steps: [...steps, step] } as Plan;
+  const number = steps.length + 1;
+  if (!reopen) {
+    return {
+      ...task,
+      plan,
+      totalSteps: number,
+      lastUpdate: truncate(`follow-up from ${channel} queued as step ${number}: ${step.title}`, LIMITS.lastUpdate),
+      updatedAt: iso(now),
+    };
+  }
+  const { completedAt: _completedAt, result: _result, error: _error, ...open } = task;
+  return {
+    ...open,
+    ...reopen,
+    status: "queued",
+    plan,
+    totalSteps: number,
+    currentStep: number,
+    progress: (number - 1) / number,
+    eta: null,
+    etaSource: null,
+    awaitingApproval: null,
+    lastUpdate: truncate(`reopened from ${channel}: step ${number} queued: ${step.title}`, LIMITS.lastUpdate),
+    updatedAt: iso(now),
+  };
 }
 
 /** Share of the plan done: steps before the current one are finished. */

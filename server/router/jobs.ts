@@ -1,6 +1,6 @@
 // What the router runs: a job per task (its steps, where it is, how to stop it), built in one
 // place whether the task arrives through `route` or is taken up again after a restart.
-import type { RouteRequest, Task } from "../schemas.ts";
+import type { Channel, Conversation, RouteRequest, Task } from "../schemas.ts";
 import { LIMITS, planSteps } from "../schemas.ts";
 import { truncate } from "../task-context.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
@@ -10,6 +10,8 @@ export interface RouteStep {
   title: string;
   prompt: string;
   requiresApproval: boolean;
+  /** A follow-up: the channel it came from. */
+  from?: Channel;
 }
 
 /** A task the router runs: its plan, where it is, and how to stop it. */
@@ -20,7 +22,8 @@ export interface Job {
   backend: string;
   /** Index of the next step to run. */
   next: number;
-  outputs: string[];
+  /** The backend conversation the steps continue; null until the first answer names one. */
+  conversation: Conversation | null;
   /** The step whose approval has been given, so it runs instead of asking again. */
   approvedStep: number | null;
   state: "queued" | "running" | "waiting";
@@ -42,6 +45,7 @@ export function newJob(fields: {
   next?: number;
   approvedStep?: number | null;
   workspace?: ResolvedWorkspace | undefined;
+  conversation?: Conversation | null;
 }): Job {
   return {
     taskId: fields.taskId,
@@ -49,7 +53,7 @@ export function newJob(fields: {
     steps: fields.steps,
     backend: fields.backend,
     next: fields.next ?? 0,
-    outputs: [],
+    conversation: fields.conversation ?? null,
     approvedStep: fields.approvedStep ?? null,
     state: "queued",
     abort: null,
@@ -78,6 +82,7 @@ export function stepsOfTask(task: Pick<Task, "description" | "plan">): RouteStep
     title: s.title,
     prompt: s.prompt ?? task.description,
     requiresApproval: s.requiresApproval ?? false,
+    ...(s.from ? { from: s.from } : {}),
   }));
 }
 

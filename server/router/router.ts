@@ -12,10 +12,12 @@ import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../schemas.ts";
 import { newRouteId, type TaskContext, truncate } from "../task-context.ts";
+import { answersByStep, type Transcripts } from "../transcripts.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { type OutputLocation, resolveOutputPath, writeOutput } from "./artifacts.ts";
+import { createFollowUps } from "./follow-ups.ts";
 import { type Job, newJob, stepsOfRequest, stepsOfTask } from "./jobs.ts";
 import { createLanes } from "./lanes.ts";
 import { recoveryPlan } from "./recovery.ts";
@@ -31,6 +33,8 @@ export interface RouterOptions {
   warmStandby: WarmStandby;
   /** The `router` section of the parsed config.json. */
   settings: RouterSettings;
+  /** Where every step's answer is kept (`data/transcripts/`). */
+  transcripts: Transcripts;
   clock?: Clock;
   logger?: Logger;
   /** Relative artifact paths are taken from here (default: the directory of config.json). */
@@ -48,7 +52,7 @@ export interface RouterOptions {
 export type Router = ReturnType<typeof createRouter>;
 
 export function createRouter(options: RouterOptions) {
-  const { taskContext, warmStandby, settings } = options;
+  const { taskContext, warmStandby, settings, transcripts } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const projectRoot = options.projectRoot ?? dirname(DEFAULT_CONFIG_PATH);
@@ -72,6 +76,7 @@ export function createRouter(options: RouterOptions) {
     warmStandby,
     clock,
     settings,
+    transcripts,
     isActive,
     onStepDone: (job) => lanes.planPrewarm(job.backend),
   });
@@ -170,40 +175,45 @@ export function createRouter(options: RouterOptions) {
 
   async function runJob(job: Job): Promise<void> {
     try {
-      while (job.next < job.steps.length) {
-        if (!isActive(job.taskId) || stopping) return;
-        const step = job.steps[job.next] as Job["steps"][number];
-        if (step.requiresApproval && job.approvedStep !== job.next) {
-          await steps.askApproval(job, step);
-          return; // the slot is free while a person decides; approval queues the task again
+      // A follow-up can add a step while the last one finishes: the job runs until none is left.
+      do {
+        while (job.next < job.steps.length) {
+          if (!isActive(job.taskId) || stopping) return;
+          const step = job.steps[job.next] as Job["steps"][number];
+          if (step.requiresApproval && job.approvedStep !== job.next) {
+            await steps.askApproval(job, step);
+            return; // the slot is free while a person decides; approval queues the task again
+          }
+          await steps.runStep(job, step);
+          job.next++;
         }
-        job.outputs[job.next] = await steps.runStep(job, step);
-        job.next++;
-      }
-      await finish(job);
+      } while (!(await finish(job)));
     } catch (error) {
       await failed(job, error);
     }
   }
 
-  async function finish(job: Job): Promise<void> {
-    const text = composeOutput(job.description, job.steps, job.outputs);
+  /** Writes every answer so far to the output file and completes the task, unless a step was added meanwhile. */
+  async function finish(job: Job): Promise<boolean> {
+    const answers = answersByStep((await transcripts.read(job.taskId)) ?? []);
     try {
-      await writeOutput(job.output, text);
+      await writeOutput(job.output, composeOutput(job.description, answers));
     } catch (error) {
       throw new BackendFailure(
         "output not written",
         `could not write ${job.output.display}: ${(error as Error).message}`,
       );
     }
+    if (job.next < job.steps.length) return false;
     forget(job.taskId);
-    if (!isActive(job.taskId)) return;
+    if (!isActive(job.taskId)) return true;
     await taskContext.completeTask(job.taskId, {
       status: "complete",
-      result: truncate(job.outputs[job.outputs.length - 1]?.trim() || "finished", LIMITS.result),
+      result: truncate(answers[answers.length - 1]?.answer.trim() || "finished", LIMITS.result),
       outputPath: job.output.display,
     });
     logger.info(`task ${job.taskId} complete; output in ${job.output.display}`);
+    return true;
   }
 
   /** A step failed: retry once on the next-best backend when configured, else fail the task readably. */
@@ -246,6 +256,30 @@ export function createRouter(options: RouterOptions) {
       .completeTask(job.taskId, { status: "failed", error: truncate(message, LIMITS.error) })
       .catch(() => {});
   }
+
+  // ---- follow-ups ---------------------------------------------------------------------------
+
+  /** The task's own backend while it is configured and not dead; else the best one now. */
+  function usableBackend(task: Task): { backend: string; reason: string } {
+    if (task.backend && lanes.has(task.backend) && warmStandby.getHealth(task.backend).status !== "dead") {
+      return { backend: task.backend, reason: task.backendReason ?? task.backend };
+    }
+    const choice = choose({ kind: task.kind ?? null });
+    return { backend: choice.backend, reason: choice.reason };
+  }
+
+  const followUps = createFollowUps({
+    taskContext,
+    transcripts,
+    jobs,
+    lanes,
+    logger,
+    locate,
+    usableBackend,
+    workspaceOf: (task) => options.workspaces?.resolveWorkspace(task.workspace ?? null),
+    isStopping: () => stopping,
+    claim: (taskId) => claims.claim(taskLease(taskId)),
+  });
 
   // ---- reacting to the context document -----------------------------------------------------
 
@@ -321,11 +355,9 @@ export function createRouter(options: RouterOptions) {
       logger.info(`task ${task.taskId} was running when the hub stopped; failed with "${plan.error}"`);
       return;
     }
-    const stillUsable =
-      task.backend && lanes.has(task.backend) && warmStandby.getHealth(task.backend).status !== "dead";
     let backend: string;
     try {
-      backend = stillUsable ? (task.backend as string) : choose({ kind: task.kind ?? null }).backend;
+      backend = usableBackend(task).backend;
     } catch (error) {
       // Its backend is gone from config.json (or dead) and no other can take it: say so, not wait forever.
       forget(task.taskId);
@@ -380,5 +412,5 @@ export function createRouter(options: RouterOptions) {
     await settled;
   }
 
-  return { route, start, stop, dispatchEstimates: lanes.dispatchEstimates };
+  return { route, followUp: followUps.followUp, start, stop, dispatchEstimates: lanes.dispatchEstimates };
 }

@@ -1,8 +1,9 @@
 // Running one step of a job on its backend through the warm standby: the start, the streamed
 // output (throttled into lastUpdate), the end; and asking a person to approve a step.
 import { BackendFailure } from "../backends/backend.ts";
-import type { Clock } from "../clock.ts";
+import { type Clock, iso } from "../clock.ts";
 import type { TaskContext } from "../task-context.ts";
+import type { Transcripts } from "../transcripts.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Job, RouteStep } from "./jobs.ts";
 import type { RouterSettings } from "./router.ts";
@@ -13,15 +14,19 @@ export interface StepRunnerOptions {
   warmStandby: WarmStandby;
   clock: Clock;
   settings: RouterSettings;
+  transcripts: Transcripts;
   isActive: (taskId: string) => boolean;
   /** Called once a step is done: its new ETA moves the queued tasks' estimated starts. */
   onStepDone: (job: Job) => void;
 }
 
 export function createStepRunner(options: StepRunnerOptions) {
-  const { taskContext, warmStandby, clock, settings, isActive } = options;
+  const { taskContext, warmStandby, clock, settings, transcripts, isActive } = options;
 
-  /** Runs the job's next step and resolves with its answer; the task shows each stage. */
+  /**
+   * Runs the job's next step and resolves with its answer, once that is in the task's transcript;
+   * the task shows each stage.
+   */
   async function runStep(job: Job, step: RouteStep): Promise<string> {
     const number = job.next + 1;
     const total = job.steps.length;
@@ -62,6 +67,16 @@ export function createStepRunner(options: StepRunnerOptions) {
       const result = await running;
       throttle.cancel();
       if (!isActive(job.taskId)) throw new BackendFailure("cancelled");
+      await transcripts.append(job.taskId, {
+        step: number,
+        title: step.title,
+        prompt: step.prompt,
+        answer: result.output,
+        backend: job.backend,
+        conversation: job.conversation,
+        from: step.from ?? null,
+        at: iso(clock.now()),
+      });
       await taskContext.updateTask(job.taskId, {
         progress: number / total,
         lastUpdate: `${label} done: ${step.title}`,

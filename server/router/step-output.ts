@@ -11,10 +11,14 @@ export function outputLine(text: string, max = LINE_MAX): string {
   return last.length > max ? `…${last.slice(last.length - (max - 1))}` : last;
 }
 
-/** One step's answer as is; several steps as sections under the task's description. */
-export function composeOutput(description: string, steps: { title: string }[], outputs: string[]): string {
-  if (steps.length === 1) return ensureNewline(outputs[0] ?? "");
-  const sections = steps.map((step, i) => `## ${i + 1}. ${step.title}\n\n${(outputs[i] ?? "").trim()}\n`);
+/**
+ * The answers so far as one Markdown document: a single answer as is; several as numbered
+ * sections under the task's description; nothing answered yet, an empty document.
+ */
+export function composeOutput(description: string, answers: { step: number; title: string; answer: string }[]): string {
+  if (answers.length === 0) return "";
+  if (answers.length === 1) return ensureNewline(answers[0]?.answer ?? "");
+  const sections = answers.map((a) => `## ${a.step}. ${a.title}\n\n${a.answer.trim()}\n`);
   return `# ${description}\n\n${sections.join("\n")}`;
 }
 

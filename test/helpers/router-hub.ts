@@ -21,6 +21,8 @@ export interface RouterHubOptions {
   /** config.json's `workspaces`. */
   workspaces?: Record<string, unknown>;
   warmup?: Record<string, unknown>;
+  /** The config's `context` section (recentLimit). */
+  context?: Record<string, unknown>;
   /** A data directory to reuse (a restart); kept after the hub stops. */
   dataDir?: string;
   /** An artifacts directory to reuse; by default a fresh one. */
@@ -43,6 +45,7 @@ export async function routerHub(options: RouterHubOptions = {}) {
       router: { artifactsDir, ...options.router },
       ...(options.warmup ? { warmup: options.warmup } : {}),
       ...(options.workspaces ? { workspaces: options.workspaces } : {}),
+      ...(options.context ? { context: options.context } : {}),
     },
     backendEnv: env,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -61,7 +61,10 @@ async function spoken(): Promise<string[]> {
     .map((entry) => entry.text);
 }
 
-const allTasks = (): Task[] => [...hub.taskContext.getContext().activeTasks, ...hub.taskContext.getContext().recentCompleted];
+const allTasks = (): Task[] => [
+  ...hub.taskContext.getContext().activeTasks,
+  ...hub.taskContext.getContext().recentCompleted,
+];
 
 async function heard(text: string) {
   await vi.waitFor(async () => expect(await spoken()).toContain(text), { timeout: 5000, interval: 20 });

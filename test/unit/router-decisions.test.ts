@@ -117,7 +117,7 @@ describe("jobs", () => {
       steps: [{ title: "Look into it", prompt: "Look into it", requiresApproval: false }],
       backend: "claude",
       next: 0,
-      outputs: [],
+      conversation: null,
       approvedStep: null,
       state: "queued",
       abort: null,

@@ -97,13 +97,21 @@ describe("outputLine", () => {
 
 describe("composeOutput", () => {
   it("one step is its answer as is", () => {
-    expect(composeOutput("Task", [{ title: "Only" }], ["the answer"])).toBe("the answer\n");
+    expect(composeOutput("Task", [{ step: 1, title: "Only", answer: "the answer" }])).toBe("the answer\n");
   });
 
   it("several steps are numbered sections under the description", () => {
-    expect(composeOutput("Trust review", [{ title: "Read" }, { title: "Sum up" }], ["read it\n", "summed"])).toBe(
+    const answers = [
+      { step: 1, title: "Read", answer: "read it\n" },
+      { step: 2, title: "Sum up", answer: "summed" },
+    ];
+    expect(composeOutput("Trust review", answers)).toBe(
       "# Trust review\n\n## 1. Read\n\nread it\n\n## 2. Sum up\n\nsummed\n",
     );
+  });
+
+  it("no answer yet is an empty document", () => {
+    expect(composeOutput("Task", [])).toBe("");
   });
 });
 

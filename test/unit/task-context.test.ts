@@ -525,6 +525,63 @@ describe("getChannelState and setChannelActive", () => {
   });
 });
 
+describe("addStep", () => {
+  const step = { title: "and the 2023 files", prompt: "and the 2023 files", from: "telegram" as const };
+
+  it("appends a step to an active task and marks the channel active, in one change", async () => {
+    const task = await taskContext.addTask({
+      description: "Gather",
+      startedFrom: "voice",
+      plan: { steps: [{ title: "a" }] },
+    });
+    const version = taskContext.document.version;
+    const { task: updated, step: number } = await taskContext.addStep(task.taskId, { step, channel: "telegram" });
+    expect(number).toBe(2);
+    expect(taskContext.document.version).toBe(version + 1);
+    expect(updated).toMatchObject({ status: "running", totalSteps: 2, plan: { steps: [{ title: "a" }, step] } });
+    expect(taskContext.getContext().channelHistory.telegram?.lastTaskId).toBe(task.taskId);
+  });
+
+  it("reopens a finished task: back in activeTasks, queued at the new step, its finish cleared", async () => {
+    const task = await taskContext.addTask({
+      description: "Gather",
+      startedFrom: "voice",
+      plan: { steps: [{ title: "a" }] },
+    });
+    await taskContext.completeTask(task.taskId, { status: "failed", error: "timed out", result: "half" });
+    const { task: reopened } = await taskContext.addStep(task.taskId, {
+      step,
+      channel: "slack",
+      reopen: { backend: "codex", backendReason: "codex: warm" },
+    });
+    expect(reopened).toMatchObject({
+      status: "queued",
+      currentStep: 2,
+      totalSteps: 2,
+      progress: 0.5,
+      backend: "codex",
+    });
+    for (const field of ["completedAt", "result", "error"]) expect(reopened).not.toHaveProperty(field);
+    expect(taskContext.getContext().activeTasks.map((t) => t.taskId)).toEqual([task.taskId]);
+    expect(taskContext.getContext().recentCompleted).toEqual([]);
+  });
+
+  it("refuses an unknown task (404) and a full plan (409), changing nothing", async () => {
+    await expectRefused(
+      () => taskContext.addStep("nope", { step, channel: "cli" }),
+      "not_found",
+      /no task with id nope/,
+    );
+    const steps = Array.from({ length: 100 }, (_, i) => ({ title: `s${i}` }));
+    const full = await taskContext.addTask({ description: "Big", startedFrom: "cli", plan: { steps } });
+    await expectRefused(
+      () => taskContext.addStep(full.taskId, { step, channel: "cli" }),
+      "conflict",
+      /already has 100 steps/,
+    );
+  });
+});
+
 describe("durability of acknowledged calls", () => {
   it("resolves each mutating call only once the file on disk holds its change", async () => {
     await taskContext.addTask({ taskId: "t1", description: "first", startedFrom: "cli", totalSteps: 3 });

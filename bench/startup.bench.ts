@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { buildServer, SERVER_BUNDLE } from "../server/build.ts";
+import { buildBundles, bundleOne, SERVER_BUNDLE } from "../server/build.ts";
 import { parseConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { startHub } from "../server/start.ts";
@@ -78,8 +78,8 @@ const startup: Benchmark = {
       const configPath = join(dir, "config.json");
       await writeFile(configPath, JSON.stringify({ logLevel: "warn" }));
       const bareBundle = join(dir, "bare-fastify.mjs");
-      await buildServer();
-      await buildServer({ entry: join(ROOT, "bench", "startup-bare-fastify.ts"), outfile: bareBundle });
+      await buildBundles();
+      await bundleOne(join(ROOT, "bench", "startup-bare-fastify.ts"), bareBundle);
       const hubOptions = ["--config", configPath, "--port", "0", "--data-dir", join(dir, "data")];
       const runs = {
         hubBundle: { args: [SERVER_BUNDLE, ...hubOptions], times: [] as number[] },

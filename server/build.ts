@@ -1,80 +1,115 @@
-// Builds what `npm start` runs (prestart): the dashboard (Vite) and the hub as one ES module,
-// dist/switchboard.mjs, bundled with esbuild together with its dependencies. A bundle starts in
-// about a third of the time of loading the TypeScript sources through tsx and hundreds of
-// package files (`npm run bench -- startup`). Each is rebuilt only when a source is newer;
-// `--force` always rebuilds. Tests build the bundle once (test/global-setup.ts).
-import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+// Builds what the entry points run: the dashboard (Vite) and every process entry point — the hub
+// (`npm start`, dist/switchboard.mjs), the CLI (dist/cli.mjs) and the voice, Telegram and Slack
+// channels — as ES modules bundled with esbuild together with their dependencies, the code they
+// share split into chunks (dist/chunk-*.mjs) so that nothing is loaded twice. A bundle starts in
+// a fraction of the time of loading the TypeScript sources through tsx and hundreds of package
+// files (`npm run bench -- startup cli`). Everything is rebuilt only when a source is newer
+// (prestart, and client/launch.js before a channel or the CLI runs); `--force` always rebuilds.
+// Tests build once (test/global-setup.ts).
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { buildDashboard, isBuildCurrent, type Source } from "../client/dashboard/build.ts";
+import { BUILD_MANIFEST, bundlePath, isBundleCurrent } from "../client/launch.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
+const DIST = join(REPO, "dist");
+
+/** Every process entry point and the bundle it becomes (dist/<name>.mjs). */
+export const ENTRY_POINTS = {
+  /** The hub. It sits one folder below the project, like `server/`, so every path it derives from its own location (config.json, dist/dashboard, artifacts) stays the same; so do the chunks. */
+  switchboard: "server/main.ts",
+  cli: "client/cli/main.ts",
+  voice: "client/voice/main.ts",
+  telegram: "client/telegram/main.ts",
+  slack: "client/slack/main.ts",
+} as const;
+export type EntryPoint = keyof typeof ENTRY_POINTS;
+
+export const SERVER_BUNDLE = bundlePath("switchboard");
+
+/** How every bundle is built (the start-up benchmark builds its bare comparison the same way). */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20.19",
+  outExtension: { ".js": ".mjs" },
+  // Bundled CommonJS packages call require(); an ES module has to be given one.
+  banner: {
+    js: 'import { createRequire as switchboardRequire } from "node:module";\nconst require = switchboardRequire(import.meta.url);',
+  },
+  // Packages that check a class by its name (node-fetch under grammy: AbortSignal) need
+  // the names esbuild would otherwise change to avoid collisions.
+  keepNames: true,
+  // whatwg-url (under grammy) requires Node's deprecated punycode module; the same code from
+  // npm keeps Node 22+ from printing a deprecation warning at every start.
+  alias: { punycode: "punycode/" },
+  // Compiling the module is most of the start-up time, and it grows with the text: drop the
+  // whitespace and simplify, but keep identifiers so a stack trace still names functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "eof",
+  logLevel: "warning",
+} as const;
+
 /**
- * The hub bundle. It sits one folder below the project, like `server/`, so every path the hub
- * derives from its own location (config.json, dist/dashboard, artifacts) stays the same.
+ * Bundles every entry point into dist/ unless all are current; resolves with whether it built.
+ * The files are written to a folder of their own and renamed into place, chunks first and the
+ * manifest last, so a process starting meanwhile never loads half a build.
  */
-export const SERVER_BUNDLE = join(REPO, "dist", "switchboard.mjs");
-
-/** What the bundle is made of: the hub, the channels it can start, and the locked dependencies. */
-const SOURCES: Source[] = [
-  { path: join(REPO, "server"), recursive: true, suffix: ".ts" },
-  { path: join(REPO, "client"), recursive: true, suffix: ".ts" },
-  { path: join(REPO, "package-lock.json") },
-];
-
-/** True when the bundle exists and no source changed since it was built. */
-const isServerBuildCurrent = (): Promise<boolean> => isBuildCurrent(SERVER_BUNDLE, SOURCES);
-
-/**
- * Bundles `entry` (default: the hub) into `outfile`, written whole and renamed into place so a
- * hub starting meanwhile never loads half a file. Resolves with whether it built.
- */
-export async function buildServer(
-  options: { force?: boolean; entry?: string; outfile?: string } = {},
-): Promise<boolean> {
-  const entry = options.entry ?? join(REPO, "server", "main.ts");
-  const outfile = options.outfile ?? SERVER_BUNDLE;
-  if (!options.force && !options.entry && (await isServerBuildCurrent())) return false;
-  const partial = `${outfile}.${process.pid}.tmp.mjs`;
+export async function buildBundles(options: { force?: boolean } = {}): Promise<boolean> {
+  if (!options.force && (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent)) return false;
+  const staging = join(DIST, `.build-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
   try {
-    await build({
-      entryPoints: [entry],
-      outfile: partial,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20.19",
-      // Bundled CommonJS packages call require(); an ES module has to be given one.
-      banner: {
-        js: 'import { createRequire as switchboardRequire } from "node:module";\nconst require = switchboardRequire(import.meta.url);',
-      },
-      // Packages that check a class by its name (node-fetch under grammy: AbortSignal) need
-      // the names esbuild would otherwise change to avoid collisions.
-      keepNames: true,
-      // whatwg-url (under grammy) requires Node's deprecated punycode module; the same code from
-      // npm keeps Node 22+ from printing a deprecation warning at every start.
-      alias: { punycode: "punycode/" },
-      // Compiling the module is most of the start-up time, and it grows with the text: drop the
-      // whitespace and simplify, but keep identifiers so a stack trace still names functions.
-      minifyWhitespace: true,
-      minifySyntax: true,
-      legalComments: "eof",
-      logLevel: "warning",
+    const result = await build({
+      ...BUNDLE_OPTIONS,
+      entryPoints: Object.entries(ENTRY_POINTS).map(([out, source]) => ({ in: join(REPO, source), out })),
+      outdir: staging,
+      splitting: true,
+      chunkNames: "chunk-[hash]",
+      metafile: true,
     });
-    await rename(partial, outfile);
+    const outputs = await readdir(staging);
+    const isChunk = (name: string) => name.startsWith("chunk-");
+    for (const name of [...outputs.filter(isChunk), ...outputs.filter((name) => !isChunk(name))]) {
+      await rename(join(staging, name), join(DIST, name));
+    }
+    // Chunks of earlier builds that no bundle imports any more.
+    for (const name of await readdir(DIST)) {
+      if (isChunk(name) && !outputs.includes(name)) await rm(join(DIST, name), { force: true });
+    }
+    // The project files the bundles were made of; the locked dependencies and this build stand for the rest.
+    const inputs = Object.keys(result.metafile.inputs)
+      .map((input) => relative(REPO, join(process.cwd(), input)))
+      .filter((input) => !input.startsWith("node_modules") && !input.startsWith(".."));
+    inputs.push("package-lock.json", "server/build.ts", "client/launch.js");
+    const manifest = { entries: Object.keys(ENTRY_POINTS), inputs: [...new Set(inputs)].sort() };
+    const partial = `${BUILD_MANIFEST}.${process.pid}.tmp`;
+    await writeFile(partial, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(partial, BUILD_MANIFEST);
   } finally {
-    await rm(partial, { force: true });
+    await rm(staging, { recursive: true, force: true });
   }
   return true;
 }
 
+/** Bundles one `entry` into the single file `outfile` the same way (the benchmark's bare server). */
+export async function bundleOne(entry: string, outfile: string): Promise<void> {
+  await mkdir(join(outfile, ".."), { recursive: true });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outfile });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const force = process.argv.includes("--force");
-  const dashboard = await buildDashboard({ force });
-  const server = await buildServer({ force });
+  // client/launch.js asks for the bundles only: a channel or the CLI does not need the dashboard.
+  const bundlesOnly = process.argv.includes("--bundles");
+  const { buildDashboard } = await import("../client/dashboard/build.ts");
+  const dashboard = bundlesOnly ? false : await buildDashboard({ force });
+  const bundles = await buildBundles({ force });
   process.stdout.write(
-    `switchboard: dashboard ${dashboard ? "built into dist/dashboard" : "is up to date"}; ` +
-      `hub ${server ? "bundled into dist/switchboard.mjs" : "bundle is up to date"}\n`,
+    `switchboard: dashboard ${dashboard ? "built into dist/dashboard" : bundlesOnly ? "not asked for" : "is up to date"}; ` +
+      `entry points ${bundles ? "bundled into dist/" : "are up to date"}\n`,
   );
 }

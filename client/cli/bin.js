@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `switchboard` command (package.json bin): runs the TypeScript CLI through tsx, so it works right after npm ci, without a build.
-import { register } from "tsx/esm/api";
+// The `switchboard` command (package.json bin): runs the CLI's bundle, dist/cli.mjs, built (or rebuilt) from the sources when they are newer.
+import { launch } from "../launch.js";
 
-register();
-await import("./main.ts");
+await launch("cli");

@@ -1,10 +1,12 @@
-// Live push over WebSocket: snapshots, patches serialized once per change, resumption from
-// recent history, back-pressure for slow readers, and heartbeats that reap dead clients.
+// Live push over WebSocket: snapshots, patches encoded once per change as a ready frame and
+// written to every subscriber, resumption from recent history, back-pressure for slow readers,
+// and heartbeats that reap dead clients.
 import type { WebSocket } from "ws";
 import type { Change, DocumentFeed } from "./document.ts";
 import { describeZodError, preview } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type ClientFrame, clientFrameSchema, type StreamPosition, TOPICS, type Topic } from "./schemas.ts";
+import { type EncodedFrame, encodeFrame, sendFrame } from "./ws-frame.ts";
 
 export interface BroadcasterOptions {
   documents: Record<Topic, DocumentFeed>;
@@ -27,10 +29,6 @@ const MAX_BAD_FRAMES = 20;
 
 /** How long a closing hub waits for clients to acknowledge 1001 before dropping them. */
 const CLOSE_GRACE_MS = 1000;
-
-/** A frame serialized and UTF-8 encoded once, sent as a text frame to every subscriber. */
-type EncodedFrame = Buffer;
-const TEXT = { binary: false } as const;
 
 interface Client {
   socket: WebSocket;
@@ -78,6 +76,8 @@ export class Broadcaster {
   private readonly frames = new WeakMap<Change, EncodedFrame>();
   private readonly snapshots = new Map<Topic, { epoch: string; version: number; frame: EncodedFrame }>();
   private closing: Promise<void> | null = null;
+  /** Frames encoded so far (each change's patch once, whatever the number of subscribers). */
+  framesEncoded = 0;
 
   constructor(options: BroadcasterOptions) {
     this.options = options;
@@ -177,7 +177,7 @@ export class Broadcaster {
   private send(client: Client, frame: EncodedFrame): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
     // No per-send callback: the hot path is one write per client (see awaitDrain).
-    client.socket.send(frame, TEXT);
+    sendFrame(client.socket, frame);
   }
 
   /**
@@ -240,14 +240,14 @@ export class Broadcaster {
       client.socket.close(CLOSE.policyViolation, "too many bad frames");
       return;
     }
-    this.send(client, Buffer.from(JSON.stringify({ type: "error", code, message })));
+    this.send(client, this.encode(JSON.stringify({ type: "error", code, message })));
   }
 
   private patchFrame(topic: Topic, change: Change): EncodedFrame {
     let frame = this.frames.get(change);
     if (!frame) {
       const patch = { type: "patch", topic, epoch: change.epoch, version: change.version, ops: change.ops };
-      frame = Buffer.from(JSON.stringify(patch));
+      frame = this.encode(JSON.stringify(patch));
       this.frames.set(change, frame);
     }
     return frame;
@@ -264,9 +264,14 @@ export class Broadcaster {
       version: document.version,
       data: document.state,
     };
-    const frame = Buffer.from(JSON.stringify(snapshot));
+    const frame = this.encode(JSON.stringify(snapshot));
     this.snapshots.set(topic, { epoch: document.epoch, version: document.version, frame });
     return frame;
+  }
+
+  private encode(message: string): EncodedFrame {
+    this.framesEncoded++;
+    return encodeFrame(message);
   }
 
   private checkLiveness(): void {

@@ -1,8 +1,12 @@
 // Crash-safe JSON file with group commit: the file on disk is always a complete document, and
-// a write request resolves only once a write that contains it is durable.
-import { constants } from "node:fs";
-import { mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+// a write request resolves only once a write that contains it is durable. Requests that arrive
+// while a write is in flight are gathered into the next one, which starts at once — its file is
+// written and fsync'd while the previous fsync is still in flight — and is renamed into place
+// only after the previous one, so the file only ever moves forward.
+import { close, constants, fsync, open } from "node:fs";
+import { mkdir, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { promisify } from "node:util";
 
 export interface DurableFileOptions {
   /** fsync the file and its directory (off only for benchmarks that measure the difference). */
@@ -20,14 +24,32 @@ export interface DurableFileOptions {
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
+/**
+ * Writes in flight at once: one being renamed and its directory fsync'd, the next being written
+ * and fsync'd meanwhile. More would only queue behind the renames.
+ */
+const MAX_WRITES_IN_FLIGHT = 2;
+
 export class DurableJsonFile {
   readonly path: string;
+  private readonly dir: string;
   private readonly fsync: boolean;
   private readonly onWrite: DurableFileOptions["onWrite"];
   private pending: Waiter[] = [];
-  private inFlight: Promise<void> | null = null;
+  private writesInFlight = 0;
+  private startScheduled = false;
+  /** Settles once the newest write started so far has been renamed into place, or has failed. */
+  private lastCommit: Promise<unknown> = Promise.resolve();
+  private idleWaiters: (() => void)[] = [];
   private snapshot: (() => unknown) | null = null;
   private tempCounter = 0;
+  /** The directory exists (made once, and again after a failed write). */
+  private dirReady = false;
+  /**
+   * The directory's descriptor, kept open to fsync it after each rename and reopened after a
+   * failed write (a plain descriptor, which garbage collection never closes behind our back).
+   */
+  private dirFd: Promise<number> | null = null;
   private readonly retryDelayMs: number;
   private readonly serialize: (state: unknown) => string;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -38,6 +60,7 @@ export class DurableJsonFile {
 
   constructor(path: string, options: DurableFileOptions = {}) {
     this.path = path;
+    this.dir = dirname(path);
     this.fsync = options.fsync ?? true;
     this.onWrite = options.onWrite;
     this.retryDelayMs = options.retryDelayMs ?? 2000;
@@ -52,13 +75,13 @@ export class DurableJsonFile {
     this.cancelRetry();
     this.snapshot = snapshot;
     const done = new Promise<void>((resolve, reject) => this.pending.push({ resolve, reject }));
-    if (!this.inFlight) this.inFlight = this.drain();
+    this.scheduleWrite();
     return done;
   }
 
   /** Resolves once every requested write has been attempted. */
   async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    while (this.busy) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
@@ -81,6 +104,11 @@ export class DurableJsonFile {
     await this.flush();
     this.closed = true;
     this.cancelRetry();
+    await this.closeDirectory();
+  }
+
+  private get busy(): boolean {
+    return this.startScheduled || this.writesInFlight > 0 || this.pending.length > 0;
   }
 
   private cancelRetry(): void {
@@ -99,61 +127,103 @@ export class DurableJsonFile {
     this.retryTimer.unref();
   }
 
-  private async drain(): Promise<void> {
+  private scheduleWrite(): void {
+    if (this.startScheduled || this.pending.length === 0 || this.writesInFlight >= MAX_WRITES_IN_FLIGHT) return;
+    this.startScheduled = true;
     // Let the current burst of synchronous mutations join this write.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const snapshot = this.snapshot as () => unknown;
-      try {
-        const bytes = await this.writeAtomically(this.serialize(snapshot()));
-        this.writes++;
-        this.lastError = null;
-        this.onWrite?.({ ok: true, bytes });
-        for (const waiter of batch) waiter.resolve();
-      } catch (cause) {
-        const error = cause instanceof Error ? cause : new Error(String(cause));
-        this.lastError = error;
-        this.onWrite?.({ ok: false, error });
-        for (const waiter of batch) waiter.reject(error);
-      }
-    }
-    this.inFlight = null;
-    if (this.lastError) this.scheduleRetry();
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startWrite();
+    });
   }
 
-  private async writeAtomically(text: string): Promise<number> {
-    const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${basename(this.path)}.${process.pid}.${this.tempCounter++}.tmp`);
+  private startWrite(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const snapshot = this.snapshot as () => unknown;
+    this.writesInFlight++;
+    const previous = this.lastCommit;
+    const written = (async () => this.writeAtomically(this.serialize(snapshot()), previous))();
+    this.lastCommit = written.catch(() => undefined);
+    written
+      .then(
+        (bytes) => {
+          this.writes++;
+          this.lastError = null;
+          this.onWrite?.({ ok: true, bytes });
+          for (const waiter of batch) waiter.resolve();
+        },
+        (cause: unknown) => {
+          const error = cause instanceof Error ? cause : new Error(String(cause));
+          this.lastError = error;
+          this.onWrite?.({ ok: false, error });
+          for (const waiter of batch) waiter.reject(error);
+        },
+      )
+      .finally(() => {
+        this.writesInFlight--;
+        this.scheduleWrite();
+        if (this.busy) return;
+        if (this.lastError) this.scheduleRetry();
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      });
+  }
+
+  /** Writes `text` beside the file, then (after the `previous` write's rename) renames it into place. */
+  private async writeAtomically(text: string, previous: Promise<unknown>): Promise<number> {
+    const temp = join(this.dir, `.${basename(this.path)}.${process.pid}.${this.tempCounter++}.tmp`);
     const data = Buffer.from(text, "utf8");
-    const handle = await open(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o644);
     try {
-      await handle.writeFile(data);
-      if (this.fsync) await handle.sync();
+      if (!this.dirReady) {
+        await mkdir(this.dir, { recursive: true });
+        this.dirReady = true;
+      }
+      // flush: the data is fsync'd before the file is closed.
+      await writeFile(temp, data, { mode: 0o644, flush: this.fsync });
     } catch (error) {
-      await handle.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
+      await previous;
+      await this.forgetDirectory();
       throw error;
     }
-    await handle.close();
+    await previous;
     try {
       await rename(temp, this.path);
+      if (this.fsync) await syncFd(await this.directory());
     } catch (error) {
       await unlink(temp).catch(() => undefined);
+      await this.forgetDirectory();
       throw error;
     }
-    if (this.fsync) await syncDirectory(dir);
     return data.length;
+  }
+
+  private directory(): Promise<number> {
+    if (!this.dirFd) {
+      const opening = openFd(this.dir, constants.O_RDONLY);
+      this.dirFd = opening;
+      opening.catch(() => {
+        if (this.dirFd === opening) this.dirFd = null;
+      });
+    }
+    return this.dirFd;
+  }
+
+  /** After a failure the directory may have gone or been replaced: make and open it again next time. */
+  private async forgetDirectory(): Promise<void> {
+    this.dirReady = false;
+    await this.closeDirectory();
+  }
+
+  private async closeDirectory(): Promise<void> {
+    const fd = this.dirFd;
+    this.dirFd = null;
+    await fd?.then(closeFd).catch(() => undefined);
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+const openFd = promisify(open) as (path: string, flags: number) => Promise<number>;
+const syncFd = promisify(fsync);
+const closeFd = promisify(close);

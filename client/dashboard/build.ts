@@ -4,7 +4,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "vite";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const CONFIG_FILE = fileURLToPath(new URL("./vite.config.ts", import.meta.url));
@@ -55,6 +54,8 @@ export const isDashboardBuildCurrent = (): Promise<boolean> => isBuildCurrent(BU
 /** Builds unless the build is current; resolves with whether it built. */
 export async function buildDashboard(options: { force?: boolean } = {}): Promise<boolean> {
   if (!options.force && (await isDashboardBuildCurrent())) return false;
+  // Vite is loaded only to build: checking that the build is current (every `npm start`) stays cheap.
+  const { build } = await import("vite");
   await build({ configFile: CONFIG_FILE, logLevel: "warn" });
   return true;
 }

@@ -34,8 +34,10 @@ async function call<T>(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    // Loaded on the first request: a hub without Ollama never evaluates undici.
-    const { request } = await import("undici");
+    // Loaded on the first request: a hub without Ollama never evaluates undici. Through its
+    // default export: in the bundle a CommonJS package imported on demand is a chunk whose only
+    // export is `default` (module.exports), as it is under Node too.
+    const { request } = (await import("undici")).default;
     const response = await request(options.url, {
       method: options.method,
       signal: controller.signal,

@@ -2,7 +2,8 @@
 // every subscriber sees the same frames, and resumption with `since` sends only what was missed.
 import fc from "fast-check";
 import jsonPatch, { type Operation } from "fast-json-patch";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import * as ws from "ws";
 import type { Context, PatchFrame, ServerFrame, SnapshotFrame } from "../../server/schemas.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { json, openRawSocket, type RawSocket, rawRequest } from "../helpers/raw-socket.ts";
@@ -141,6 +142,33 @@ describe("snapshot and patches", () => {
     const versions = a.frames.map((f) => (f as SnapshotFrame | PatchFrame).version);
     expect(versions.slice(1)).toEqual([versions[0]! + 1, versions[0]! + 2, versions[0]! + 3]);
     expect(a.frames.map((f) => f.type)).toEqual(["snapshot", "patch", "patch", "patch"]);
+  });
+});
+
+describe("fan-out", () => {
+  it("encodes each change once as a ready frame, however many subscribers, and every subscriber gets exactly it", async () => {
+    // No heartbeat pings during the test: the only frames framed are the hub's own patch frames.
+    const hub = await startTestHub({ config: { hub: { heartbeatIntervalMs: 600_000 } } });
+    const framing = vi.spyOn((ws as unknown as { Sender: { frame: () => unknown } }).Sender, "frame");
+    try {
+      const subscribers = await Promise.all(Array.from({ length: 5 }, () => subscribed(hub)));
+      await Promise.all(subscribers.map((raw) => raw.waitForFrames(1)));
+      const encodedBefore = hub.hub.broadcaster.framesEncoded;
+      framing.mockClear();
+
+      await hub.session.addTask({ taskId: "fan-1", description: "Fan out", startedFrom: "cli" });
+      await hub.session.updateTask("fan-1", { lastUpdate: "halfway" });
+      await Promise.all(subscribers.map((raw) => raw.waitForFrames(3)));
+
+      // Two changes: two frames encoded (each framed by ws once), not ten.
+      expect(hub.hub.broadcaster.framesEncoded - encodedBefore).toBe(2);
+      expect(framing).toHaveBeenCalledTimes(2);
+      for (const raw of subscribers) expect(raw.texts.slice(1)).toEqual(subscribers[0]!.texts.slice(1));
+      expect(subscribers[0]!.frames.slice(1).map((f) => (f as PatchFrame).ops.length > 0)).toEqual([true, true]);
+    } finally {
+      framing.mockRestore();
+      await hub.stop();
+    }
   });
 });
 

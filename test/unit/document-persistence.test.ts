@@ -130,6 +130,43 @@ describe("group commit and durable acknowledgement", () => {
     expect(JSON.parse(await readFile(path, "utf8")).activeTasks[0].lastUpdate).toBe("update 500");
   });
 
+  it("with 40 writers each awaiting its acknowledgement, every acknowledged update is on disk and the file only moves forward", async () => {
+    const { session } = await open();
+    const WRITERS = 40;
+    const ROUNDS = 15;
+    for (let w = 0; w < WRITERS; w++)
+      await session.addTask({ taskId: `w${w}`, description: "writer", startedFrom: "cli" });
+    const onDisk = async () => {
+      const context = JSON.parse(await readFile(path, "utf8")) as Context;
+      return new Map(context.activeTasks.map((t) => [t.taskId, Number(t.lastUpdate.replace("round ", "") || 0)]));
+    };
+    // A reader that never sees a writer's round go back: later writes are never overtaken by earlier ones.
+    let stop = false;
+    let backwards = 0;
+    const reader = (async () => {
+      let last = new Map<string, number>();
+      while (!stop) {
+        const now = await onDisk();
+        for (const [taskId, round] of now) if (round < (last.get(taskId) ?? 0)) backwards++;
+        last = now;
+      }
+    })();
+    let late = 0;
+    await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let round = 1; round <= ROUNDS; round++) {
+          await session.updateTask(`w${w}`, { lastUpdate: `round ${round}` });
+          if (((await onDisk()).get(`w${w}`) ?? 0) < round) late++;
+        }
+      }),
+    );
+    stop = true;
+    await reader;
+    expect(late).toBe(0);
+    expect(backwards).toBe(0);
+    expect([...(await onDisk()).values()]).toEqual(Array(WRITERS).fill(ROUNDS));
+  });
+
   it("does not resolve a mutation before its write has finished", async () => {
     const { taskContext, file } = await open();
     let resolved = false;

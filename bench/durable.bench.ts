@@ -57,12 +57,12 @@ async function measureBursts(dir: string, burstSize: number) {
 
 /** `writers` concurrent writers, each issuing its next update once the previous one is acknowledged. */
 export async function measureWriters(dir: string, writers: number, total = UPDATES_PER_SIZE) {
-  const { session, file } = await openSession(dir);
+  const { taskContext, file } = await openTaskContext(dir);
   const writesBefore = file.writes;
   const started = performance.now();
   let n = 0;
   const writer = async () => {
-    while (n < total) await update(session, n++);
+    while (n < total) await update(taskContext, n++);
   };
   await Promise.all(Array.from({ length: writers }, writer));
   const seconds = (performance.now() - started) / 1000;

@@ -13,7 +13,7 @@ export function createNodeHubClient(options: NodeHubClientOptions): HubClient {
 }
 
 /**
- * The part of fetch HubClient uses (method, headers, a string body; status and text), over
+ * The part of fetch HubClient uses (method, headers, a string body; status, headers.get and text), over
  * node:http or node:https. A network failure is a TypeError whose cause is the system error,
  * as with fetch.
  */
@@ -28,7 +28,11 @@ const nodeFetch = (async (input: URL, init: { method: string; headers: Record<st
   for await (const chunk of response) chunks.push(chunk as Buffer);
   const status = response.statusCode ?? 0;
   const text = Buffer.concat(chunks).toString("utf8");
-  return { status, ok: status >= 200 && status < 300, text: async () => text };
+  const header = (name: string) => {
+    const value = response.headers[name.toLowerCase()];
+    return value === undefined ? null : String(value);
+  };
+  return { status, ok: status >= 200 && status < 300, headers: { get: header }, text: async () => text };
 }) as unknown as typeof fetch;
 
 let loading: Promise<typeof WebSocket> | null = null;

@@ -156,8 +156,8 @@ describe("fan-out", () => {
       const encodedBefore = hub.hub.broadcaster.framesEncoded;
       framing.mockClear();
 
-      await hub.session.addTask({ taskId: "fan-1", description: "Fan out", startedFrom: "cli" });
-      await hub.session.updateTask("fan-1", { lastUpdate: "halfway" });
+      await hub.taskContext.addTask({ taskId: "fan-1", description: "Fan out", startedFrom: "cli" });
+      await hub.taskContext.updateTask("fan-1", { lastUpdate: "halfway" });
       await Promise.all(subscribers.map((raw) => raw.waitForFrames(3)));
 
       // Two changes: two frames encoded (each framed by ws once), not ten.

@@ -131,11 +131,11 @@ describe("group commit and durable acknowledgement", () => {
   });
 
   it("with 40 writers each awaiting its acknowledgement, every acknowledged update is on disk and the file only moves forward", async () => {
-    const { session } = await open();
+    const { taskContext } = await open();
     const WRITERS = 40;
     const ROUNDS = 15;
     for (let w = 0; w < WRITERS; w++)
-      await session.addTask({ taskId: `w${w}`, description: "writer", startedFrom: "cli" });
+      await taskContext.addTask({ taskId: `w${w}`, description: "writer", startedFrom: "cli" });
     const onDisk = async () => {
       const context = JSON.parse(await readFile(path, "utf8")) as Context;
       return new Map(context.activeTasks.map((t) => [t.taskId, Number(t.lastUpdate.replace("round ", "") || 0)]));
@@ -155,7 +155,7 @@ describe("group commit and durable acknowledgement", () => {
     await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
         for (let round = 1; round <= ROUNDS; round++) {
-          await session.updateTask(`w${w}`, { lastUpdate: `round ${round}` });
+          await taskContext.updateTask(`w${w}`, { lastUpdate: `round ${round}` });
           if (((await onDisk()).get(`w${w}`) ?? 0) < round) late++;
         }
       }),

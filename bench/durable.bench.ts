@@ -3,11 +3,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../server/clock.ts";
 import { VersionedDocument } from "../server/document.ts";
 import { DurableJsonFile } from "../server/durable-file.ts";
-import type { Context } from "../server/schemas.ts";
 import { createTaskContext, emptyContext } from "../server/task-context.ts";
+import { systemClock } from "../shared/clock.ts";
+import type { Context } from "../shared/schemas.ts";
 import { type Benchmark, type BenchRow, verdict } from "./report.ts";
 
 /** A realistic context: this many active tasks with plans, and a full recentCompleted. */

@@ -6,8 +6,8 @@ import { delimiter, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { claudeBackend } from "../server/backends/claude.ts";
 import { backendSettingsSchema } from "../server/backends/settings.ts";
-import { systemClock } from "../server/clock.ts";
 import { silentLogger } from "../server/log.ts";
+import { systemClock } from "../shared/clock.ts";
 import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
 
 const RUNS = 5;

@@ -8,8 +8,8 @@ import { createSpeaker } from "../client/voice/speaker.ts";
 import { createVoiceAdapter, voiceAnswer } from "../client/voice/voice-adapter.ts";
 import { parseConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
-import type { Context, Health } from "../server/schemas.ts";
 import { startHub } from "../server/start.ts";
+import type { Context, Health } from "../shared/schemas.ts";
 import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
 
 const TASKS = 25;

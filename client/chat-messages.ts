@@ -2,7 +2,8 @@
 // place at most once per interval (the latest state wins), paused while the chat API says
 // "retry after", and never duplicated when a reconnect delivers a fresh snapshot. Shared by the
 // Telegram and Slack adapters; each supplies only how to send and edit in its own API.
-import type { Context, Task } from "../server/schemas.ts";
+import { type Clock, systemClock, type TimerHandle } from "../shared/clock.ts";
+import type { Context, Task } from "../shared/schemas.ts";
 
 /** Where an adapter reports what it skipped or could not do (the hub's logger fits). */
 export interface AdapterLog {
@@ -10,19 +11,6 @@ export interface AdapterLog {
   warn(message: string): void;
   error(message: string): void;
 }
-
-/** Timers and the time, injected so tests drive throttling by hand (server's ManualClock fits). */
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** A chat API said "too many requests": nothing more goes to that destination for `retryAfterMs`. */
 export class RateLimitedError extends Error {
@@ -45,7 +33,8 @@ export interface ChatMessagesOptions<View, Ref> {
   transport: ChatTransport<View, Ref>;
   /** The message for a task as it stands now (active or finished), in its context (queue order). */
   render: (task: Task, context: Context) => View;
-  timers?: Timers;
+  /** Timers and the time, injected so tests drive throttling by hand (a ManualClock). */
+  timers?: Clock;
   /** The least time between two writes to one message (Telegram and Slack both ask ~1 s). */
   minIntervalMs?: number;
   log?: (message: string) => void;
@@ -60,7 +49,7 @@ interface Slot<View, Ref> {
   pending: View | null;
   lastWriteAt: number;
   inFlight: boolean;
-  timer: unknown;
+  timer: TimerHandle | null;
 }
 
 export interface ChatMessages<Ref> {
@@ -76,7 +65,7 @@ export interface ChatMessages<Ref> {
 }
 
 export function createChatMessages<View, Ref>(options: ChatMessagesOptions<View, Ref>): ChatMessages<Ref> {
-  const timers = options.timers ?? systemTimers;
+  const timers = options.timers ?? systemClock;
   const minInterval = options.minIntervalMs ?? 1000;
   const log = options.log ?? (() => undefined);
   const slots = new Map<string, Slot<View, Ref>>();

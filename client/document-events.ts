@@ -1,7 +1,7 @@
 // The events a channel hears, derived from two states of a mirrored document: which tasks
 // progressed or finished, which backends' health changed. A pure function of (before, after),
 // so a snapshot after a reconnect announces only what really changed while away.
-import type { BackendHealth, Context, Health, Task } from "../server/schemas.ts";
+import type { BackendHealth, Context, Health, Task } from "../shared/schemas.ts";
 import { jsonEqual } from "./json-patch.ts";
 
 export interface DocumentEvents {

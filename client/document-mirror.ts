@@ -10,7 +10,7 @@ import type {
   StreamPosition,
   Topic,
   TopicDocument,
-} from "../server/schemas.ts";
+} from "../shared/schemas.ts";
 import { applyPatch } from "./json-patch.ts";
 
 /** What a frame did to the mirror. */

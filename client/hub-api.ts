@@ -9,7 +9,7 @@ import type {
   RouteRequest,
   Task,
   Transcript,
-} from "../server/schemas.ts";
+} from "../shared/schemas.ts";
 
 export interface HubApiOptions {
   /** The hub's base URL, e.g. http://127.0.0.1:7433 */

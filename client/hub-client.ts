@@ -9,7 +9,7 @@ import type {
   ServerFrame,
   StreamPosition,
   Topic,
-} from "../server/schemas.ts";
+} from "../shared/schemas.ts";
 import { type DocumentEvents, healthEvents, taskEvents } from "./document-events.ts";
 import { DocumentMirror } from "./document-mirror.ts";
 import { HubApi, type HubApiOptions } from "./hub-api.ts";

@@ -1,7 +1,7 @@
 // Work arriving from a person on any channel — a new task or a follow-up to one — checked
 // before it reaches the hub, so the person hears what was wrong in their own channel, and
 // refusals turned into one person-facing reason whichever channel asked.
-import { type Channel, LIMITS, type RouteRequest } from "../server/schemas.ts";
+import { type Channel, LIMITS, type RouteRequest } from "../shared/schemas.ts";
 import { type HubClient, HubError } from "./hub-client.ts";
 
 /** The longest task text a channel hands the router (it becomes the task's description). */

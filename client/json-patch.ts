@@ -1,6 +1,6 @@
 // Applies RFC 6902 operations without mutating the input: changed paths are copied, the rest is
 // shared, so a consumer can tell which tasks changed by comparing references.
-import type { JsonPatchOperation } from "../server/schemas.ts";
+import type { JsonPatchOperation } from "../shared/schemas.ts";
 
 export class PatchError extends Error {}
 

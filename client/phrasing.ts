@@ -1,6 +1,6 @@
 // Progress phrasing shared by every channel (voice, Telegram, Slack, dashboard, CLI): pure
 // functions from a task, the context or the health document and an injected `now` to words.
-import type { BackendHealth, Context, Health, Plan, Task } from "../server/schemas.ts";
+import type { BackendHealth, Context, Health, Plan, Task } from "../shared/schemas.ts";
 
 /** A moment as the callers hold it: a Date, epoch milliseconds, or an ISO string. */
 export type Moment = Date | number | string;

@@ -2,9 +2,8 @@
 // with --hub URL and --help (a usage error is one line, then the usage, exit status 2), the hub's
 // token from the environment, a log on stderr, and a clean stop on Ctrl-C or SIGTERM.
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { DEFAULT_HUB_URL } from "../shared/defaults.ts";
 import type { AdapterLog } from "./chat-messages.ts";
-
-export const DEFAULT_HUB_URL = "http://127.0.0.1:7433";
 
 export interface StandaloneCommand {
   /** Prefixes every line it prints: "voice", "telegram", "slack". */
@@ -41,17 +40,16 @@ export function parseStandaloneArgs(
     process.exit(0);
   }
   const hub = String(values.hub ?? DEFAULT_HUB_URL);
-  if (!/^https?:\/\//.test(hub) || !URL.canParse(hub)) {
-    usageError(
-      command,
-      `--hub must be an http:// or https:// URL, like ${DEFAULT_HUB_URL} (got ${JSON.stringify(hub)})`,
-    );
-  }
+  const problem = hubUrlProblem(hub);
+  if (problem) usageError(command, problem);
   return { hub, values };
 }
 
-/** The hub's token, when it has one: SWITCHBOARD_TOKEN. */
-export const hubTokenFromEnv = (): string | null => process.env.SWITCHBOARD_TOKEN?.trim() || null;
+/** What is wrong with a --hub value, or null when it is an http(s) URL. */
+export function hubUrlProblem(hub: string): string | null {
+  if (/^https?:\/\//.test(hub) && URL.canParse(hub)) return null;
+  return `--hub must be an http:// or https:// URL, like ${DEFAULT_HUB_URL} (got ${JSON.stringify(hub)})`;
+}
 
 export const stderrLog: AdapterLog = {
   info: (message) => process.stderr.write(`${message}\n`),

@@ -1,8 +1,9 @@
 // Approve, reject and cancel: task-context actions on any task, whoever publishes it. Each is
 // one change to the context document; publishers (the built-in router, an external one) react
 // to that change on their subscription — one path for both.
+
+import { type Approval, actionRequestSchema, type Channel, type Task, taskIdSchema } from "../shared/schemas.ts";
 import { conflict, notFound, parseInput } from "./errors.ts";
-import { type Approval, actionRequestSchema, type Channel, type Task, taskIdSchema } from "./schemas.ts";
 import { findTask, type TaskContext } from "./task-context.ts";
 
 /** The channel recorded when a request names none: a bare REST call, such as curl. */

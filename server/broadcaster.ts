@@ -2,10 +2,10 @@
 // written to every subscriber, resumption from recent history, back-pressure for slow readers,
 // and heartbeats that reap dead clients.
 import type { WebSocket } from "ws";
+import { type ClientFrame, clientFrameSchema, type StreamPosition, TOPICS, type Topic } from "../shared/schemas.ts";
 import type { Change, DocumentFeed } from "./document.ts";
 import { describeZodError, preview } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { type ClientFrame, clientFrameSchema, type StreamPosition, TOPICS, type Topic } from "./schemas.ts";
 import { type EncodedFrame, encodeFrame, sendFrame } from "./ws-frame.ts";
 
 export interface BroadcasterOptions {

@@ -5,9 +5,10 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { HUB_HOST, HUB_PORT, hubTokenFrom, VOICE_DEFAULTS } from "../shared/defaults.ts";
+import { NOTIFY_EVENTS } from "../shared/schemas.ts";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
 import { preview } from "./errors.ts";
-import { NOTIFY_EVENTS } from "./schemas.ts";
 import { workspacesSchema } from "./workspaces/settings.ts";
 
 const positiveInt = (fallback: number) =>
@@ -15,6 +16,14 @@ const positiveInt = (fallback: number) =>
     .number({ error: "must be a positive integer" })
     .int({ error: "must be a positive integer" })
     .positive({ error: "must be a positive integer" })
+    .default(fallback);
+
+const port = (fallback: number) =>
+  z
+    .number({ error: "must be a port number from 0 to 65535" })
+    .int({ error: "must be a port number from 0 to 65535" })
+    .min(0, { error: "must be a port number from 0 to 65535" })
+    .max(65535, { error: "must be a port number from 0 to 65535" })
     .default(fallback);
 const nonNegativeInt = (fallback: number) =>
   z
@@ -33,14 +42,9 @@ const notifyEvents = () =>
 
 export const configSchema = z.strictObject({
   /** Interface to bind; anything but loopback needs SWITCHBOARD_TOKEN. */
-  host: text("127.0.0.1"),
+  host: text(HUB_HOST),
   /** TCP port; 0 picks any free port. */
-  port: z
-    .number({ error: "must be a port number from 0 to 65535" })
-    .int({ error: "must be a port number from 0 to 65535" })
-    .min(0, { error: "must be a port number from 0 to 65535" })
-    .max(65535, { error: "must be a port number from 0 to 65535" })
-    .default(7433),
+  port: port(HUB_PORT),
   /** Where active-context.json and backend-health.json live, relative to this file. */
   dataDir: text("data"),
   logLevel: z
@@ -136,25 +140,23 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: flag(false),
       /** Where `GET /status` is served; anything but loopback needs SWITCHBOARD_TOKEN. */
-      host: text("127.0.0.1"),
-      port: z
-        .number({ error: "must be a port number from 0 to 65535" })
-        .int({ error: "must be a port number from 0 to 65535" })
-        .min(0, { error: "must be a port number from 0 to 65535" })
-        .max(65535, { error: "must be a port number from 0 to 65535" })
-        .default(7434),
+      host: text(HUB_HOST),
+      port: port(VOICE_DEFAULTS.port),
       tts: z
         .strictObject({
           /** "auto" (espeak-ng on Linux, say on macOS), "none", or a command on PATH. */
-          command: z.string({ error: 'must be a command, "auto" or "none"' }).min(1).default("auto"),
+          command: z
+            .string({ error: 'must be a command, "auto" or "none"' })
+            .min(1)
+            .default(VOICE_DEFAULTS.tts.command),
           /** Arguments; "{text}" is replaced by the sentence, otherwise it is written to stdin. */
-          args: z.array(z.string({ error: "must be a list of strings" })).default([]),
+          args: z.array(z.string({ error: "must be a list of strings" })).default([...VOICE_DEFAULTS.tts.args]),
           /** A synthesizer run taking longer is killed with its process group. */
-          timeoutMs: positiveInt(30_000),
+          timeoutMs: positiveInt(VOICE_DEFAULTS.tts.timeoutMs),
         })
         .prefault({}),
       /** The voice channel is marked active at most this often for the same task. */
-      activeThrottleMs: positiveInt(30_000),
+      activeThrottleMs: positiveInt(VOICE_DEFAULTS.activeThrottleMs),
     })
     .prefault({}),
   /** The built-in router: queues, timeouts, retries, restarts and where outputs go (see docs/backends-and-router.md). */
@@ -432,6 +434,5 @@ export interface Secrets {
 }
 
 export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
-  const token = env.SWITCHBOARD_TOKEN?.trim();
-  return { token: token ? token : null };
+  return { token: hubTokenFrom(env) };
 }

@@ -4,11 +4,11 @@
 import { randomBytes } from "node:crypto";
 import { access, readFile, rename } from "node:fs/promises";
 import type { z } from "zod";
+import type { JsonPatchOperation } from "../shared/schemas.ts";
 import type { DurableJsonFile } from "./durable-file.ts";
 import { SwitchboardError } from "./errors.ts";
 import { diff } from "./json-diff.ts";
 import type { Logger } from "./log.ts";
-import type { JsonPatchOperation } from "./schemas.ts";
 
 export interface Change {
   epoch: string;

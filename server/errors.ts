@@ -1,6 +1,6 @@
 // The error catalogue: typed errors whose codes the HTTP layer maps to the contract's statuses.
 import type { z } from "zod";
-import { ERROR_STATUS, type ErrorCode } from "./schemas.ts";
+import { ERROR_STATUS, type ErrorCode } from "../shared/schemas.ts";
 
 export class SwitchboardError extends Error {
   readonly code: ErrorCode;

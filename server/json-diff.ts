@@ -1,7 +1,7 @@
 // RFC 6902 diff between two JSON values. Unchanged subtrees shared by reference cost nothing;
 // arrays of objects keyed by `taskId` become removes and adds of whole items, so moving a
 // task from `activeTasks` to `recentCompleted` is a handful of ops, not a rewrite of the lists.
-import type { JsonPatchOperation } from "./schemas.ts";
+import type { JsonPatchOperation } from "../shared/schemas.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -1,6 +1,7 @@
 // The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
 
-// The only server → client imports: the entry point starts the adapters config.json enables.
+// The hub's server → client imports (the other is server/build.ts, which builds the dashboard): the
+// entry point starts the adapters config.json enables. test/unit/import-boundaries.test.ts checks.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";

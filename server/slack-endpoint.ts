@@ -12,10 +12,10 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { Context, Health, Task } from "../shared/schemas.ts";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { markRoutesPublic } from "./route-access.ts";
-import type { Context, Health, Task } from "./schemas.ts";
 
 /** Routes under this prefix authenticate by Slack signature instead of the hub token. */
 export const SLACK_PATH_PREFIX = "/api/slack/";

@@ -1,10 +1,7 @@
 // The task context: the active context (tasks, plans, steps, ETAs, channels) as a versioned
 // document, and the seed's functions on top of it.
 import { randomBytes } from "node:crypto";
-import { type Clock, iso, systemClock } from "./clock.ts";
-import { VersionedDocument } from "./document.ts";
-import { conflict, invalidInput, notFound, parseInput } from "./errors.ts";
-import { deepEqual } from "./json-diff.ts";
+import { type Clock, iso, systemClock } from "../shared/clock.ts";
 import {
   type Channel,
   type ChannelHistoryEntry,
@@ -25,7 +22,10 @@ import {
   type TaskUpdate,
   taskIdSchema,
   taskUpdateSchema,
-} from "./schemas.ts";
+} from "../shared/schemas.ts";
+import { VersionedDocument } from "./document.ts";
+import { conflict, invalidInput, notFound, parseInput } from "./errors.ts";
+import { deepEqual } from "./json-diff.ts";
 
 export interface TaskContextOptions {
   document?: VersionedDocument<Context>;

@@ -3,8 +3,8 @@
 // bounded, and written whole through a durable file, so a reader never sees half a transcript.
 import { readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { type TranscriptEntry, transcriptEntrySchema } from "../shared/schemas.ts";
 import { type DurableFileOptions, DurableJsonFile } from "./durable-file.ts";
-import { type TranscriptEntry, transcriptEntrySchema } from "./schemas.ts";
 
 /** Entries a transcript keeps; older ones are dropped first (a task holds at most 100 steps). */
 export const MAX_TRANSCRIPT_ENTRIES = 200;

@@ -1,7 +1,7 @@
 // Command-line argument converters: text as typed → the values the hub takes (ETA, route step,
 // whole numbers, the task fields `task add` and `task update` share). Each throws a UsageError
 // that says what was wrong and gives an example.
-import type { ACTIVE_STATUSES as SCHEMA_ACTIVE_STATUSES } from "../../server/schemas.ts";
+import type { ACTIVE_STATUSES as SCHEMA_ACTIVE_STATUSES } from "../../shared/schemas.ts";
 import { type OptionValues, UsageError } from "./command.ts";
 
 // The schemas' ACTIVE_STATUSES spelled out, so that the CLI never loads zod (a third of its

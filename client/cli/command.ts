@@ -2,8 +2,6 @@
 // the context it runs in (parsed arguments, hub client, output), and the usage error it may throw.
 import type { HubClient } from "../hub-client.ts";
 
-export const DEFAULT_HUB = "http://127.0.0.1:7433";
-
 /** Where a command writes, and what it knows of its surroundings; injected so tests can capture it. */
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

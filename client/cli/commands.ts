@@ -2,7 +2,7 @@
 // Exit status 0 = done, 1 = the hub refused (its message is printed) or is unreachable,
 // 2 = bad usage (dispatch.ts parses the command line and maps errors to these). Every command
 // marks the `cli` channel active.
-import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import { backendSentence, healthSentence, summarySentence, taskSentence } from "../phrasing.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";

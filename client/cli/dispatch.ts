@@ -2,21 +2,16 @@
 // and positionals, connects a hub client, runs it, and turns what went wrong into a message and an
 // exit status (2 bad usage, 1 refused by the hub or unreachable).
 import { parseArgs } from "node:util";
+import { DEFAULT_HUB_URL, hubTokenFrom } from "../../shared/defaults.ts";
 import { HubError } from "../hub-client.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
-import {
-  type CliIO,
-  type Command,
-  type CommandContext,
-  DEFAULT_HUB,
-  type OptionValues,
-  UsageError,
-} from "./command.ts";
+import { hubUrlProblem } from "../standalone.ts";
+import { type CliIO, type Command, type CommandContext, type OptionValues, UsageError } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
 const COMMON_HELP = [
   "Options for every command:",
-  `  --hub URL   the hub (default ${DEFAULT_HUB}); the token comes from SWITCHBOARD_TOKEN`,
+  `  --hub URL   the hub (default ${DEFAULT_HUB_URL}); the token comes from SWITCHBOARD_TOKEN`,
   "  --json      machine-readable output",
   "  --help      this help",
 ];
@@ -112,15 +107,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       name,
     );
   }
-  const hubUrl = String(parsed.values.hub ?? io.env.SWITCHBOARD_HUB ?? DEFAULT_HUB);
-  try {
-    const url = new URL(hubUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
-  } catch {
-    return usage(`--hub must be an http:// or https:// URL, like ${DEFAULT_HUB} (got ${JSON.stringify(hubUrl)})`, name);
-  }
+  const hubUrl = String(parsed.values.hub ?? io.env.SWITCHBOARD_HUB ?? DEFAULT_HUB_URL);
+  const problem = hubUrlProblem(hubUrl);
+  if (problem) return usage(problem, name);
   const json = parsed.values.json === true;
-  const client = createNodeHubClient({ url: hubUrl, token: io.env.SWITCHBOARD_TOKEN?.trim() || null, channel: "cli" });
+  const client = createNodeHubClient({ url: hubUrl, token: hubTokenFrom(io.env), channel: "cli" });
   const ctx: CommandContext = {
     values: parsed.values,
     positionals: parsed.positionals,

@@ -1,7 +1,7 @@
 // What `switchboard watch` draws: a pure function from the mirrored documents, the connection
 // state and the time to the lines of the terminal view (one progress bar per task, health line).
 
-import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import type { ConnectionState } from "../hub-client.ts";
 import { healthSentence, percent, remainingText, stepSentence, summarySentence, taskSentence } from "../phrasing.ts";
 

@@ -14,7 +14,7 @@ const SOURCES: Source[] = [
   { path: join(REPO, "client", "dashboard"), recursive: true },
   // client/ itself holds other channels too; its direct files and the dashboard folder are enough.
   { path: join(REPO, "client"), recursive: false },
-  { path: join(REPO, "server", "schemas.ts") },
+  { path: join(REPO, "shared"), recursive: true, suffix: ".ts" },
 ];
 
 /** A file, or a folder whose files count (recursively, or only its direct ones; `suffix` filters). */

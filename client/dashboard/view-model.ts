@@ -1,6 +1,6 @@
 // What the dashboard shows, decided from the two documents and the time: pure functions from
 // Context + Health + now to the text of every section. The DOM code only copies these strings.
-import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../server/schemas.ts";
+import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../shared/schemas.ts";
 import { percent, planStepAt, remainingText, stepSentence } from "../phrasing.ts";
 
 export interface QueueItem {

@@ -3,7 +3,8 @@
 // presses and slash commands go to the hub's own Slack endpoint (server/slack-endpoint.ts),
 // which acts through the hub; the resulting change comes back here and updates the message.
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
-import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
+import type { Clock } from "../../shared/clock.ts";
+import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import type { HubClient } from "../hub-client.ts";
 import { refusalReason, sendFollowUp } from "../intake.ts";
@@ -18,7 +19,7 @@ export interface SlackAdapterOptions {
   channels: string[];
   /** Web API root (default https://slack.com/api/). */
   apiUrl?: string;
-  timers?: Timers;
+  timers?: Clock;
   /** Least time between two updates of one message. */
   minEditIntervalMs?: number;
   log: AdapterLog;

@@ -2,7 +2,7 @@
 // Approve / Reject buttons while it waits), the `/switchboard status` and `/switchboard task`
 // replies. The hub's Slack endpoint is handed these views by the entry point.
 import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
-import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import { textProblem } from "../intake.ts";
 import {
   followUpSentence,

@@ -1,5 +1,6 @@
 // `npm run slack -- --hub URL --channel ID [--channel ID …] [--api-url URL]`: the Slack adapter on its own.
-import { hubTokenFromEnv, parseStandaloneArgs, stderrLog, stopOnSignals } from "../standalone.ts";
+import { hubTokenFrom } from "../../shared/defaults.ts";
+import { parseStandaloneArgs, stderrLog, stopOnSignals } from "../standalone.ts";
 import { createSlackChannel, SLACK_DEFAULTS, type SlackSettings, SlackSetupError, slackBotToken } from "./channel.ts";
 
 const command = {
@@ -32,7 +33,7 @@ let adapter: Awaited<ReturnType<typeof createSlackChannel>>;
 try {
   adapter = await createSlackChannel({
     hubUrl: hub,
-    hubToken: hubTokenFromEnv(),
+    hubToken: hubTokenFrom(process.env),
     token: slackBotToken(process.env),
     settings,
     log: stderrLog,

@@ -2,7 +2,8 @@
 // pushed context; /status and /task <id>; Approve / Reject buttons that act through the hub.
 // Long polling by default (grammy); the API root is configurable so tests use a local fake.
 import { Bot, type Context as BotContext, GrammyError } from "grammy";
-import type { AdapterLog, ChatMessages, Timers } from "../chat-messages.ts";
+import type { Clock } from "../../shared/clock.ts";
+import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
@@ -17,7 +18,7 @@ export interface TelegramAdapterOptions {
   chatIds: number[];
   /** Bot API root, without a trailing slash (default https://api.telegram.org). */
   apiRoot?: string;
-  timers?: Timers;
+  timers?: Clock;
   /** Least time between two edits of one message. */
   minEditIntervalMs?: number;
   /** Seconds a getUpdates long poll waits for an update. */
@@ -244,7 +245,7 @@ function replyTo(ctx: BotContext) {
     : { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } };
 }
 
-function timersOf(options: TelegramAdapterOptions): Pick<Timers, "now"> {
+function timersOf(options: TelegramAdapterOptions): Pick<Clock, "now"> {
   return options.timers ?? { now: () => Date.now() };
 }
 

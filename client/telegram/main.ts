@@ -1,5 +1,6 @@
 // `npm run telegram -- --hub URL --chat ID [--chat ID …] [--api-root URL]`: the Telegram adapter on its own.
-import { hubTokenFromEnv, parseStandaloneArgs, stderrLog, stopOnSignals, usageError } from "../standalone.ts";
+import { hubTokenFrom } from "../../shared/defaults.ts";
+import { parseStandaloneArgs, stderrLog, stopOnSignals, usageError } from "../standalone.ts";
 import {
   createTelegramChannel,
   TELEGRAM_DEFAULTS,
@@ -36,7 +37,7 @@ let adapter: Awaited<ReturnType<typeof createTelegramChannel>>;
 try {
   adapter = await createTelegramChannel({
     hubUrl: hub,
-    hubToken: hubTokenFromEnv(),
+    hubToken: hubTokenFrom(process.env),
     token: telegramToken(process.env),
     settings,
     log: stderrLog,

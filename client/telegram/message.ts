@@ -1,6 +1,6 @@
 // What the Telegram bot says: a task's message (with Approve / Reject while it waits) and the
 // /status summary. Plain text (no parse mode), so task text never needs escaping.
-import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import { healthSentence, stepSentence, summarySentence, taskSentence } from "../phrasing.ts";
 
 export interface TelegramView {

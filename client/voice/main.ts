@@ -1,7 +1,9 @@
 // `npm run voice -- --hub URL [--port N] [--host H] [--tts COMMAND|auto|none]`: the voice channel on its own.
-import { hubTokenFromEnv, parseStandaloneArgs, stopOnSignals, usageError } from "../standalone.ts";
+
+import { hubTokenFrom, VOICE_DEFAULTS, type VoiceSettings } from "../../shared/defaults.ts";
+import { parseStandaloneArgs, stopOnSignals, usageError } from "../standalone.ts";
 import { VoiceStartError } from "./status-server.ts";
-import { startVoiceChannel, VOICE_DEFAULTS, type VoiceSettings } from "./voice-channel.ts";
+import { startVoiceChannel } from "./voice-channel.ts";
 
 const command = {
   name: "voice",
@@ -37,7 +39,7 @@ let channel: Awaited<ReturnType<typeof startVoiceChannel>>;
 try {
   channel = await startVoiceChannel({
     hubUrl: hub,
-    token: hubTokenFromEnv(),
+    token: hubTokenFrom(process.env),
     settings,
     log: (message) => process.stderr.write(`${message}\n`),
   });

@@ -5,7 +5,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { LIMITS } from "../../server/schemas.ts";
+import { LIMITS } from "../../shared/schemas.ts";
 
 export interface StatusServerOptions {
   host: string;

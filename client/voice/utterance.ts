@@ -1,7 +1,7 @@
 // What a spoken sentence asks for, decided from its words, the live context and the voice
 // channel's last task: start a task, hear the status, approve or reject the one waiting task (or
 // ask which), or continue the last task's conversation. Pure, so every phrasing is table-tested.
-import type { Context, Task } from "../../server/schemas.ts";
+import type { Context, Task } from "../../shared/schemas.ts";
 import { countWord, taskLabel } from "../phrasing.ts";
 
 export type Decision = "approve" | "reject";

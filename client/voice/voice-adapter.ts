@@ -1,7 +1,7 @@
 // The voice channel: a hub client keeping a live mirror, answering "what is happening now" from
 // that mirror with no network round trip, and announcing milestones through a speaker.
 
-import type { Context, Health, Task } from "../../server/schemas.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import {

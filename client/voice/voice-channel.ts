@@ -1,30 +1,10 @@
 // Assembles the running voice channel: hub client + adapter + speaker + status server. Used by
 // `npm run voice` and by the hub's entry point when config.json enables the voice section.
+import type { VoiceSettings } from "../../shared/defaults.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import { createSpeaker, defaultTtsCommand, type TtsCommand } from "./speaker.ts";
 import { startStatusServer } from "./status-server.ts";
 import { createVoiceAdapter, type VoiceAdapter } from "./voice-adapter.ts";
-
-/** The `voice` section of config.json, as the channel needs it. */
-export interface VoiceSettings {
-  host: string;
-  port: number;
-  tts: {
-    /** "auto" = the platform's synthesizer (espeak-ng, say), "none" = silent, or a command. */
-    command: string;
-    args: string[];
-    timeoutMs: number;
-  };
-  activeThrottleMs: number;
-}
-
-/** Defaults for `npm run voice`; the hub's config.json `voice` section has the same ones. */
-export const VOICE_DEFAULTS: VoiceSettings = {
-  host: "127.0.0.1",
-  port: 7434,
-  tts: { command: "auto", args: [], timeoutMs: 30_000 },
-  activeThrottleMs: 30_000,
-};
 
 export interface VoiceChannelOptions {
   hubUrl: string;

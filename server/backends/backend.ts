@@ -2,7 +2,7 @@
 // `ping`, `prewarm` and `dispatch`, so adding a backend is one file and one config entry.
 // Processes and HTTP are reached only through the injected `BackendDeps`, so tests can swap
 // them for fakes on loopback.
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../log.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 

@@ -1,6 +1,6 @@
 // The health ping both CLI backends share: `<cli> --version` proves the binary runs, then the
 // kind's auth-status command proves it is logged in (a version alone does not).
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../shared/clock.ts";
 import { BackendFailure, type PingResult } from "./backend.ts";
 import { type CommandResult, runCommand } from "./process.ts";
 

@@ -1,8 +1,8 @@
 // A backend's health entry as data: the empty one a new backend starts with, and the entry a ping
 // result makes of the previous one at a given instant. Pure; the status is the caller's to
 // recompute (health-status.ts), since time alone changes it too.
-import { iso } from "../clock.ts";
-import type { BackendHealth } from "../schemas.ts";
+import { iso } from "../../shared/clock.ts";
+import type { BackendHealth } from "../../shared/schemas.ts";
 import type { PingResult } from "./backend.ts";
 import { retryDelay } from "./health-status.ts";
 

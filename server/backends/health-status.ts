@@ -1,6 +1,6 @@
 // A backend's health status as a pure function of its entry and the clock, and the instant that
 // status will next change by the passage of time alone (warm → healthy → cold).
-import type { BackendHealth, HealthStatus } from "../schemas.ts";
+import type { BackendHealth, HealthStatus } from "../../shared/schemas.ts";
 
 export interface StatusWindows {
   /** A successful ping this recent is `warm`. */

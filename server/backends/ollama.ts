@@ -2,7 +2,7 @@
 // which models are in memory, `POST /api/generate` with no prompt loads a model (pre-warm), and
 // with a prompt streams the answer as NDJSON chunks (dispatch).
 import { createInterface } from "node:readline";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../shared/clock.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type WarmSession } from "./backend.ts";
 import { type BackendSettings, DEFAULT_OLLAMA_MODEL, DEFAULT_OLLAMA_URL } from "./settings.ts";
 

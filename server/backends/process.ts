@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../shared/clock.ts";
 import { BackendFailure, type WarmSession } from "./backend.ts";
 
 /** How much of a child's stderr is kept for error messages. */

@@ -8,11 +8,11 @@
 import { randomBytes } from "node:crypto";
 import fastJsonPatch from "fast-json-patch";
 import type { Redis } from "ioredis";
+import type { JsonPatchOperation } from "../../shared/schemas.ts";
 import { type Change, VersionedDocument } from "../document.ts";
 import { SwitchboardError } from "../errors.ts";
 import { diff } from "../json-diff.ts";
 import type { Logger } from "../log.ts";
-import type { JsonPatchOperation } from "../schemas.ts";
 import { entryId, type TopicKeys, versionOfEntry } from "./redis-keys.ts";
 import { COMMIT_SCRIPT, OPEN_SCRIPT } from "./scripts.ts";
 

@@ -1,8 +1,9 @@
 // Follow-ups: a message to a task becomes one more step of its conversation, queued after the
 // current step of an active task, or reopening a finished one still in `recentCompleted`.
+
+import { followUpRequestSchema, planSteps, type Task, taskIdSchema } from "../../shared/schemas.ts";
 import { conflict, notFound, parseInput, SwitchboardError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { followUpRequestSchema, planSteps, type Task, taskIdSchema } from "../schemas.ts";
 import { findTask, type TaskContext, truncate } from "../task-context.ts";
 import type { Transcripts } from "../transcripts.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";

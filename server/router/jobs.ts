@@ -1,7 +1,7 @@
 // What the router runs: a job per task (its steps, where it is, how to stop it), built in one
 // place whether the task arrives through `route` or is taken up again after a restart.
-import type { Channel, Conversation, RouteRequest, Task } from "../schemas.ts";
-import { LIMITS, planSteps } from "../schemas.ts";
+import type { Channel, Conversation, RouteRequest, Task } from "../../shared/schemas.ts";
+import { LIMITS, planSteps } from "../../shared/schemas.ts";
 import { truncate } from "../task-context.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";

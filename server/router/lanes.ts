@@ -1,6 +1,6 @@
 // One lane per backend: its queue, the runs in progress (at most `concurrency`), and the one
 // automatic pre-warm kept ahead of the next queued task's estimated start.
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../shared/clock.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import { estimateDispatchTimes } from "./dispatch-estimate.ts";

@@ -1,6 +1,6 @@
 // What a starting hub does with a task the previous hub left behind: pure decisions from the
 // stored task and the router's settings; the router acts on them.
-import { planSteps, type Task } from "../schemas.ts";
+import { planSteps, type Task } from "../../shared/schemas.ts";
 import type { RouterSettings } from "./router.ts";
 
 /** Index of the step to run again: the step the task was on (currentStep is 1-based), within the plan. */

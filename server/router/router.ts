@@ -4,13 +4,13 @@
 // context document — the same change an external router sees. The parts: jobs.ts (what runs),
 // lanes.ts (queues per backend), run-step.ts (one step), retry.ts and recovery.ts (decisions).
 import { dirname } from "node:path";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../../shared/schemas.ts";
 import { BackendFailure } from "../backends/backend.ts";
-import { type Clock, systemClock } from "../clock.ts";
 import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
 import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../schemas.ts";
 import { newRouteId, type TaskContext, truncate } from "../task-context.ts";
 import { answersByStep, type Transcripts } from "../transcripts.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";

@@ -1,7 +1,8 @@
 // Running one step of a job on its backend through the warm standby: the start, the streamed
 // output (throttled into lastUpdate), the end; and asking a person to approve a step.
+
+import { type Clock, iso } from "../../shared/clock.ts";
 import { BackendFailure } from "../backends/backend.ts";
-import { type Clock, iso } from "../clock.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { Transcripts } from "../transcripts.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";

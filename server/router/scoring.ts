@@ -1,7 +1,8 @@
 // Which backend takes a task: a pure score from health, load, config preference and task kind,
 // and the choice with a person-readable reason ("codex: warm, queue 0").
+
+import type { HealthStatus } from "../../shared/schemas.ts";
 import { conflict, invalidInput, SwitchboardError } from "../errors.ts";
-import type { HealthStatus } from "../schemas.ts";
 
 /** What the router knows about one configured backend at the moment of choosing. */
 export interface Candidate {

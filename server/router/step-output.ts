@@ -1,6 +1,6 @@
 // Turning a backend's streamed output into `lastUpdate` text (throttled, so a flood of output
 // is a handful of versions, not thousands) and the steps' answers into one output file.
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock, TimerHandle } from "../../shared/clock.ts";
 
 const LINE_MAX = 200;
 

@@ -1,10 +1,10 @@
 // REST for a task's conversation: a follow-up (`POST …/messages`), the answers so far as Markdown
 // (`GET …/output`) and the transcript as JSON (`GET …/transcript`).
 import type { FastifyInstance } from "fastify";
+import { taskIdSchema } from "../../shared/schemas.ts";
 import { notFound, parseInput } from "../errors.ts";
 import type { Router } from "../router/router.ts";
 import { composeOutput } from "../router/step-output.ts";
-import { taskIdSchema } from "../schemas.ts";
 import { findTask, type TaskContext } from "../task-context.ts";
 import { answersByStep, type Transcripts } from "../transcripts.ts";
 

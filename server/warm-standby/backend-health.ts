@@ -2,13 +2,13 @@
 // recomputes the status from the entry and the clock and schedules the next time-driven change
 // (warm → healthy → cold), so a status is true at every instant without a ping.
 
+import { type Clock, iso, type TimerHandle } from "../../shared/clock.ts";
+import type { BackendHealth, Health } from "../../shared/schemas.ts";
 import { emptyEntry } from "../backends/health-entry.ts";
 import { healthStatus, nextTransitionAt, type StatusWindows } from "../backends/health-status.ts";
 import type { BackendSettings } from "../backends/settings.ts";
-import { type Clock, iso, type TimerHandle } from "../clock.ts";
 import type { VersionedDocument } from "../document.ts";
 import { notFound } from "../errors.ts";
-import type { BackendHealth, Health } from "../schemas.ts";
 
 export interface BackendHealthOptions {
   document: VersionedDocument<Health>;

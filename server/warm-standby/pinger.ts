@@ -2,12 +2,12 @@
 // with backoff), joins a ping already in flight, and can be paused and resumed. What a ping
 // result makes of an entry is decided in backends/health-entry.ts.
 import { performance } from "node:perf_hooks";
+import { type Clock, iso, type TimerHandle } from "../../shared/clock.ts";
+import type { BackendHealth } from "../../shared/schemas.ts";
 import { type BackendDeps, BackendFailure, type PingResult } from "../backends/backend.ts";
 import { entryAfterPing, type PingSchedule } from "../backends/health-entry.ts";
 import { backendKindOf } from "../backends/index.ts";
-import { type Clock, iso, type TimerHandle } from "../clock.ts";
 import type { Logger } from "../log.ts";
-import type { BackendHealth } from "../schemas.ts";
 import type { BackendHealthBoard } from "./backend-health.ts";
 
 export interface PingerSettings extends PingSchedule {

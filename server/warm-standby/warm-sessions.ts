@@ -3,12 +3,12 @@
 // their time to live, handed to the router one at a time, and started automatically ahead of an
 // estimated dispatch when configured.
 import { randomBytes } from "node:crypto";
+import { type Clock, iso, type TimerHandle } from "../../shared/clock.ts";
+import type { WarmSession as WarmSessionEntry } from "../../shared/schemas.ts";
 import type { BackendDeps, WarmSession } from "../backends/backend.ts";
 import { backendKindOf } from "../backends/index.ts";
-import { type Clock, iso, type TimerHandle } from "../clock.ts";
 import { SwitchboardError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { WarmSession as WarmSessionEntry } from "../schemas.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { BackendHealthBoard } from "./backend-health.ts";
 

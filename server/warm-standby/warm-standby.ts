@@ -3,14 +3,14 @@
 // (warm-sessions.ts), and dispatch, which takes a ready session when there is one.
 // Every change goes through the health document, which persists and pushes it.
 import { delimiter } from "node:path";
+import { type Clock, iso } from "../../shared/clock.ts";
+import type { BackendHealth, Health } from "../../shared/schemas.ts";
 import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "../backends/backend.ts";
 import { backendKindOf } from "../backends/index.ts";
 import type { BackendSettings } from "../backends/settings.ts";
-import { type Clock, iso } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { VersionedDocument } from "../document.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import type { BackendHealth, Health } from "../schemas.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { createBackendHealth } from "./backend-health.ts";
 import { createPinger } from "./pinger.ts";

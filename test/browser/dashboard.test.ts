@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { buildDashboard } from "../../client/dashboard/build.ts";
 import type { HubClient } from "../../client/hub-client.ts";
-import type { BackendHealth, Health } from "../../server/schemas.ts";
+import type { BackendHealth, Health } from "../../shared/schemas.ts";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";

@@ -2,7 +2,7 @@
 // plain HTTP request whose headers (Host, Origin) are entirely the caller's.
 import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
-import type { ServerFrame } from "../../server/schemas.ts";
+import type { ServerFrame } from "../../shared/schemas.ts";
 import { until } from "./hub.ts";
 
 export interface RawSocket {

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HubClient } from "../../client/hub-client.ts";
-import type { ManualClock } from "../../server/clock.ts";
 import type { StartHubOptions } from "../../server/start.ts";
+import type { ManualClock } from "../../shared/clock.ts";
 import { eventually, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "./hub.ts";
 

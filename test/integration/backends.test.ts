@@ -6,8 +6,8 @@ import { claudeBackend } from "../../server/backends/claude.ts";
 import { codexBackend } from "../../server/backends/codex.ts";
 import { isModelPulled, ollamaBackend } from "../../server/backends/ollama.ts";
 import { type BackendSettings, backendSettingsSchema } from "../../server/backends/settings.ts";
-import { ManualClock, systemClock } from "../../server/clock.ts";
 import { silentLogger } from "../../server/log.ts";
+import { ManualClock, systemClock } from "../../shared/clock.ts";
 import { emptyPathEnv, eventually, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context, Task } from "../../server/schemas.ts";
+import type { Context, Task } from "../../shared/schemas.ts";
 import { eventually, fakeCliCalls, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { type RedisServer, redisAvailable, startRedis } from "../helpers/redis-server.ts";
 import { type HubProcess, spawnHub } from "../reliability/hub-process.ts";

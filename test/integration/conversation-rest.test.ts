@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-api.ts";
-import { type Task, transcriptSchema } from "../../server/schemas.ts";
+import { type Task, transcriptSchema } from "../../shared/schemas.ts";
 import { eventually } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";

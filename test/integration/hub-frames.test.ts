@@ -2,7 +2,7 @@
 // and a well-behaved client on the same hub never notices.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readClientFrame } from "../../server/broadcaster.ts";
-import type { ErrorFrame } from "../../server/schemas.ts";
+import type { ErrorFrame } from "../../shared/schemas.ts";
 import { startTestHub, type TestHub } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
 

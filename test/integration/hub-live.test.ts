@@ -4,7 +4,7 @@ import fc from "fast-check";
 import jsonPatch, { type Operation } from "fast-json-patch";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import * as ws from "ws";
-import type { Context, PatchFrame, ServerFrame, SnapshotFrame } from "../../server/schemas.ts";
+import type { Context, PatchFrame, ServerFrame, SnapshotFrame } from "../../shared/schemas.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { json, openRawSocket, type RawSocket, rawRequest } from "../helpers/raw-socket.ts";
 

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ConnectionState, HubClient, SocketLike } from "../../client/hub-client.ts";
-import { iso } from "../../server/clock.ts";
-import type { BackendHealth, PatchFrame } from "../../server/schemas.ts";
+import { iso } from "../../shared/clock.ts";
+import type { BackendHealth, PatchFrame } from "../../shared/schemas.ts";
 import { hubClient, makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 let hubs: TestHub[] = [];

@@ -2,7 +2,7 @@
 // the others, and the heartbeat drops clients that stop answering pings.
 import { afterEach, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
-import type { PatchFrame, SnapshotFrame } from "../../server/schemas.ts";
+import type { PatchFrame, SnapshotFrame } from "../../shared/schemas.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket, rawRequest } from "../helpers/raw-socket.ts";
 

@@ -5,8 +5,8 @@ import { once } from "node:events";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Context, contextSchema } from "../../server/schemas.ts";
 import { CONTEXT_FILE } from "../../server/start.ts";
+import { type Context, contextSchema } from "../../shared/schemas.ts";
 import { makeDataDir } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");

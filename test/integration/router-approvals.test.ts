@@ -3,7 +3,7 @@
 // no-ops, a task in the wrong state is 409, and a refused request changes nothing.
 import { afterEach, describe, expect, it } from "vitest";
 import { type HubClient, HubError } from "../../client/hub-client.ts";
-import type { Task } from "../../server/schemas.ts";
+import type { Task } from "../../shared/schemas.ts";
 import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 let hub: TestHub;

@@ -4,7 +4,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Task } from "../../server/schemas.ts";
+import type { Task } from "../../shared/schemas.ts";
 import { eventually } from "../fixtures/fake-cli-env.ts";
 import { makeDataDir, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";

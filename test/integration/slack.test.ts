@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapter.ts";
 import { slackViews } from "../../client/slack/blocks.ts";
-import { ManualClock } from "../../server/clock.ts";
 import { silentLogger } from "../../server/log.ts";
 import {
   SLACK_COMMANDS_PATH,
@@ -12,6 +11,7 @@ import {
   slackSignature,
 } from "../../server/slack-endpoint.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
+import { ManualClock } from "../../shared/clock.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { hubClient, makeDataDir, testConfig, until } from "../helpers/hub.ts";
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import { TASK_TEXT_LIMIT } from "../../client/intake.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
-import type { Task } from "../../server/schemas.ts";
+import type { Task } from "../../shared/schemas.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, type TestHub, until } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
-import { ManualClock } from "../../server/clock.ts";
+import { ManualClock } from "../../shared/clock.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 

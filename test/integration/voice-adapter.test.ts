@@ -7,8 +7,9 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { Speaker, SpeechOutcome } from "../../client/voice/speaker.ts";
 import { createVoiceAdapter, type VoiceAdapter, voiceAnswer } from "../../client/voice/voice-adapter.ts";
-import { startVoiceChannel, VOICE_DEFAULTS } from "../../client/voice/voice-channel.ts";
-import type { Context } from "../../server/schemas.ts";
+import { startVoiceChannel } from "../../client/voice/voice-channel.ts";
+import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
+import type { Context } from "../../shared/schemas.ts";
 import { FAKE_BIN } from "../fixtures/fake-cli-env.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_UTTERANCE_BYTES } from "../../client/voice/status-server.ts";
-import { type RunningVoiceChannel, startVoiceChannel, VOICE_DEFAULTS } from "../../client/voice/voice-channel.ts";
-import type { Task } from "../../server/schemas.ts";
+import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/voice-channel.ts";
+import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
+import type { Task } from "../../shared/schemas.ts";
 import { type TestHub, until } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 

@@ -4,7 +4,7 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { contextSchema, healthSchema } from "../../server/schemas.ts";
+import { contextSchema, healthSchema } from "../../shared/schemas.ts";
 import { makeDataDir } from "../helpers/hub.ts";
 import { type HubProcess, spawnHub } from "./hub-process.ts";
 

@@ -6,10 +6,10 @@ import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
-import { ManualClock } from "../../server/clock.ts";
 import { createLogger } from "../../server/log.ts";
-import { contextSchema } from "../../server/schemas.ts";
 import { CONTEXT_FILE, type RunningHub, startHub } from "../../server/start.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import { contextSchema } from "../../shared/schemas.ts";
 import { hubClient, makeDataDir, testConfig, until } from "../helpers/hub.ts";
 
 interface Fault {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createChatMessages, RateLimitedError } from "../../client/chat-messages.ts";
-import { ManualClock } from "../../server/clock.ts";
-import type { Context, Task } from "../../server/schemas.ts";
 import { buildTask, finishTask } from "../../server/task-context.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import type { Context, Task } from "../../shared/schemas.ts";
 
 const T0 = Date.parse("2026-01-01T09:00:00.000Z");
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { BLOCK_TEXT_LIMIT, escapeText, progressBar, renderTask as slackTask } from "../../client/slack/blocks.ts";
 import { TEXT_LIMIT, renderTask as telegramTask } from "../../client/telegram/message.ts";
-import type { Task } from "../../server/schemas.ts";
 import { applyUpdate, buildTask, finishTask } from "../../server/task-context.ts";
+import type { Task } from "../../shared/schemas.ts";
 
 const T0 = Date.parse("2026-01-01T09:00:00.000Z");
 const NOW = new Date(T0 + 60_000);

@@ -10,7 +10,7 @@ import {
   RECENT_SHOWN,
   sparklinePoints,
 } from "../../client/dashboard/view-model.ts";
-import type { BackendHealth, Context, Task } from "../../server/schemas.ts";
+import type { BackendHealth, Context, Task } from "../../shared/schemas.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const minutesBefore = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();

@@ -3,7 +3,7 @@
 // holds equal but newly parsed objects (no event), and member order that differs (no event).
 import { describe, expect, test } from "vitest";
 import { type DocumentEvent, healthEvents, taskEvents } from "../../client/document-events.ts";
-import type { Context, Health } from "../../server/schemas.ts";
+import type { Context, Health } from "../../shared/schemas.ts";
 import { inMinutes, makeBackend, makeContext, makeHealth, makeTask } from "../fixtures/tasks.ts";
 
 const ocr = makeTask({ taskId: "ocr", description: "OCR" });

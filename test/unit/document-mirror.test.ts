@@ -3,7 +3,7 @@
 // that does not apply starts the topic from scratch — and the subscribe frame that resumes it.
 import { describe, expect, test } from "vitest";
 import { DocumentMirror } from "../../client/document-mirror.ts";
-import type { PatchFrame, SnapshotFrame } from "../../server/schemas.ts";
+import type { PatchFrame, SnapshotFrame } from "../../shared/schemas.ts";
 import { makeContext, makeTask } from "../fixtures/tasks.ts";
 
 const ocr = makeTask({ taskId: "ocr" });

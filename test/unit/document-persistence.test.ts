@@ -4,12 +4,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../server/clock.ts";
 import { loadDocumentFile, VersionedDocument } from "../../server/document.ts";
 import { DurableJsonFile } from "../../server/durable-file.ts";
 import { createLogger } from "../../server/log.ts";
-import { type Context, contextSchema } from "../../server/schemas.ts";
 import { createTaskContext, emptyContext } from "../../server/task-context.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import { type Context, contextSchema } from "../../shared/schemas.ts";
 
 let dir: string;
 let path: string;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { PingResult } from "../../server/backends/backend.ts";
 import { emptyEntry, entryAfterPing, LATENCY_HISTORY } from "../../server/backends/health-entry.ts";
-import type { BackendHealth } from "../../server/schemas.ts";
+import type { BackendHealth } from "../../shared/schemas.ts";
 
 const MIN = 60_000;
 const schedule = { intervalMs: 15 * MIN, retryInitialMs: 30_000 };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyEntry } from "../../server/backends/health-entry.ts";
 import { healthStatus, nextTransitionAt, retryDelay } from "../../server/backends/health-status.ts";
-import type { BackendHealth, WarmSession } from "../../server/schemas.ts";
+import type { BackendHealth, WarmSession } from "../../shared/schemas.ts";
 
 const MIN = 60_000;
 const windows = { warmWindowMs: 5 * MIN, intervalMs: 15 * MIN, graceMs: 1 * MIN };

@@ -4,10 +4,10 @@ import fc from "fast-check";
 import jsonpatch, { type Operation } from "fast-json-patch";
 import { describe, expect, it } from "vitest";
 import { applyPatch as applyWithSdk } from "../../client/json-patch.ts";
-import { ManualClock } from "../../server/clock.ts";
 import { diff } from "../../server/json-diff.ts";
-import { CHANNELS, type Context, type JsonPatchOperation } from "../../server/schemas.ts";
 import { createTaskContext } from "../../server/task-context.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import { CHANNELS, type Context, type JsonPatchOperation } from "../../shared/schemas.ts";
 
 /** Applies ops with fast-json-patch, leaving `before` untouched. */
 function applyIndependently<T>(before: T, ops: JsonPatchOperation[]): T {

@@ -3,7 +3,7 @@
 import jsonPatch, { type Operation } from "fast-json-patch";
 import { describe, expect, it } from "vitest";
 import { applyPatch, PatchError } from "../../client/json-patch.ts";
-import type { JsonPatchOperation } from "../../server/schemas.ts";
+import type { JsonPatchOperation } from "../../shared/schemas.ts";
 
 const cases: [string, unknown, JsonPatchOperation[], unknown][] = [
   ["adds an object member", { foo: "bar" }, [{ op: "add", path: "/baz", value: "qux" }], { foo: "bar", baz: "qux" }],

@@ -20,7 +20,7 @@ import {
   taskLabel,
   taskSentence,
 } from "../../client/phrasing.ts";
-import type { BackendHealth, Context, Health, Task } from "../../server/schemas.ts";
+import type { BackendHealth, Context, Health, Task } from "../../shared/schemas.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const inMs = (ms: number) => new Date(NOW.getTime() + ms).toISOString();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../server/errors.ts";
 import { type Candidate, type ChoiceRequest, chooseBackend, scoreBackend } from "../../server/router/scoring.ts";
-import type { HealthStatus } from "../../server/schemas.ts";
+import type { HealthStatus } from "../../shared/schemas.ts";
 
 const backend = (name: string, status: HealthStatus, more: Partial<Candidate> = {}): Candidate => ({
   name,

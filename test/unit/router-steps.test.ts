@@ -4,11 +4,11 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../server/clock.ts";
 import { SwitchboardError } from "../../server/errors.ts";
 import { resolveOutputPath, writeOutput } from "../../server/router/artifacts.ts";
 import { estimateDispatchTimes } from "../../server/router/dispatch-estimate.ts";
 import { composeOutput, createThrottle, outputLine } from "../../server/router/step-output.ts";
+import { ManualClock } from "../../shared/clock.ts";
 
 describe("resolveOutputPath", () => {
   const base = { projectRoot: "/home/me/switchboard", artifactsDir: "artifacts", taskId: "route_abc" };

@@ -3,11 +3,9 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../server/clock.ts";
 import { VersionedDocument } from "../../server/document.ts";
 import { DurableJsonFile } from "../../server/durable-file.ts";
 import { SwitchboardError } from "../../server/errors.ts";
-import type { Context } from "../../server/schemas.ts";
 import {
   createTaskContext,
   emptyContext,
@@ -15,6 +13,8 @@ import {
   stepProgress,
   type TaskContext,
 } from "../../server/task-context.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import type { Context } from "../../shared/schemas.ts";
 
 const START = "2026-01-01T09:00:00.000Z";
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { progressBar, renderWatch, taskLine } from "../../client/cli/watch-view.ts";
 import { applyPatch } from "../../client/json-patch.ts";
-import type { Context, Health, JsonPatchOperation, Task } from "../../server/schemas.ts";
+import type { Context, Health, JsonPatchOperation, Task } from "../../shared/schemas.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00.000Z");
 const inMinutes = (m: number) => new Date(NOW + m * 60_000).toISOString();

@@ -1,0 +1,36 @@
+// The defaults both the hub (server/config.ts) and the channels run on their own (client/) need —
+// where the hub listens, the voice channel's settings, where the hub's token comes from — kept
+// here once so `npm run voice` and config.json's `voice` section cannot drift apart.
+
+/** The hub binds to loopback unless config.json says otherwise (and a token is set). */
+export const HUB_HOST = "127.0.0.1";
+export const HUB_PORT = 7433;
+/** Where a channel finds the hub when not told (`--hub`, SWITCHBOARD_HUB). */
+export const DEFAULT_HUB_URL = `http://${HUB_HOST}:${HUB_PORT}`;
+
+/** The voice channel's settings: config.json's `voice` section without `enabled`. */
+export interface VoiceSettings {
+  /** Where `GET /status` is served. */
+  host: string;
+  port: number;
+  tts: {
+    /** "auto" = the platform's synthesizer (espeak-ng, say), "none" = silent, or a command. */
+    command: string;
+    args: string[];
+    timeoutMs: number;
+  };
+  /** The voice channel is marked active at most this often for the same task. */
+  activeThrottleMs: number;
+}
+
+export const VOICE_DEFAULTS: Readonly<VoiceSettings> = {
+  host: HUB_HOST,
+  port: 7434,
+  tts: { command: "auto", args: [], timeoutMs: 30_000 },
+  activeThrottleMs: 30_000,
+};
+
+/** The hub's token, when it has one: SWITCHBOARD_TOKEN, trimmed (empty means none). */
+export function hubTokenFrom(env: Record<string, string | undefined>): string | null {
+  return env.SWITCHBOARD_TOKEN?.trim() || null;
+}

@@ -108,8 +108,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { buildDashboard } = await import("../client/dashboard/build.ts");
   const dashboard = bundlesOnly ? false : await buildDashboard({ force });
   const bundles = await buildBundles({ force });
+  // The switchboard/session|warmup|client package (client/package/build.ts), for a router in
+  // another process: `npm start` builds it with the hub it talks to.
+  const { buildPackage } = await import("../client/package/build.ts");
+  const packaged = bundlesOnly ? false : await buildPackage({ force });
   process.stdout.write(
     `switchboard: dashboard ${dashboard ? "built into dist/dashboard" : bundlesOnly ? "not asked for" : "is up to date"}; ` +
-      `entry points ${bundles ? "bundled into dist/" : "are up to date"}\n`,
+      `entry points ${bundles ? "bundled into dist/" : "are up to date"}; ` +
+      `package ${packaged ? "built into dist/package" : bundlesOnly ? "not asked for" : "is up to date"}
+`,
   );
 }

@@ -118,6 +118,12 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     if (refusal) return reply.code(refusal.status).send(refusal.toBody());
   });
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket) => broadcaster.attach(socket));
+  // Read-your-writes for a live mirror: each answer to a change names the documents' positions
+  // after it, so a client (the switchboard/session package) can wait until its mirror holds them.
+  app.addHook("onSend", async (request, reply) => {
+    if (MUTATING.has(request.method))
+      reply.header(POSITIONS_HEADER, positionsHeader(taskContext.document, deps.health));
+  });
 
   app.get("/healthz", async () => {
     const persistence = { context: persistenceState(taskContext.document), health: persistenceState(deps.health) };
@@ -136,6 +142,13 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
   return { app, broadcaster };
+}
+
+/** `context=<epoch>:<version>, health=<epoch>:<version>`, read by client/package/hub-connection.ts. */
+export const POSITIONS_HEADER = "switchboard-positions";
+
+function positionsHeader(context: DocumentFeed, health: DocumentFeed): string {
+  return `context=${context.epoch}:${context.version}, health=${health.epoch}:${health.version}`;
 }
 
 function persistenceState(document: DocumentFeed) {

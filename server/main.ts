@@ -3,6 +3,7 @@
 // The hub's server → client imports (the other is server/build.ts, which builds the dashboard): the
 // entry point starts the adapters config.json enables. test/unit/import-boundaries.test.ts checks.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
+import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
     throw error;
   }
   useDefaultTaskContext(running.taskContext);
+  // switchboard/session and switchboard/warmup loaded in this process act on this hub directly.
+  registerLocalHub({ taskContext: running.taskContext, warmStandby: running.warmStandby });
 
   let voice: Awaited<ReturnType<typeof startVoiceChannel>> | null = null;
   if (config.voice.enabled) {

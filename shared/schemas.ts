@@ -267,6 +267,8 @@ export type BackendHealth = z.infer<typeof backendHealthSchema>;
 export const healthSchema = z.strictObject({
   lastUpdated: isoTimestampSchema,
   backends: z.record(backendNameSchema, backendHealthSchema),
+  /** True while the periodic pings are paused (`stopWarmup`, POST /api/warmup/stop); a restart keeps it. */
+  pingsPaused: z.boolean().optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
 

@@ -20,6 +20,18 @@ export function registerHealthRoutes(app: FastifyInstance, warmStandby: WarmStan
     return warmStandby.pingNow(request.params.backend);
   });
 
+  // The seed's startWarmup and stopWarmup: resume and pause the periodic pings; the answer is the
+  // health document once its `pingsPaused` is durable.
+  app.post("/api/warmup/start", async (request) => {
+    parseInput(noFields, request.body, "startWarmup");
+    return warmStandby.resumePinging();
+  });
+
+  app.post("/api/warmup/stop", async (request) => {
+    parseInput(noFields, request.body, "stopWarmup");
+    return warmStandby.pausePinging();
+  });
+
   app.post<{ Params: { backend: string } }>("/api/health/:backend/prewarm", async (request, reply) => {
     warmStandby.getHealth(request.params.backend);
     parseInput(noFields, request.body, "prewarm");

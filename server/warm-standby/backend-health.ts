@@ -52,7 +52,7 @@ export function createBackendHealth({ document, backends, windows, clock }: Back
       const before = state.backends[name] ?? emptyEntry(kind);
       const after = withStatus(edit(before), now);
       if (after === before && state.backends[name]) return state;
-      return { lastUpdated: iso(now), backends: { ...state.backends, [name]: after } };
+      return { ...state, lastUpdated: iso(now), backends: { ...state.backends, [name]: after } };
     });
     // Durability is the document's job; a failing disk is logged by its writer and retried.
     if (applied) document.persist().catch(() => {});
@@ -91,7 +91,7 @@ export function createBackendHealth({ document, backends, windows, clock }: Back
         const kept = previous && previous.kind === backend.kind ? previous : emptyEntry(backend.kind);
         next[name] = withStatus(prepare(kept, name), now);
       }
-      return { lastUpdated: iso(now), backends: next };
+      return { ...state, lastUpdated: iso(now), backends: next };
     });
     document.persist().catch(() => {});
     for (const name of Object.keys(backends)) scheduleTransition(name);

@@ -114,7 +114,29 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     started = true;
     const now = clock.now();
     health.start((entry) => pinger.prepare({ ...entry, prewarmed: [] }, now));
-    pinger.start();
+    // Pings paused through the health document stay paused after a restart.
+    if (!document.state.pingsPaused) pinger.start();
+  }
+
+  /**
+   * `stopWarmup`: pauses the periodic pings (statuses still follow the clock) through the health
+   * document, so every subscriber sees `pingsPaused`; resolves once that is durable.
+   */
+  async function pausePinging(): Promise<Health> {
+    await pinger.pause();
+    await document.mutate((state) =>
+      state.pingsPaused ? state : { ...state, lastUpdated: iso(clock.now()), pingsPaused: true },
+    );
+    return document.state;
+  }
+
+  /** `startWarmup`: pings again (a backend whose ping is overdue after `firstPingDelayMs`); durable like a pause. */
+  async function resumePinging(): Promise<Health> {
+    await document.mutate((state) =>
+      state.pingsPaused ? { ...state, lastUpdated: iso(clock.now()), pingsPaused: false } : state,
+    );
+    if (started && !stopped) pinger.resume();
+    return document.state;
   }
 
   /** Stops every timer and in-flight ping, and kills every session; resolves when their processes are gone. */
@@ -129,11 +151,8 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     document,
     start,
     stop,
-    /** Pauses the periodic pings (statuses still follow the clock); `resumePinging` starts them again. */
-    pausePinging: pinger.pause,
-    resumePinging: () => {
-      if (started && !stopped) pinger.resume();
-    },
+    pausePinging,
+    resumePinging,
     getHealth,
     pingNow: pinger.pingNow,
     preWarm: sessions.preWarm,

@@ -183,7 +183,7 @@ describe("ping scheduling", () => {
     await pinged(hub, "claude", entry.lastPing);
     expect((await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version")).toHaveLength(2);
   });
-  it("pausePinging stops the periodic pings (a scheduled one never runs); resumePinging starts them again", async () => {
+  it("pausePinging stops the periodic pings (a scheduled one never runs) and says so in the health document; resumePinging starts them again", async () => {
     const { env, log } = await fakeCliEnv();
     const hub = await warmStandbyHub({
       backends: { claude: { kind: "claude" } },
@@ -196,10 +196,12 @@ describe("ping scheduling", () => {
     const versionCalls = async () => (await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version").length;
     expect(await versionCalls()).toBe(1);
     await hub.warmStandby.pausePinging();
+    expect(hub.warmStandby.getHealth().pingsPaused).toBe(true);
     hub.clock.advance(60 * MIN);
     expect(hub.clock.pendingTimers()).toBe(0);
     expect(entryOf(hub, "claude")).toMatchObject({ lastPing: entry.lastPing, status: "cold" });
-    hub.warmStandby.resumePinging();
+    await hub.warmStandby.resumePinging();
+    expect(hub.warmStandby.getHealth().pingsPaused).toBe(false);
     // The ping overdue since the pause waits firstPingDelayMs after the resume, then runs.
     hub.clock.advance(999);
     expect(entryOf(hub, "claude").lastPing).toBe(entry.lastPing);

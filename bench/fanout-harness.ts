@@ -1,6 +1,8 @@
 // The subscriber side of the fan-out benchmark, run as its own process: opens N WebSockets,
 // triggers each change itself over HTTP and times its arrival at every socket on this one
-// process's clock. Also the 1 s file poller that live push is compared with.
+// process's clock; or, one of several such processes, holds a share of 10,000 subscribers and
+// reports arrivals on the machine's shared clock. Also the 1 s file poller that live push is
+// compared with.
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
@@ -24,11 +26,31 @@ export type HarnessJob =
       triggers: TriggerRequest[];
       warmup: number;
     }
-  | { kind: "poll"; url: string; file: string; intervalMs: number; triggers: TriggerRequest[] };
+  | { kind: "poll"; url: string; file: string; intervalMs: number; triggers: TriggerRequest[] }
+  | {
+      /**
+       * One of several processes holding a share of the subscribers: it opens them, says
+       * "ready", then for each change tells the parent (which triggers them) when its last
+       * subscriber holds it, on the machine's clock shared by every process.
+       */
+      kind: "listen";
+      url: string;
+      subscribers: number;
+    };
+
+/** What a "listen" harness tells its parent. */
+export type ListenMessage =
+  | { type: "ready"; heapAndExternal: number }
+  | { type: "received"; change: number; lastAt: number };
+
+/** Milliseconds on a clock every process on this machine shares (performance.now() is per process). */
+export const sharedNow = () => performance.timeOrigin + performance.now();
 
 export interface HarnessResult {
   /** Milliseconds from just before each trigger to each receipt (warm-up excluded). */
   latencies: number[];
+  /** Per change, milliseconds from just before its trigger to its last receipt (warm-up excluded). */
+  lastReceipts: number[];
   /** The frames the first subscriber received, one per change, exactly as sent. */
   frames: string[];
 }
@@ -64,12 +86,17 @@ function open(url: string, subscribe: boolean): Promise<WebSocket> {
   });
 }
 
-async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<HarnessResult> {
+async function openAll(url: string, subscribers: number, subscribe: boolean): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
-  for (let i = 0; i < job.subscribers; i += 100) {
-    const batch = Math.min(100, job.subscribers - i);
-    sockets.push(...(await Promise.all(Array.from({ length: batch }, () => open(job.url, job.subscribe)))));
+  for (let i = 0; i < subscribers; i += 100) {
+    const batch = Math.min(100, subscribers - i);
+    sockets.push(...(await Promise.all(Array.from({ length: batch }, () => open(url, subscribe)))));
   }
+  return sockets;
+}
+
+async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<HarnessResult> {
+  const sockets = await openAll(job.url, job.subscribers, job.subscribe);
   // Receipt is stamped first and the frame kept raw: no parsing while the clock runs.
   let received = 0;
   let done: (() => void) | null = null;
@@ -85,6 +112,7 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
   });
 
   const latencies: number[] = [];
+  const lastReceipts: number[] = [];
   for (let i = 0; i < job.triggers.length; i++) {
     received = 0;
     const all = new Promise<void>((resolve) => {
@@ -92,12 +120,37 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
     });
     const started = performance.now();
     await Promise.all([send(job.url, job.triggers[i] as TriggerRequest), all]);
-    if (i >= job.warmup) for (const stamp of stamps) latencies.push(stamp - started);
+    if (i >= job.warmup) {
+      let last = 0;
+      for (const stamp of stamps) {
+        latencies.push(stamp - started);
+        last = Math.max(last, stamp - started);
+      }
+      lastReceipts.push(last);
+    }
     firstFrames.push(String(current));
     await new Promise((resolve) => setTimeout(resolve, 5)); // let the server settle between changes
   }
   for (const socket of sockets) socket.terminate();
-  return { latencies, frames: firstFrames };
+  return { latencies, lastReceipts, frames: firstFrames };
+}
+
+/** Holds `job.subscribers` sockets until killed, reporting each change's last receipt. */
+async function listen(job: Extract<HarnessJob, { kind: "listen" }>): Promise<void> {
+  const sockets = await openAll(job.url, job.subscribers, true);
+  const counts: number[] = [];
+  const seen = new Int32Array(sockets.length);
+  sockets.forEach((socket, index) => {
+    socket.on("message", () => {
+      const at = sharedNow();
+      const change = seen[index] as number;
+      seen[index] = change + 1;
+      counts[change] = (counts[change] ?? 0) + 1;
+      if (counts[change] === sockets.length) process.send?.({ type: "received", change, lastAt: at } as ListenMessage);
+    });
+  });
+  const usage = process.memoryUsage();
+  process.send?.({ type: "ready", heapAndExternal: usage.heapUsed + usage.external } as ListenMessage);
 }
 
 /** Reads the document file every interval; a change is seen when the file's text changes. */
@@ -123,11 +176,12 @@ async function poll(job: Extract<HarnessJob, { kind: "poll" }>): Promise<Harness
     latencies.push((await noticed) - started);
   }
   clearInterval(timer);
-  return { latencies, frames: [] };
+  return { latencies, lastReceipts: [], frames: [] };
 }
 
 process.once("message", async (job: HarnessJob) => {
   try {
+    if (job.kind === "listen") return await listen(job);
     const result = job.kind === "push" ? await push(job) : await poll(job);
     process.send?.({ ok: true, result }, () => process.exit(0));
   } catch (error) {

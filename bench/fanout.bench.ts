@@ -104,6 +104,8 @@ async function run(): Promise<BenchRow[]> {
     const triggers = updates(CHANGES[subscribers] + WARMUP);
     const hubLatencies: number[] = [];
     const bareLatencies: number[] = [];
+    const hubLast: number[] = [];
+    const bareLast: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const hub = await withHub((url) =>
         runHarness({ kind: "push", url, subscribers, subscribe: true, triggers, warmup: WARMUP }),
@@ -114,19 +116,21 @@ async function run(): Promise<BenchRow[]> {
       );
       hubLatencies.push(...hub.latencies);
       bareLatencies.push(...bare.latencies);
+      hubLast.push(...hub.lastReceipts);
+      bareLast.push(...bare.lastReceipts);
     }
-    const h = sorted(hubLatencies);
-    const b = sorted(bareLatencies);
-    const [h50, h99, b50, b99] = [percentile(h, 50), percentile(h, 99), percentile(b, 50), percentile(b, 99)];
     if (subscribers === 1) hubMeanAtOne = mean(hubLatencies);
-    const ratio = h99 / b99;
+    // Each change's last receipt: when every subscriber holds it.
+    const h = sorted(hubLast);
+    const b = sorted(bareLast);
+    const [h50, h99, b50, b99] = [percentile(h, 50), percentile(h, 99), percentile(b, 50), percentile(b, 99)];
     const atTarget = subscribers === 1000;
     rows.push({
-      name: `fan-out latency, REST change → receipt, ${subscribers.toLocaleString("en")} subscriber${subscribers > 1 ? "s" : ""} (p50 / p99)`,
+      name: `fan-out latency, REST change → last receipt, ${subscribers.toLocaleString("en")} subscriber${subscribers > 1 ? "s" : ""} in another process (p50 / p99 of ${h.length} changes)`,
       figure: `${ms(h50)} / ${ms(h99)}`,
-      comparison: `bare ws ${ms(b50)} / ${ms(b99)}`,
-      ratio: `p99 ${ratio.toFixed(2)}× of bare ws`,
-      target: atTarget ? `p99 ≤ 1.25× bare ws and < 50 ms — ${verdict(ratio <= 1.25 && h99 < 50)}` : "—",
+      comparison: `bare ws broadcasting in-process ${ms(b50)} / ${ms(b99)}`,
+      ratio: `p50 ${(h50 / b50).toFixed(2)}×, p99 ${(h99 / b99).toFixed(2)}× of bare ws`,
+      target: atTarget ? `p50 and p99 ≤ 1.0× bare ws — ${verdict(h50 <= b50 && h99 <= b99)}` : "—",
     });
   }
 

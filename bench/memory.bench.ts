@@ -10,7 +10,7 @@ import { verdict } from "./report.ts";
 const CONNECTIONS = 1000;
 const TARGET_KB = 30;
 
-interface ServerProcess {
+export interface ServerProcess {
   child: ChildProcess;
   url: string;
   lines: Interface;
@@ -18,7 +18,7 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function spawnServer(kind: "hub" | "ws"): Promise<ServerProcess> {
+export async function spawnServer(kind: "hub" | "ws"): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/memory-server.ts", kind], {
     cwd: `${import.meta.dirname}/..`,
     stdio: ["pipe", "pipe", "inherit"],

@@ -13,7 +13,9 @@ import { type Benchmark, type BenchRow, renderResults } from "./report.ts";
 const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./memory.bench.ts"),
   () => import("./startup.bench.ts"),
+  () => import("./cli.bench.ts"),
   () => import("./fanout.bench.ts"),
+  () => import("./fanout-10k.bench.ts"),
   () => import("./dashboard.bench.ts"),
   () => import("./prewarm.bench.ts"),
   () => import("./durable.bench.ts"),

@@ -85,14 +85,16 @@ export class HubApi {
     this.request<string>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/output`);
   getTranscript = (taskId: string) =>
     this.request<Transcript>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/transcript`);
-  approve = (taskId: string) => this.act(taskId, "approve");
-  reject = (taskId: string, reason?: string) => this.act(taskId, "reject", reason);
+  /** `step`: the step the person saw waiting; the hub refuses (409) a decision on any other. */
+  approve = (taskId: string, step?: number) => this.act(taskId, "approve", undefined, step);
+  reject = (taskId: string, reason?: string, step?: number) => this.act(taskId, "reject", reason, step);
   cancel = (taskId: string) => this.act(taskId, "cancel");
 
-  private act(taskId: string, action: "approve" | "reject" | "cancel", reason?: string) {
-    const body: Record<string, string> = {};
+  private act(taskId: string, action: "approve" | "reject" | "cancel", reason?: string, step?: number) {
+    const body: Record<string, string | number> = {};
     if (this.options.channel) body.channel = this.options.channel;
     if (reason) body.reason = reason;
+    if (step !== undefined) body.step = step;
     return this.request<Task>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/${action}`, body);
   }
 }

@@ -2,7 +2,14 @@
 // one change to the context document; publishers (the built-in router, an external one) react
 // to that change on their subscription — one path for both.
 
-import { type Approval, actionRequestSchema, type Channel, type Task, taskIdSchema } from "../shared/schemas.ts";
+import {
+  type Approval,
+  actionRequestSchema,
+  type Channel,
+  type Task,
+  taskIdSchema,
+  waitingStep,
+} from "../shared/schemas.ts";
 import { conflict, notFound, parseInput } from "./errors.ts";
 import { findTask, type TaskContext } from "./task-context.ts";
 
@@ -20,13 +27,20 @@ export function createApprovals(taskContext: TaskContext) {
     const request = parseInput(actionRequestSchema, input ?? {}, "request");
     const found = findTask(taskContext.getContext(), id);
     if (!found) throw notFound(`no task with id ${id}; list tasks with GET /api/context`);
-    return { id, found, channel: request.channel ?? DEFAULT_ACTION_CHANNEL, reason: request.reason };
+    return {
+      id,
+      found,
+      channel: request.channel ?? DEFAULT_ACTION_CHANNEL,
+      reason: request.reason,
+      step: request.step,
+    };
   }
 
-  const decision = (kind: Approval["decision"], channel: Channel): Approval => ({
+  const decision = (kind: Approval["decision"], channel: Channel, step: number): Approval => ({
     decision: kind,
     channel,
     at: new Date(clock.now()).toISOString(),
+    step,
   });
 
   async function touched(channel: Channel, id: string, task: Task): Promise<Task> {
@@ -36,40 +50,32 @@ export function createApprovals(taskContext: TaskContext) {
 
   /** Resumes a task waiting for approval: records the decision and sets it `running`. */
   async function approveTask(taskId: string, input?: unknown): Promise<Task> {
-    const { id, found, channel } = prepare(taskId, input);
+    const { id, found, channel, step } = prepare(taskId, input);
     const task = found.task;
-    if (found.active && task.status === "running" && task.approval?.decision === "approved") {
+    if (found.active && task.status === "running" && isReplay(task, "approved", step)) {
       return touched(channel, id, task); // already approved: a replay changes nothing
     }
-    if (!found.active || task.status !== "pending-approval") {
-      throw conflict(
-        `task ${id} is ${task.status}; only a task waiting for approval (pending-approval) can be approved`,
-      );
-    }
-    const step = task.awaitingApproval?.title;
+    requireWaitingStep(task, found.active, "approved", step);
+    const title = task.awaitingApproval?.title;
     const updated = await taskContext.updateTask(id, {
       status: "running",
-      approval: decision("approved", channel),
+      approval: decision("approved", channel, waitingStep(task)),
       awaitingApproval: null,
-      lastUpdate: step ? `approved on ${channel}: ${step}` : `approved on ${channel}`,
+      lastUpdate: title ? `approved on ${channel}: ${title}` : `approved on ${channel}`,
     });
     return touched(channel, id, updated);
   }
 
   /** Refuses what a task waits for: records the decision and fails the task ("rejected"). */
   async function rejectTask(taskId: string, input?: unknown): Promise<Task> {
-    const { id, found, channel, reason } = prepare(taskId, input);
+    const { id, found, channel, reason, step } = prepare(taskId, input);
     const task = found.task;
-    if (!found.active && task.status === "failed" && task.approval?.decision === "rejected") {
+    if (!found.active && task.status === "failed" && isReplay(task, "rejected", step)) {
       return touched(channel, id, task);
     }
-    if (!found.active || task.status !== "pending-approval") {
-      throw conflict(
-        `task ${id} is ${task.status}; only a task waiting for approval (pending-approval) can be rejected`,
-      );
-    }
+    requireWaitingStep(task, found.active, "rejected", step);
     // Both changes are applied before either is awaited, so no other action can come between them.
-    const recorded = taskContext.updateTask(id, { approval: decision("rejected", channel) });
+    const recorded = taskContext.updateTask(id, { approval: decision("rejected", channel, waitingStep(task)) });
     const failed = taskContext.completeTask(id, {
       status: "failed",
       error: reason ? `rejected: ${reason}` : "rejected",
@@ -94,4 +100,26 @@ export function createApprovals(taskContext: TaskContext) {
   }
 
   return { approveTask, rejectTask, cancelTask };
+}
+
+/** The same decision again, on the same step (or on no step named): a replay that changes nothing. */
+function isReplay(task: Task, kind: Approval["decision"], step: number | undefined): boolean {
+  if (task.approval?.decision !== kind) return false;
+  return step === undefined || task.approval.step === undefined || task.approval.step === step;
+}
+
+/** 409 unless the task waits for a decision now, on the step the person saw (when named). */
+function requireWaitingStep(task: Task, active: boolean, kind: Approval["decision"], step: number | undefined): void {
+  const verb = kind === "approved" ? "approved" : "rejected";
+  if (!active || task.status !== "pending-approval") {
+    throw conflict(
+      `task ${task.taskId} is ${task.status}; only a task waiting for approval (pending-approval) can be ${verb}`,
+    );
+  }
+  const waiting = waitingStep(task);
+  if (step !== undefined && step !== waiting) {
+    throw conflict(
+      `task ${task.taskId} waits for a decision on step ${waiting}, not step ${step}: what you saw is out of date, nothing was ${verb}; look at the task again`,
+    );
+  }
 }

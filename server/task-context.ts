@@ -264,6 +264,9 @@ type ActiveUpdate = Omit<TaskUpdate, "result" | "error">;
 
 export function applyUpdate(task: Task, updates: ActiveUpdate, now: number): Task {
   const next: Task = { ...task, ...updates, updatedAt: iso(now) } as Task;
+  // A new wait is for a new decision: the previous step's approval does not linger on the task.
+  const startsWaiting = updates.status === "pending-approval" && task.status !== "pending-approval";
+  if (startsWaiting && task.approval && updates.approval === undefined) next.approval = null;
   if (updates.plan && updates.totalSteps === undefined) next.totalSteps = planSteps(updates.plan).length;
   checkSteps(next.currentStep, next.totalSteps);
   if (updates.progress === undefined && (updates.currentStep !== undefined || updates.totalSteps !== undefined)) {

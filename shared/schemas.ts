@@ -82,6 +82,8 @@ export const approvalSchema = z.strictObject({
   decision: z.enum(["approved", "rejected"]),
   channel: channelSchema,
   at: isoTimestampSchema,
+  /** The step decided on (1-based, as `currentStep`); absent in records from before steps were bound. */
+  step: z.number().int().min(0).optional(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
@@ -131,6 +133,14 @@ const taskFields = {
 
 export const taskSchema = z.strictObject(taskFields);
 export type Task = z.infer<typeof taskSchema>;
+
+/**
+ * The step a waiting task waits on (1-based, as `currentStep`): the one its `awaitingApproval`
+ * shows, else its current step. Channels send it with a decision; the hub refuses any other.
+ */
+export function waitingStep(task: Pick<Task, "awaitingApproval" | "currentStep">): number {
+  return task.awaitingApproval?.step ?? task.currentStep;
+}
 
 export const channelStateSchema = z.strictObject({
   lastActive: isoTimestampSchema,
@@ -337,6 +347,11 @@ export type FollowUpAccepted = z.infer<typeof followUpAcceptedSchema>;
 export const actionRequestSchema = z.strictObject({
   channel: channelSchema.optional(),
   reason: z.string().max(LIMITS.error).optional(),
+  /**
+   * The step the person saw waiting (1-based, as `currentStep`); a decision on any other step is
+   * refused (409). Optional for curl; every channel sends it.
+   */
+  step: z.number().int().min(0).max(LIMITS.steps).optional(),
 });
 
 // ---- WebSocket frames -----------------------------------------------------------------

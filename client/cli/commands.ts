@@ -2,7 +2,7 @@
 // Exit status 0 = done, 1 = the hub refused (its message is printed) or is unreachable,
 // 2 = bad usage (dispatch.ts parses the command line and maps errors to these). Every command
 // marks the `cli` channel active.
-import type { Context, Health, Task } from "../../shared/schemas.ts";
+import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
 import { backendSentence, healthSentence, summarySentence, taskSentence } from "../phrasing.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";
@@ -148,19 +148,40 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 function taskAction(action: "approve" | "reject" | "cancel", summary: string, reason = false): Command {
+  const decides = action !== "cancel";
   return {
-    usage: `switchboard ${action} <taskId>${reason ? " [--reason TEXT]" : ""}`,
+    usage: `switchboard ${action} <taskId>${decides ? " [--step N]" : ""}${reason ? " [--reason TEXT]" : ""}`,
     summary,
-    ...(reason ? { options: { reason: { type: "string" } } } : {}),
+    ...(decides
+      ? {
+          details: [
+            "--step N: the step you saw waiting (as `status` shows it); the hub refuses a decision on any other.",
+            "Without it, the step waiting now is read from the hub, decided on, and named in the answer.",
+          ],
+        }
+      : {}),
+    options: {
+      ...(decides ? { step: { type: "string" } } : {}),
+      ...(reason ? { reason: { type: "string" } } : {}),
+    },
     positionals: { min: 1, max: 1 },
     async run(ctx) {
       const taskId = ctx.positionals[0] as string;
+      if (!decides) {
+        const task = await ctx.client.cancel(taskId);
+        ctx.print(`${taskSentence(task, null, ctx.io.now())}.`, task);
+        return 0;
+      }
+      const given = ctx.values.step as string | undefined;
+      // The step is always sent: the one the person saw, or the one read just now and named.
+      const step = given !== undefined ? parseInteger("--step", given) : waitingStep(await ctx.client.getTask(taskId));
       const task =
         action === "reject"
-          ? await ctx.client.reject(taskId, ctx.values.reason as string | undefined)
-          : await ctx.client[action](taskId);
+          ? await ctx.client.reject(taskId, ctx.values.reason as string | undefined, step)
+          : await ctx.client.approve(taskId, step);
       // The hub marks the acting channel (cli) active itself.
-      ctx.print(`${taskSentence(task, null, ctx.io.now())}.`, task);
+      const decided = step > 0 ? ` (step ${step} ${action === "approve" ? "approved" : "rejected"})` : "";
+      ctx.print(`${taskSentence(task, null, ctx.io.now())}.${decided}`, task);
       return 0;
     },
   };

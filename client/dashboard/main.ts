@@ -17,12 +17,12 @@ const token = takeToken({
 const client = new HubClient({ url: location.origin, token, channel: "dashboard" });
 
 const actions: DashboardActions = {
-  async approve(taskId) {
-    const task = await client.approve(taskId);
+  async approve(taskId, step) {
+    const task = await client.approve(taskId, step);
     return `Approved “${task.description}”; it is ${task.status === "pending-approval" ? "still waiting" : task.status} now.`;
   },
-  async reject(taskId) {
-    const task = await client.reject(taskId);
+  async reject(taskId, step) {
+    const task = await client.reject(taskId, undefined, step);
     return `Rejected “${task.description}”; it is ${task.status} now.`;
   },
   async ping(backend) {

@@ -14,8 +14,9 @@ import {
 
 /** What the buttons do; each resolves with a sentence for the person or throws an Error to show. */
 export interface DashboardActions {
-  approve(taskId: string): Promise<string>;
-  reject(taskId: string): Promise<string>;
+  /** `step`: the step the card shows waiting (the hub refuses a decision on any other). */
+  approve(taskId: string, step: number): Promise<string>;
+  reject(taskId: string, step: number): Promise<string>;
   ping(backend: string): Promise<string>;
   prewarm(backend: string): Promise<string>;
 }
@@ -160,11 +161,21 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
   const buttons = [approve, reject];
   approve.addEventListener("click", () => {
     const item = current;
-    void act(buttons, outcome, () => actions.approve(item.taskId), `Could not approve “${item.description}”: `);
+    void act(
+      buttons,
+      outcome,
+      () => actions.approve(item.taskId, item.step),
+      `Could not approve “${item.description}”: `,
+    );
   });
   reject.addEventListener("click", () => {
     const item = current;
-    void act(buttons, outcome, () => actions.reject(item.taskId), `Could not reject “${item.description}”: `);
+    void act(
+      buttons,
+      outcome,
+      () => actions.reject(item.taskId, item.step),
+      `Could not reject “${item.description}”: `,
+    );
   });
   const root = el(
     "li",

@@ -1,6 +1,14 @@
 // What the dashboard shows, decided from the two documents and the time: pure functions from
 // Context + Health + now to the text of every section. The DOM code only copies these strings.
-import type { BackendHealth, Channel, Context, Health, HealthStatus, Task } from "../../shared/schemas.ts";
+import {
+  type BackendHealth,
+  type Channel,
+  type Context,
+  type Health,
+  type HealthStatus,
+  type Task,
+  waitingStep,
+} from "../../shared/schemas.ts";
 import { percent, planStepAt, remainingText, stepSentence } from "../phrasing.ts";
 
 export interface QueueItem {
@@ -19,6 +27,8 @@ export interface QueueItem {
 
 export interface ApprovalItem {
   taskId: string;
+  /** The step shown waiting; a button press sends it, so a stale card cannot decide a later step. */
+  step: number;
   description: string;
   whatTitle: string;
   whatDetail: string;
@@ -116,6 +126,7 @@ export function approvalItem(task: Task): ApprovalItem {
   const step = waiting ? planStepAt(task.plan, waiting.step) : undefined;
   return {
     taskId: task.taskId,
+    step: waitingStep(task),
     description: task.description,
     whatTitle: waiting?.title || step?.title || "approve this task to continue",
     whatDetail: waiting?.detail || step?.prompt || task.lastUpdate,

@@ -206,6 +206,27 @@ describe("approve, reject, cancel", () => {
     expect(again.stderr).toMatch(/^switchboard: .+ \(409 conflict\)$/);
   });
 
+  test("approve sends the step: --step for another step than the waiting one is refused (exit 1, 409) and changes nothing; without --step the waiting step is named", async () => {
+    await hub.taskContext.addTask({
+      taskId: "s-push",
+      description: "Push",
+      startedFrom: "slack",
+      plan: { steps: [{ title: "Build" }, { title: "Push" }] },
+      currentStep: 2,
+      status: "pending-approval",
+    });
+    const before = hub.taskContext.getContext();
+    const stale = await cli(["approve", "s-push", "--step", "1", ...at]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("waits for a decision on step 2, not step 1");
+    expect(hub.taskContext.getContext()).toBe(before);
+
+    const named = await cli(["approve", "s-push", ...at]);
+    expect(named.code).toBe(0);
+    expect(named.stdout).toMatch(/\(step 2 approved\)$/);
+    expect(hub.taskContext.getActiveTask("s-push")?.approval).toMatchObject({ decision: "approved", step: 2 });
+  });
+
   test("reject --reason fails the task waiting for approval", async () => {
     await hub.taskContext.addTask({
       taskId: "r-push",

@@ -57,7 +57,7 @@ describe("approve", () => {
 
     const at = approved.approval?.at;
     expect(approved).toMatchObject({ status: "running", awaitingApproval: null });
-    expect(approved.approval).toEqual({ decision: "approved", channel: "telegram", at });
+    expect(approved.approval).toEqual({ decision: "approved", channel: "telegram", at, step: 2 });
     await until(() => publisher.context?.activeTasks[0]?.approval?.decision === "approved", 5000, "pushed approval");
     expect(publisher.context?.activeTasks[0]?.status).toBe("running");
     expect((await publisher.getChannelState("telegram")) as object).toMatchObject({ lastTaskId: "route_ext" });
@@ -133,6 +133,47 @@ describe("reject", () => {
     await publisher.addTask({ taskId: "route_run", description: "Running work", startedFrom: "cli" });
     expect((await refusal(actor.reject("route_run"))).status).toBe(409);
     expect(hub.taskContext.getActiveTask("route_run")?.status).toBe("running");
+  });
+});
+
+describe("a decision is bound to the step the person saw", () => {
+  it("refuses (409) an approval or rejection naming a step that is not the one waiting, and changes nothing", async () => {
+    const { publisher, actor } = await setup("dashboard");
+    await waitingTask(publisher);
+    const before = hub.taskContext.getContext();
+
+    const early = await refusal(actor.approve("route_ext", 1));
+    const late = await refusal(actor.reject("route_ext", "no", 3));
+
+    expect([early.status, late.status]).toEqual([409, 409]);
+    expect(early.message).toContain("waits for a decision on step 2, not step 1");
+    expect(hub.taskContext.getContext()).toBe(before);
+  });
+
+  it("approves the step named when it is the one waiting, and records that step", async () => {
+    const { publisher, actor } = await setup("telegram");
+    await waitingTask(publisher);
+    const approved = await actor.approve("route_ext", 2);
+    expect(approved).toMatchObject({ status: "running", approval: { decision: "approved", step: 2 } });
+    // The same press again is a replay; a press for a step that never waited is not.
+    expect(await actor.approve("route_ext", 2)).toEqual(approved);
+    expect((await refusal(actor.approve("route_ext", 3))).status).toBe(409);
+  });
+
+  it("clears the previous step's approval when the next step starts waiting", async () => {
+    const { publisher, actor } = await setup("slack");
+    await waitingTask(publisher);
+    await actor.approve("route_ext", 2);
+    const next = await publisher.updateTask("route_ext", {
+      status: "pending-approval",
+      currentStep: 3,
+      totalSteps: 3,
+      awaitingApproval: { step: 3, title: "Push", detail: "git push" },
+    });
+    expect(next.approval).toBeNull();
+    // An approval of the old step cannot pass for the new one.
+    expect((await refusal(actor.approve("route_ext", 2))).status).toBe(409);
+    expect(hub.taskContext.getActiveTask("route_ext")?.status).toBe("pending-approval");
   });
 });
 

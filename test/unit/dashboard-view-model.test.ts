@@ -88,6 +88,12 @@ describe("waiting for you", () => {
     expect(item).toMatchObject({ whatTitle: "Apply the rename", whatDetail: "git mv payments billing" });
   });
 
+  test("carries the step it shows waiting, which the buttons send with the decision", () => {
+    const waiting = { step: 3, title: "Push", detail: "git push" };
+    expect(approvalItem(task({ status: "pending-approval", awaitingApproval: waiting })).step).toBe(3);
+    expect(approvalItem(task({ status: "pending-approval", currentStep: 2, awaitingApproval: null })).step).toBe(2);
+  });
+
   test("falls back to the plan step when the publisher gave no awaitingApproval", () => {
     const item = approvalItem(
       task({

@@ -43,6 +43,7 @@ export function createApprovals(taskContext: TaskContext) {
     step,
   });
 
+  /** A replayed action changes nothing but marks the channel active. */
   async function touched(channel: Channel, id: string, task: Task): Promise<Task> {
     await taskContext.setChannelActive(channel, { taskId: id });
     return taskContext.getActiveTask(id) ?? task;
@@ -57,13 +58,14 @@ export function createApprovals(taskContext: TaskContext) {
     }
     requireWaitingStep(task, found.active, "approved", step);
     const title = task.awaitingApproval?.title;
-    const updated = await taskContext.updateTask(id, {
-      status: "running",
-      approval: decision("approved", channel, waitingStep(task)),
-      awaitingApproval: null,
-      lastUpdate: title ? `approved on ${channel}: ${title}` : `approved on ${channel}`,
+    return taskContext.actOnTask(id, channel, {
+      update: {
+        status: "running",
+        approval: decision("approved", channel, waitingStep(task)),
+        awaitingApproval: null,
+        lastUpdate: title ? `approved on ${channel}: ${title}` : `approved on ${channel}`,
+      },
     });
-    return touched(channel, id, updated);
   }
 
   /** Refuses what a task waits for: records the decision and fails the task ("rejected"). */
@@ -74,14 +76,10 @@ export function createApprovals(taskContext: TaskContext) {
       return touched(channel, id, task);
     }
     requireWaitingStep(task, found.active, "rejected", step);
-    // Both changes are applied before either is awaited, so no other action can come between them.
-    const recorded = taskContext.updateTask(id, { approval: decision("rejected", channel, waitingStep(task)) });
-    const failed = taskContext.completeTask(id, {
-      status: "failed",
-      error: reason ? `rejected: ${reason}` : "rejected",
+    return taskContext.actOnTask(id, channel, {
+      completion: { status: "failed", error: reason ? `rejected: ${reason}` : "rejected" },
+      approval: decision("rejected", channel, waitingStep(task)),
     });
-    const [, finished] = await Promise.all([recorded, failed]);
-    return touched(channel, id, finished);
   }
 
   /** Stops a queued, running or waiting task and fails it ("cancelled"); its publisher kills its work. */
@@ -92,11 +90,9 @@ export function createApprovals(taskContext: TaskContext) {
       if (task.status === "failed" && task.error?.startsWith("cancelled")) return touched(channel, id, task);
       throw conflict(`task ${id} is already ${task.status}; a finished task cannot be cancelled`);
     }
-    const finished = await taskContext.completeTask(id, {
-      status: "failed",
-      error: reason ? `cancelled: ${reason}` : "cancelled",
+    return taskContext.actOnTask(id, channel, {
+      completion: { status: "failed", error: reason ? `cancelled: ${reason}` : "cancelled" },
     });
-    return touched(channel, id, finished);
   }
 
   return { approveTask, rejectTask, cancelTask };

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type Clock, iso, systemClock } from "../shared/clock.ts";
 import {
+  type Approval,
   type Channel,
   type ChannelHistoryEntry,
   type Completion,
@@ -188,6 +189,33 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     return getChannelState(name);
   }
 
+  /**
+   * A channel's action on an active task (approve, reject, cancel) as one change: the task updated
+   * or finished, and the channel marked active on it — so a subscriber never sees half an action.
+   */
+  async function actOnTask(
+    taskId: string,
+    channel: Channel,
+    change: { update: ActiveUpdate } | { completion: Completion; approval?: Approval },
+  ): Promise<Task> {
+    const found = requireActive(taskId);
+    const now = clock.now();
+    const finishing = "completion" in change;
+    const task = finishing
+      ? finishTask(change.approval ? { ...found, approval: change.approval } : found, change.completion, now)
+      : applyUpdate(found, change.update, now);
+    await document.mutate((state) => ({
+      ...state,
+      lastUpdated: iso(now),
+      activeTasks: finishing
+        ? state.activeTasks.filter((t) => t.taskId !== taskId)
+        : state.activeTasks.map((t) => (t.taskId === taskId ? task : t)),
+      recentCompleted: finishing ? [task, ...state.recentCompleted].slice(0, recentLimit) : state.recentCompleted,
+      channelHistory: touchChannel(state.channelHistory, channel, now, taskId),
+    }));
+    return task;
+  }
+
   function requireActive(taskId: string): Task {
     const found = findTask(document.state, taskId);
     if (!found) throw notFound(`no task with id ${taskId}; list tasks with GET /api/context`);
@@ -210,6 +238,7 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     addStep,
     getChannelState,
     setChannelActive,
+    actOnTask,
   };
 }
 

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { parseInput } from "../errors.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 
-// Ping and prewarm take no parameters; an empty body, or `{}`, is all they accept.
+// Ping and prewarm are answered once the health change they made is durable (like every change
+// to the context). Ping and prewarm take no parameters; an empty body, or `{}`, is all they accept.
 const noFields = z.strictObject({}).optional();
 
 export function registerHealthRoutes(app: FastifyInstance, warmStandby: WarmStandby): void {
@@ -17,7 +18,9 @@ export function registerHealthRoutes(app: FastifyInstance, warmStandby: WarmStan
   app.post<{ Params: { backend: string } }>("/api/health/:backend/ping", async (request) => {
     warmStandby.getHealth(request.params.backend); // 404 before the body is judged
     parseInput(noFields, request.body, "ping");
-    return warmStandby.pingNow(request.params.backend);
+    const entry = await warmStandby.pingNow(request.params.backend);
+    await warmStandby.whenDurable();
+    return entry;
   });
 
   // The seed's startWarmup and stopWarmup: resume and pause the periodic pings; the answer is the
@@ -36,6 +39,7 @@ export function registerHealthRoutes(app: FastifyInstance, warmStandby: WarmStan
     warmStandby.getHealth(request.params.backend);
     parseInput(noFields, request.body, "prewarm");
     const session = warmStandby.preWarm(request.params.backend);
+    await warmStandby.whenDurable();
     return reply.code(202).send({ backend: request.params.backend, session });
   });
 }

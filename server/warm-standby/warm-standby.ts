@@ -159,6 +159,11 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     acquireSession: sessions.acquireSession,
     dispatch,
     scheduleAutoPrewarm: sessions.scheduleAutoPrewarm,
+    /**
+     * Resolves once every health change made so far is durable. Health changes are applied and
+     * pushed at once and written behind; a REST caller (ping, prewarm) is answered after this.
+     */
+    whenDurable: () => document.persist(),
     /** The configured, enabled backends by name. */
     backends: backends as Readonly<Record<string, BackendSettings>>,
   };

@@ -2,7 +2,8 @@
 // Ollama, backoff, joined pings, session TTL, shutdown with no child left, time-driven
 // transitions pushed over WebSocket, and persistence across a restart. Time is a ManualClock.
 import { execFileSync } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { claudeBackend } from "../../server/backends/claude.ts";
 import { codexBackend } from "../../server/backends/codex.ts";
@@ -384,6 +385,19 @@ describe("REST", () => {
     const prewarm = await post("/api/health/claude/prewarm", "{}");
     expect(prewarm.status).toBe(202);
     expect(await prewarm.json()).toMatchObject({ backend: "claude", session: { state: "starting" } });
+  });
+
+  it("POST ping and POST prewarm are answered once their health change is durable: the file already holds it", async () => {
+    const { env } = await fakeCliEnv();
+    const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
+    const onDisk = async () =>
+      JSON.parse(await readFile(join(hub.dataDir, "backend-health.json"), "utf8")).backends.claude as BackendHealth;
+    const ping = await fetch(`${hub.url}/api/health/claude/ping`, { method: "POST" });
+    const pinged = (await ping.json()) as BackendHealth;
+    expect((await onDisk()).lastPing).toBe(pinged.lastPing);
+    const prewarm = await fetch(`${hub.url}/api/health/claude/prewarm`, { method: "POST" });
+    const { session } = (await prewarm.json()) as { session: { id: string } };
+    expect((await onDisk()).prewarmed.map((s) => s.id)).toContain(session.id);
   });
 });
 

@@ -1,6 +1,6 @@
 // What `switchboard watch` draws: a pure function from the mirrored documents, the connection
 // state and the time to the lines of the terminal view (one progress bar per task, health line).
-
+import stringWidth from "string-width";
 import type { Context, Health, Task } from "../../shared/schemas.ts";
 import type { ConnectionState } from "../hub-client.ts";
 import { healthSentence, percent, remainingText, stepSentence, summarySentence, taskSentence } from "../phrasing.ts";
@@ -13,7 +13,7 @@ export interface WatchInput {
   connection: ConnectionState;
   hubUrl: string;
   now: number;
-  /** Terminal columns; lines are cut to fit. */
+  /** Terminal columns; lines are cut to fit (measured in columns, wide characters count two). */
   width: number;
 }
 
@@ -47,9 +47,23 @@ export function taskLine(task: Task, now: number): string {
   return `${progressBar(done)} ${pct}  ${task.description.replace(/\s+/g, " ")} · ${detail.join(" · ")}`;
 }
 
-function fitWidth(line: string, width: number): string {
-  const chars = [...line];
-  return chars.length <= width ? line : `${chars.slice(0, Math.max(1, width - 1)).join("")}…`;
+const graphemes = new Intl.Segmenter();
+
+/**
+ * `line` cut to `width` terminal columns, ending in "…" when cut. Columns, not code points: a wide
+ * character (CJK, most emoji) takes two, a combining mark or joined emoji sequence none extra.
+ */
+export function fitWidth(line: string, width: number): string {
+  if (stringWidth(line) <= width) return line;
+  let kept = "";
+  let used = 0;
+  for (const { segment } of graphemes.segment(line)) {
+    const columns = stringWidth(segment);
+    if (used + columns > width - 1) break;
+    kept += segment;
+    used += columns;
+  }
+  return `${kept}…`;
 }
 
 /** The whole view, one string per terminal line. */

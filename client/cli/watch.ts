@@ -1,9 +1,10 @@
 // `switchboard watch`: a live mirror of the hub drawn in the terminal, redrawn from pushed
 // changes (coalesced), reconnecting by itself, and every 30 seconds so "12 minutes left" stays true.
+// A terminal gets only the lines that changed rewritten in place (log-update), never a full clear.
+import { createLogUpdate } from "log-update";
 import type { CommandContext } from "./command.ts";
 import { renderWatch } from "./watch-view.ts";
 
-const CLEAR = "\x1b[H\x1b[2J";
 const TICK_MS = 30_000;
 
 export async function watch(ctx: CommandContext): Promise<number> {
@@ -11,6 +12,7 @@ export async function watch(ctx: CommandContext): Promise<number> {
   const tty = io.stdout.isTTY === true;
   let scheduled = false;
   let last = "";
+  const terminal = tty ? createLogUpdate(io.stdout) : null;
 
   const draw = () => {
     scheduled = false;
@@ -33,7 +35,8 @@ export async function watch(ctx: CommandContext): Promise<number> {
     if (frame === last) return;
     last = frame;
     // A terminal is redrawn in place; a pipe gets each frame after a blank line.
-    io.stdout.write(tty ? `${CLEAR}${frame}\n` : `${frame}\n\n`);
+    if (terminal) terminal(frame);
+    else io.stdout.write(`${frame}\n\n`);
   };
   // A burst of patches is drawn once.
   const schedule = () => {
@@ -55,5 +58,6 @@ export async function watch(ctx: CommandContext): Promise<number> {
   });
   await io.interrupted;
   clearInterval(ticker);
+  terminal?.done();
   return 0;
 }

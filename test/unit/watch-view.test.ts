@@ -1,6 +1,7 @@
 // What `switchboard watch` draws, frame by frame, as a stream of pushed changes reaches its mirror.
+import stringWidth from "string-width";
 import { describe, expect, test } from "vitest";
-import { progressBar, renderWatch, taskLine } from "../../client/cli/watch-view.ts";
+import { fitWidth, progressBar, renderWatch, taskLine } from "../../client/cli/watch-view.ts";
 import { applyPatch } from "../../client/json-patch.ts";
 import type { Context, Health, JsonPatchOperation, Task } from "../../shared/schemas.ts";
 
@@ -139,7 +140,29 @@ describe("frames from a stream of patches", () => {
 
   test("lines are cut to the terminal width", () => {
     const lines = frame({ ...emptyContext, activeTasks: [task({ description: "x".repeat(200) })] }, "live", 40);
-    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(40);
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(40);
     expect(lines[2]?.endsWith("…")).toBe(true);
+  });
+
+  test("width is counted in terminal columns: wide characters and emoji take two, joined emoji stay whole", () => {
+    const lines = frame(
+      { ...emptyContext, activeTasks: [task({ description: "請求書のOCRを実行する 📄📄📄 👩‍💻 and more words" })] },
+      "live",
+      40,
+    );
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(40);
+    // Counting code points instead would let this line run past 40 columns.
+    expect([...(lines[2] as string)].length).toBeLessThan(40);
+    expect(lines[2]?.endsWith("…")).toBe(true);
+  });
+
+  test.each([
+    ["fits as it is", "日本語", 6, "日本語"],
+    ["a wide character is never split", "日本語です", 6, "日本…"],
+    ["a joined emoji is kept whole or left out", "ab👩‍💻cd", 4, "ab…"],
+    ["a combining mark adds no column", "e\u0301e\u0301e\u0301", 3, "e\u0301e\u0301e\u0301"],
+  ])("fitWidth: %s", (_, line, width, fitted) => {
+    expect(fitWidth(line, width)).toBe(fitted);
+    expect(stringWidth(fitWidth(line, width))).toBeLessThanOrEqual(width);
   });
 });

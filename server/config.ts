@@ -232,7 +232,7 @@ export const configSchema = z.strictObject({
       startAdapter: flag(true),
     })
     .prefault({}),
-  /** Commands run when a task finishes, fails or waits for approval, or a backend is limited (docs/notifications.md). */
+  /** Commands run when a task finishes, fails or waits for approval, or a backend is limited (docs/configuration.md, Notifiers). */
   notify: z
     .strictObject({
       /** `openclaw system event --text "<sentence>" --mode now` for each of `events`. */

@@ -3,6 +3,7 @@
 // The hub's server → client imports (the other is server/build.ts, which builds the dashboard): the
 // entry point starts the adapters config.json enables. test/unit/import-boundaries.test.ts checks.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
+import { startNotifier } from "../client/notify/notifier.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";
@@ -99,6 +100,13 @@ async function main(): Promise<void> {
 
   chatChannels = await chat.start(running.url, secrets.token, logger);
   const runningChannels = chatChannels;
+  // config.json notify: OpenClaw and other commands run on task and backend events.
+  const notifier = await startNotifier({
+    hubUrl: running.url,
+    token: secrets.token,
+    settings: config.notify,
+    log: (message) => logger.warn(message),
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -112,6 +120,7 @@ async function main(): Promise<void> {
     forced.unref();
     await voice?.close();
     await runningChannels.stop();
+    await notifier?.close();
     await running.close();
     process.exit(0);
   };

@@ -19,6 +19,8 @@ export type HarnessJob =
       kind: "push";
       /** Base URL of the server under test; WebSockets go to `${url}/ws`. */
       url: string;
+      /** Several hubs: the sockets are spread over these (round robin); triggers still go to `url`. */
+      socketUrls?: string[];
       subscribers: number;
       /** Send a context subscribe frame and wait for its snapshot (the hub), or just connect (bare ws). */
       subscribe: boolean;
@@ -86,17 +88,22 @@ function open(url: string, subscribe: boolean): Promise<WebSocket> {
   });
 }
 
-async function openAll(url: string, subscribers: number, subscribe: boolean): Promise<WebSocket[]> {
+/** Opens the sockets in batches of 100, spread over `urls` (several hubs) round robin. */
+async function openAll(urls: string[], subscribers: number, subscribe: boolean): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let i = 0; i < subscribers; i += 100) {
     const batch = Math.min(100, subscribers - i);
-    sockets.push(...(await Promise.all(Array.from({ length: batch }, () => open(url, subscribe)))));
+    sockets.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, (_, k) => open(urls[(i + k) % urls.length] as string, subscribe)),
+      )),
+    );
   }
   return sockets;
 }
 
 async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<HarnessResult> {
-  const sockets = await openAll(job.url, job.subscribers, job.subscribe);
+  const sockets = await openAll(job.socketUrls ?? [job.url], job.subscribers, job.subscribe);
   // Receipt is stamped first and the frame kept raw: no parsing while the clock runs.
   let received = 0;
   let done: (() => void) | null = null;
@@ -137,7 +144,7 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
 
 /** Holds `job.subscribers` sockets until killed, reporting each change's last receipt. */
 async function listen(job: Extract<HarnessJob, { kind: "listen" }>): Promise<void> {
-  const sockets = await openAll(job.url, job.subscribers, true);
+  const sockets = await openAll([job.url], job.subscribers, true);
   const counts: number[] = [];
   const seen = new Int32Array(sockets.length);
   sockets.forEach((socket, index) => {

@@ -22,6 +22,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./voice.bench.ts"),
   () => import("./chat-adapters.bench.ts"),
   () => import("./router.bench.ts"),
+  () => import("./cluster.bench.ts"),
 ];
 
 interface Outcome {

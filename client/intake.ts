@@ -63,10 +63,5 @@ export async function sendFollowUp(
   channel: Channel,
 ): Promise<{ taskId: string; step: number }> {
   if (!text.trim()) throw new IntakeRefused("say what to add to the task");
-  return ask(() =>
-    hub.request<{ taskId: string; step: number }>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/messages`, {
-      text: text.trim(),
-      channel,
-    }),
-  );
+  return ask(() => hub.sendMessage(taskId, text.trim(), channel));
 }

@@ -322,3 +322,17 @@ export function answerHead(text: string, max: number): { head: string; cut: bool
   );
   return { head: `${window.slice(0, at ?? room).trimEnd()}…`, cut: true };
 }
+
+/**
+ * The first line of an answer sent to a chat: which task and step it answers — "Your OCR task,
+ * step 2 (Summarise):", or "Your OCR task:" for a task of one step.
+ */
+export function answerHeading(
+  task: Pick<Task, "description" | "totalSteps">,
+  entry: { step: number; title: string },
+): string {
+  const label = taskLabel(task);
+  if (task.totalSteps <= 1 && entry.step === 1) return `${label}:`;
+  const title = entry.title.trim() ? ` (${entry.title.trim()})` : "";
+  return `${label}, step ${entry.step}${title}:`;
+}

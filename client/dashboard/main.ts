@@ -1,6 +1,8 @@
 // The dashboard's entry point: takes the token, subscribes through HubClient and redraws from the
 // live mirror on every change (never polling); a local timer only re-phrases relative times.
 import { HubClient, HubError } from "../hub-client.ts";
+import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
+import { followUpSentence, notTakenSentence, startedSentence } from "../phrasing.ts";
 import { type DashboardActions, mountDashboard } from "./sections.ts";
 import { takeToken } from "./token.ts";
 import { dashboardView } from "./view-model.ts";
@@ -32,6 +34,34 @@ const actions: DashboardActions = {
   async prewarm(backend) {
     await client.prewarm(backend);
     return "pre-warm started";
+  },
+  async startTask(request) {
+    try {
+      const { taskId } = await startTask(
+        client,
+        request.description,
+        "dashboard",
+        request.backend ? { backend: request.backend } : {},
+      );
+      return `${startedSentence(request)} (${taskId}). Its card is in the live queue.`;
+    } catch (error) {
+      throw new Error(`${notTakenSentence("start", refusalReason(error))}.`);
+    }
+  },
+  async followUp(taskId, text) {
+    try {
+      const { step } = await sendFollowUp(client, taskId, text, "dashboard");
+      const task = [...(client.context?.activeTasks ?? []), ...(client.context?.recentCompleted ?? [])].find(
+        (t) => t.taskId === taskId,
+      );
+      return `${followUpSentence(task ?? { description: taskId }, step)}.`;
+    } catch (error) {
+      throw new Error(`${notTakenSentence("follow-up", refusalReason(error))}.`);
+    }
+  },
+  output: (taskId) => client.getOutput(taskId),
+  async transcript(taskId) {
+    return (await client.getTranscript(taskId)).entries;
   },
 };
 

@@ -2,23 +2,42 @@
 // view model, and the buttons call the hub and show what happened.
 import type { ConnectionState } from "../hub-client.ts";
 import { el, type ItemView, KeyedList, setAttr, setText } from "./dom.ts";
+import { renderMarkdown } from "./markdown.ts";
 import {
   type ApprovalItem,
+  type BackendChoice,
   type BackendItem,
   type ChannelItem,
   type DashboardView,
   type FinishedItem,
+  type NewTaskRequest,
+  newTaskRequest,
   type QueueItem,
   sparklinePoints,
 } from "./view-model.ts";
 
-/** What the buttons do; each resolves with a sentence for the person or throws an Error to show. */
+/** One answer of a task's transcript, as the card shows it. */
+export interface TranscriptEntryView {
+  step: number;
+  title: string;
+  answer: string;
+  backend: string;
+  from: string | null;
+  at: string;
+}
+
+/** What the buttons and forms do; each resolves with a sentence for the person or throws an Error to show. */
 export interface DashboardActions {
   /** `step`: the step the card shows waiting (the hub refuses a decision on any other). */
   approve(taskId: string, step: number): Promise<string>;
   reject(taskId: string, step: number): Promise<string>;
   ping(backend: string): Promise<string>;
   prewarm(backend: string): Promise<string>;
+  startTask(request: NewTaskRequest): Promise<string>;
+  followUp(taskId: string, text: string): Promise<string>;
+  /** The task's answers so far, as Markdown ("" before the first). */
+  output(taskId: string): Promise<string>;
+  transcript(taskId: string): Promise<TranscriptEntryView[]>;
 }
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
@@ -43,13 +62,21 @@ function byId(doc: Document, id: string): HTMLElement {
 export function mountDashboard(doc: Document, actions: DashboardActions): DashboardPage {
   const approvalOutcome = byId(doc, "approval-outcome");
   const lists = {
-    queue: new KeyedList<QueueItem>(byId(doc, "queue-list"), (item) => item.taskId, queueCard),
+    queue: new KeyedList<QueueItem>(
+      byId(doc, "queue-list"),
+      (item) => item.taskId,
+      (item) => queueCard(item, actions),
+    ),
     approvals: new KeyedList<ApprovalItem>(
       byId(doc, "approvals-list"),
       (item) => item.taskId,
       (item) => approvalCard(item, actions, approvalOutcome),
     ),
-    finished: new KeyedList<FinishedItem>(byId(doc, "finished-list"), (item) => item.taskId, finishedRow),
+    finished: new KeyedList<FinishedItem>(
+      byId(doc, "finished-list"),
+      (item) => item.taskId,
+      (item) => finishedRow(item, actions),
+    ),
     backends: new KeyedList<BackendItem>(
       byId(doc, "backends-list"),
       (item) => item.name,
@@ -66,6 +93,7 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
   };
   const connection = byId(doc, "connection");
   const notice = byId(doc, "notice");
+  const newTask = newTaskForm(doc, actions);
 
   return {
     render(view) {
@@ -74,6 +102,7 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
       lists.finished.sync(view.finished);
       lists.backends.sync(view.backends);
       lists.channels.sync(view.channels);
+      newTask.setBackends(view.backendChoices);
       for (const key of Object.keys(panels) as (keyof typeof panels)[]) {
         panels[key].classList.toggle("has-items", view[key].length > 0);
       }
@@ -89,7 +118,135 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
   };
 }
 
-function queueCard(initial: QueueItem): ItemView<QueueItem> {
+/** The New task form: Enter (without Shift) or its button starts the task; the outcome shows below. */
+function newTaskForm(doc: Document, actions: DashboardActions): { setBackends(choices: BackendChoice[]): void } {
+  const form = byId(doc, "new-task-form") as HTMLFormElement;
+  const description = byId(doc, "new-task-description") as HTMLTextAreaElement;
+  const backend = byId(doc, "new-task-backend") as HTMLSelectElement;
+  const outcome = byId(doc, "new-task-outcome");
+  const submit = form.querySelector("button[type=submit]") as HTMLButtonElement;
+  description.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const fields = Object.fromEntries(
+      [...new FormData(form).entries()].map(([name, value]) => [name, typeof value === "string" ? value : ""]),
+    );
+    const request = newTaskRequest(fields);
+    void act([submit], outcome, async () => {
+      const said = await actions.startTask(request);
+      description.value = "";
+      return said;
+    });
+  });
+  return {
+    setBackends(choices) {
+      // The first option ("any") stays; the others follow the health document.
+      const wanted = choices.map((choice) => `${choice.name}\u0000${choice.label}`).join("\n");
+      if (backend.dataset.choices === wanted) return;
+      backend.dataset.choices = wanted;
+      const selected = backend.value;
+      for (const option of [...backend.options].slice(1)) option.remove();
+      for (const choice of choices) backend.append(new Option(choice.label, choice.name));
+      backend.value = choices.some((choice) => choice.name === selected) ? selected : "";
+    },
+  };
+}
+
+/**
+ * What every task card carries below its state: the answer so far as Markdown, the transcript one
+ * click away, and a follow-up form. The answer is fetched only when `answerKey` changes.
+ */
+function conversation(
+  taskId: string,
+  actions: DashboardActions,
+): { nodes: HTMLElement[]; update(item: { description: string; answerKey: string | null }): void } {
+  let description = "";
+  let shownKey: string | null = null;
+  let asked = 0;
+  const answer = el("div", { className: "answer", attrs: { "aria-label": "answer" } });
+  const entries = el("div", { className: "entries" });
+  const transcript = el("details", { className: "transcript" }, el("summary", { text: "Transcript" }), entries);
+  const input = el("input", {
+    attrs: { name: "text", type: "text", required: "", maxlength: "20000", placeholder: "Add to this task…" },
+  });
+  const send = el("button", { text: "Send", attrs: { type: "submit" } });
+  const form = el("form", { className: "follow-up" }, input, send);
+  const outcome = el("p", { className: "outcome", attrs: { role: "status", "aria-live": "polite" } });
+
+  async function showAnswer(): Promise<void> {
+    const ask = ++asked;
+    try {
+      const markdown = await actions.output(taskId);
+      // A slower, older answer never replaces a newer one.
+      if (ask === asked) answer.innerHTML = renderMarkdown(markdown);
+    } catch {
+      // The card keeps what it showed; the next change asks again.
+    }
+  }
+
+  async function showTranscript(): Promise<void> {
+    try {
+      const list = await actions.transcript(taskId);
+      entries.replaceChildren(
+        ...(list.length === 0
+          ? [el("p", { className: "empty", text: "No answer yet." })]
+          : list.map((entry) => {
+              const body = el("div", { className: "answer" });
+              body.innerHTML = renderMarkdown(entry.answer);
+              const from = entry.from ? ` · from ${entry.from}` : "";
+              return el(
+                "div",
+                { className: "entry" },
+                el("div", { className: "when", text: `Step ${entry.step}: ${entry.title} · ${entry.backend}${from}` }),
+                body,
+              );
+            })),
+      );
+    } catch (error) {
+      entries.replaceChildren(
+        el("p", { className: "reason", text: `Could not load the transcript: ${(error as Error).message}` }),
+      );
+    }
+  }
+
+  transcript.addEventListener("toggle", () => {
+    if (transcript.open) void showTranscript();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    void act([send], outcome, async () => {
+      const said = await actions.followUp(taskId, text);
+      input.value = "";
+      return said;
+    });
+  });
+
+  return {
+    nodes: [answer, transcript, form, outcome],
+    update(item) {
+      if (item.description !== description) {
+        description = item.description;
+        setAttr(input, "aria-label", `Follow-up for ${item.description}`);
+        setAttr(send, "aria-label", `Send a follow-up to ${item.description}`);
+      }
+      if (item.answerKey !== shownKey) {
+        shownKey = item.answerKey;
+        if (item.answerKey !== null) {
+          void showAnswer();
+          if (transcript.open) void showTranscript();
+        }
+      }
+    },
+  };
+}
+
+function queueCard(initial: QueueItem, actions: DashboardActions): ItemView<QueueItem> {
   const description = el("span", { className: "description" });
   const badge = el("span", { className: "badge" });
   const fill = el("div", { className: "bar-fill" });
@@ -103,6 +260,7 @@ function queueCard(initial: QueueItem): ItemView<QueueItem> {
   const eta = el("div", { className: "eta" });
   const channel = el("span", { className: "channel" });
   const backend = el("span", { className: "backend" });
+  const talk = conversation(initial.taskId, actions);
   const root = el(
     "li",
     { className: "card", attrs: { "data-task-id": initial.taskId } },
@@ -111,10 +269,12 @@ function queueCard(initial: QueueItem): ItemView<QueueItem> {
     step,
     eta,
     el("div", { className: "meta" }, channel, backend),
+    ...talk.nodes,
   );
   return {
     root,
     update(item) {
+      talk.update(item);
       setText(description, item.description);
       setText(badge, item.badge);
       setAttr(badge, "data-status", item.status);
@@ -199,20 +359,23 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
   };
 }
 
-function finishedRow(initial: FinishedItem): ItemView<FinishedItem> {
+function finishedRow(initial: FinishedItem, actions: DashboardActions): ItemView<FinishedItem> {
   const badge = el("span", { className: "badge" });
   const description = el("span", { className: "description" });
   const when = el("time", { className: "when" });
   const detail = el("div", { className: "detail" });
+  const talk = conversation(initial.taskId, actions);
   const root = el(
     "li",
     { className: "row", attrs: { "data-task-id": initial.taskId } },
     el("div", { className: "row-head" }, badge, description, when),
     detail,
+    ...talk.nodes,
   );
   return {
     root,
     update(item) {
+      talk.update(item);
       setText(badge, item.badge);
       setAttr(badge, "data-status", item.status);
       setText(description, item.description);

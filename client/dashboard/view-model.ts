@@ -23,6 +23,8 @@ export interface QueueItem {
   etaText: string;
   channelText: string;
   backendText: string;
+  /** Changes when the answer may have (see answerKey); null before any step answered. */
+  answerKey: string | null;
 }
 
 export interface ApprovalItem {
@@ -44,6 +46,7 @@ export interface FinishedItem {
   detailText: string;
   whenText: string;
   whenIso: string;
+  answerKey: string | null;
 }
 
 export interface BackendItem {
@@ -66,12 +69,57 @@ export interface ChannelItem {
   lastTaskText: string;
 }
 
+/** A backend the New task form offers. */
+export interface BackendChoice {
+  name: string;
+  label: string;
+}
+
+/** The fields of the New task form, as the browser's FormData gives them. */
+export type NewTaskFields = Record<string, string>;
+
+/** What the dashboard asks the router for: the description and any choice the person made. */
+export interface NewTaskRequest {
+  description: string;
+  backend?: string;
+}
+
+/**
+ * The route request a New task form asks for. Blank choices are left out (the router decides);
+ * a choice the route does not take is ignored, so a new field in the form needs one line here.
+ */
+export function newTaskRequest(fields: NewTaskFields): NewTaskRequest {
+  const request: NewTaskRequest = { description: (fields.description ?? "").trim() };
+  const backend = fields.backend?.trim();
+  if (backend) request.backend = backend;
+  return request;
+}
+
+/** Every configured backend, with a word on its state; a dead one says so but can still be asked for. */
+export function backendChoices(health: Health | null): BackendChoice[] {
+  return Object.entries(health?.backends ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, entry]) => ({ name, label: `${name} (${entry.status})` }));
+}
+
+/**
+ * When a task's answer may have changed: a step started or ended, or the task finished or was
+ * reopened. The card fetches the output again only when this changes, and not at all (null)
+ * while no step can have answered yet.
+ */
+export function answerKey(task: Pick<Task, "status" | "currentStep" | "totalSteps">): string | null {
+  const finished = task.status === "complete" || task.status === "failed";
+  if (!finished && task.status !== "pending-approval" && task.currentStep <= 1) return null;
+  return `${task.status}:${task.currentStep}:${task.totalSteps}`;
+}
+
 export interface DashboardView {
   queue: QueueItem[];
   approvals: ApprovalItem[];
   finished: FinishedItem[];
   backends: BackendItem[];
   channels: ChannelItem[];
+  backendChoices: BackendChoice[];
 }
 
 const BADGES: Record<Task["status"], string> = {
@@ -94,6 +142,7 @@ export function dashboardView(context: Context | null, health: Health | null, no
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, entry]) => backendItem(name, entry, now)),
     channels: context ? channelItems(context, now) : [],
+    backendChoices: backendChoices(health),
   };
 }
 
@@ -111,6 +160,7 @@ export function queueItem(task: Task, now: Date): QueueItem {
     etaText: remainingText(task.eta, now) ?? "",
     channelText: `from ${task.startedFrom}`,
     backendText: backendText(task),
+    answerKey: answerKey(task),
   };
 }
 
@@ -150,6 +200,7 @@ export function finishedItem(task: Task, now: Date): FinishedItem {
     detailText,
     whenText: `${task.status === "failed" ? "failed" : "finished"} ${ago(at, now)}`,
     whenIso: at,
+    answerKey: answerKey(task),
   };
 }
 

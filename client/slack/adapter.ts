@@ -4,12 +4,16 @@
 // which acts through the hub; the resulting change comes back here and updates the message.
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import type { Clock } from "../../shared/clock.ts";
+import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import type { HubClient } from "../hub-client.ts";
 import { refusalReason, sendFollowUp } from "../intake.ts";
-import { followUpSentence, notTakenSentence } from "../phrasing.ts";
-import { renderTask, type SlackView } from "./blocks.ts";
+import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
+import { escapeText, renderTask, type SlackView } from "./blocks.ts";
+
+/** An answer longer than this goes as a file too (Slack advises at most 4,000 characters a message). */
+const ANSWER_TEXT_LIMIT = 3000;
 
 export interface SlackAdapterOptions {
   /** A hub client created with `channel: "slack"`; the adapter connects and closes it. */
@@ -43,6 +47,7 @@ export interface SlackMessageRef {
 export interface SlackAdapter {
   client: WebClient;
   messages: ChatMessages<SlackMessageRef>;
+  answers: AnswerFeed;
   /** A person's reply in a thread (from the hub's Events API endpoint): a follow-up when the thread is a task's. */
   threadReply(reply: SlackThreadReply): Promise<void>;
   /** The task whose message starts the thread `threadTs` in channel id `channel`, if any. */
@@ -82,6 +87,34 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
           client.chat.update({ channel: ref.channel, ts: ref.ts, text: view.text, blocks: view.blocks }),
         );
       },
+    },
+  });
+
+  // Each step's answer goes into the thread of the task's message in every channel; a long one
+  // as its first part in text and the whole as a Markdown file (files.uploadV2) in the thread.
+  const answers = createAnswerFeed({
+    hub,
+    log: (message) => log.warn(`slack: ${message}`),
+    async deliver(task, entry) {
+      const heading = answerHeading(task, entry);
+      const { head, cut } = answerHead(entry.answer, ANSWER_TEXT_LIMIT);
+      for (const destination of options.channels) {
+        const ref = messages.refOf(task.taskId, destination);
+        const where = ref ? { channel: ref.channel, thread_ts: ref.ts } : { channel: destination };
+        await callSlack(() => client.chat.postMessage({ ...where, text: `*${escapeText(heading)}*\n${head}` }));
+        if (cut) {
+          const file = {
+            file: Buffer.from(entry.answer, "utf8"),
+            filename: answerFileName(task.taskId, entry.step),
+            title: `${heading} the whole answer`,
+          };
+          await callSlack(() =>
+            client.filesUploadV2(
+              ref ? { ...file, channel_id: ref.channel, thread_ts: ref.ts } : { ...file, channel_id: destination },
+            ),
+          );
+        }
+      }
     },
   });
 
@@ -135,6 +168,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   return {
     client,
     messages,
+    answers,
     threadReply,
     taskOfThread,
     async start() {
@@ -142,6 +176,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     },
     async stop() {
       unsubscribe();
+      answers.stop();
       messages.close();
       hub.close();
     },

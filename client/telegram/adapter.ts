@@ -1,13 +1,14 @@
 // The Telegram adapter: one message per task per allowed chat, kept up to date from the hub's
 // pushed context; /status and /task <id>; Approve / Reject buttons that act through the hub.
 // Long polling by default (grammy); the API root is configurable so tests use a local fake.
-import { Bot, type Context as BotContext, GrammyError } from "grammy";
+import { Bot, type Context as BotContext, GrammyError, InputFile } from "grammy";
 import type { Clock } from "../../shared/clock.ts";
+import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
-import { followUpSentence, notTakenSentence } from "../phrasing.ts";
+import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { clip, renderStatus, renderTask, TEXT_LIMIT, type TelegramView } from "./message.ts";
 
 export interface TelegramAdapterOptions {
@@ -29,12 +30,18 @@ export interface TelegramAdapterOptions {
 export interface TelegramAdapter {
   bot: Bot;
   messages: ChatMessages<number>;
+  answers: AnswerFeed;
   /** Connects to the hub (resolves once its documents arrived) and starts long polling. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 type Action = "approve" | "reject";
+
+/** Answers remembered so that a reply to one continues its task. */
+const MAX_ANSWER_MESSAGES = 2000;
+/** Telegram refuses a caption over 1024 characters. */
+const CAPTION_LIMIT = 1024;
 
 /** Chats outside the allowlist remembered for log-once; past this many, further ones are not logged. */
 const MAX_STRANGERS_LOGGED = 1000;
@@ -73,6 +80,42 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   /** Answers the bot sent, by `chatId:messageId`, so a reply to an answer continues its task. */
   const answerMessages = new Map<string, string>();
+
+  // Each step's answer goes to every chat as a reply to the task's message; a long one as its
+  // first part in text and the whole as a Markdown document.
+  const answers = createAnswerFeed({
+    hub,
+    log: (message) => log.warn(`telegram: ${message}`),
+    async deliver(task, entry) {
+      const heading = answerHeading(task, entry);
+      const { head, cut } = answerHead(entry.answer, TEXT_LIMIT - heading.length - 2);
+      for (const chatId of options.chatIds) {
+        const taskMessage = messages.refOf(task.taskId, String(chatId));
+        const reply =
+          taskMessage === null
+            ? {}
+            : { reply_parameters: { message_id: taskMessage, allow_sending_without_reply: true } };
+        const sent = await callTelegram(() => bot.api.sendMessage(chatId, `${heading}\n\n${head}`, reply));
+        rememberAnswer(chatId, sent.message_id, task.taskId);
+        if (cut) {
+          const file = new InputFile(Buffer.from(entry.answer, "utf8"), answerFileName(task.taskId, entry.step));
+          const document = await callTelegram(() =>
+            bot.api.sendDocument(chatId, file, {
+              ...reply,
+              caption: clip(`${heading} the whole answer`, CAPTION_LIMIT),
+            }),
+          );
+          rememberAnswer(chatId, document.message_id, task.taskId);
+        }
+      }
+    },
+  });
+
+  function rememberAnswer(chatId: number, messageId: number, taskId: string): void {
+    answerMessages.set(`${chatId}:${messageId}`, taskId);
+    // Bounded: the oldest answers stop continuing their task by reply (the task message still does).
+    if (answerMessages.size > MAX_ANSWER_MESSAGES) answerMessages.delete(answerMessages.keys().next().value as string);
+  }
 
   const unsubscribe = hub.on("change", ({ topic }) => {
     if (topic === "context" && hub.context) messages.sync(hub.context);
@@ -201,6 +244,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   return {
     bot,
     messages,
+    answers,
     async start() {
       // Commands are answered even while the hub is still out of reach ("try again in a moment").
       const connected = hub.connect();
@@ -216,6 +260,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     },
     async stop() {
       unsubscribe();
+      answers.stop();
       messages.close();
       hub.close();
       // Stopping confirms the last updates with Telegram; an unreachable Telegram must not turn

@@ -27,7 +27,7 @@ afterEach(async () => {
   await cleanupRouterHubs();
 });
 
-async function setUp() {
+async function setUp(modes: Record<string, string> = {}) {
   logged = [];
   const log = {
     info: (m: string) => logged.push(m),
@@ -41,7 +41,7 @@ async function setUp() {
     logger: silentLogger,
     onThreadReply: (reply) => void adapter?.threadReply(reply),
   });
-  ({ hub } = await routerHub({ plugins: [endpoint] }));
+  ({ hub } = await routerHub({ plugins: [endpoint], modes }));
   fake = await startFakeSlack();
   adapter = createSlackAdapter({
     hub: hubClient(hub, { channel: "slack" }),
@@ -175,5 +175,83 @@ describe("Slack Events API endpoint", () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_input");
     expect(hub.taskContext.document.version).toBe(before);
+  });
+});
+
+async function startedTask(text: string): Promise<{ task: Task; ts: string }> {
+  await command(`new ${text}`);
+  const task = allTasks().find((t) => t.description === text) as Task;
+  await until(() => adapter?.messages.refOf(task.taskId, CHANNEL) != null, 5000, "the task's message");
+  return { task, ts: adapter?.messages.refOf(task.taskId, CHANNEL)?.ts as string };
+}
+
+const inThread = (ts: string) => posts().filter((c) => c.params.thread_ts === ts);
+const finished = (taskId: string) =>
+  hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId && t.status === "complete");
+
+describe("Slack answers and follow-ups", () => {
+  it("when a step finishes, its answer is posted in the thread of the task's message", async () => {
+    await setUp();
+    const { task, ts } = await startedTask("Summarise the quarterly report");
+    await until(() => finished(task.taskId) && inThread(ts).length === 1, 10_000, "the answer in the thread");
+    expect(inThread(ts)[0]?.params).toMatchObject({
+      channel: CHANNEL,
+      thread_ts: ts,
+      text: "*Your task “Summarise the quarterly report”:*\necho: Summarise the quarterly report",
+    });
+    expect(fake.files.size).toBe(0);
+  });
+
+  it("a long answer is posted as its first part and the whole as a file in the thread (files.uploadV2)", async () => {
+    const long = `${"Every figure matches the ledger. ".repeat(200)}THE END`;
+    await setUp({ FAKE_CLI_REPLY: long });
+    const { task, ts } = await startedTask("Write the long report");
+    await until(() => [...fake.files.values()].some((f) => f.threadTs === ts), 10_000, "the file in the thread");
+    const [text] = inThread(ts);
+    expect(String(text?.params.text).length).toBeLessThan(3100);
+    expect(String(text?.params.text).endsWith("…")).toBe(true);
+    const [file] = [...fake.files.values()];
+    expect(file).toMatchObject({
+      filename: `${task.taskId}-step-1.md`,
+      content: long,
+      length: Buffer.byteLength(long),
+      channel: CHANNEL,
+      threadTs: ts,
+      title: "Your task “Write the long report”: the whole answer",
+    });
+    expect(fake.calls.map((c) => c.method).filter((m) => m.startsWith("files.") || m === "upload")).toEqual([
+      "files.getUploadURLExternal",
+      "upload",
+      "files.completeUploadExternal",
+    ]);
+  });
+
+  it("a person's reply in the task message's thread is a follow-up: acknowledged in the thread, run in the same task, answered there", async () => {
+    await setUp();
+    const { task, ts } = await startedTask("Gather the 2022 invoices");
+    await until(() => inThread(ts).length === 1, 10_000, "the first answer");
+    const reply = {
+      type: "message",
+      channel: CHANNEL,
+      user: "U1",
+      text: "and also check the 2023 files",
+      ts: "1800000000.000100",
+      thread_ts: ts,
+    };
+    expect((await event({ type: "event_callback", event_id: "Ev100", event: reply })).status).toBe(200);
+    // Slack delivers again when it thinks the first delivery failed: the same event acts once.
+    expect((await event({ type: "event_callback", event_id: "Ev100", event: reply })).status).toBe(200);
+    await until(() => inThread(ts).length === 3, 10_000, "the acknowledgement and the follow-up's answer");
+    const texts = inThread(ts).map((c) => String(c.params.text));
+    expect(texts).toContain("Added to your task “Gather the 2022 invoices” as step 2.");
+    expect(texts).toContain(
+      "*Your task “Gather the 2022 invoices”, step 2 (and also check the 2023 files):*\necho: and also check the 2023 files",
+    );
+    const transcript = await hubClient(hub).getTranscript(task.taskId);
+    expect(transcript.entries.map((e) => [e.step, e.from])).toEqual([
+      [1, null],
+      [2, "slack"],
+    ]);
+    expect(allTasks()).toHaveLength(1);
   });
 });

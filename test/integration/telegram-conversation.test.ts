@@ -113,3 +113,100 @@ describe("Telegram intake", () => {
     expect(hub.taskContext.getContext().channelHistory.telegram).toBeUndefined();
   });
 });
+
+/** The task's message in CHAT: the bot's first message naming the task's id. */
+async function taskMessageOf(taskId: string): Promise<number> {
+  await until(() => adapter?.messages.refOf(taskId, String(CHAT)) != null, 5000, "the task's message");
+  return adapter?.messages.refOf(taskId, String(CHAT)) as number;
+}
+
+async function routedTask(text: string): Promise<Task> {
+  await handled(fake.sendText(CHAT, text));
+  await until(() => allTasks().some((t) => t.description === text), 5000, "the routed task");
+  return allTasks().find((t) => t.description === text) as Task;
+}
+
+const finished = (taskId: string) =>
+  hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId && t.status === "complete");
+
+const answersTo = (messageId: number) =>
+  [...fake.messages.values()].filter((m) => m.replyTo === messageId && m.chatId === CHAT);
+
+describe("Telegram answers and follow-ups", () => {
+  it("when a step finishes, its answer goes to the chat as a reply to the task's message", async () => {
+    await setUp();
+    const task = await routedTask("Summarise the quarterly report");
+    const messageId = await taskMessageOf(task.taskId);
+    await until(() => finished(task.taskId) !== undefined, 10_000, "the task to finish");
+    await until(() => answersTo(messageId).length === 1, 5000, "the answer");
+    const [answer] = answersTo(messageId);
+    expect(answer?.text).toBe("Your task “Summarise the quarterly report”:\n\necho: Summarise the quarterly report");
+    expect(answer?.document).toBeNull();
+  });
+
+  it("a long answer comes as its first part in text and the whole as a .md document, both replying to the task's message", async () => {
+    const long = `${"All the figures line up with the ledger. ".repeat(150)}THE END`;
+    await setUp({ FAKE_CLI_REPLY: long });
+    const task = await routedTask("Write the long report");
+    const messageId = await taskMessageOf(task.taskId);
+    await until(() => answersTo(messageId).length === 2, 10_000, "the answer and its document");
+    const [text, document] = answersTo(messageId);
+    expect(text?.text.length).toBeLessThanOrEqual(4096);
+    expect(text?.text.startsWith("Your task “Write the long report”:\n\nAll the figures line up")).toBe(true);
+    expect(text?.text.endsWith("…")).toBe(true);
+    expect(document?.document).toEqual({
+      fileName: `${task.taskId}-step-1.md`,
+      mimeType: expect.any(String),
+      content: long,
+    });
+    expect(document?.caption).toBe("Your task “Write the long report”: the whole answer");
+    expect(fake.calls.filter((c) => c.method === "sendDocument")).toHaveLength(1);
+  });
+
+  it("a reply to the task's message is a follow-up in the same task: acknowledged with its step, run, and answered as a reply", async () => {
+    await setUp();
+    const task = await routedTask("Gather the 2022 invoices");
+    const messageId = await taskMessageOf(task.taskId);
+    await until(() => answersTo(messageId).length === 1, 10_000, "the first answer");
+
+    const followUp = fake.sendText(CHAT, "and also check the 2023 files", { replyTo: messageId });
+    await handled(followUp);
+    const ack = sends().at(-1);
+    expect(ack?.params.text).toBe("Added to your task “Gather the 2022 invoices” as step 2.");
+    expect(ack?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
+
+    await until(() => answersTo(messageId).length === 2, 10_000, "the follow-up's answer");
+    expect(answersTo(messageId)[1]?.text).toBe(
+      "Your task “Gather the 2022 invoices”, step 2 (and also check the 2023 files):\n\necho: and also check the 2023 files",
+    );
+    const transcript = await adapterHub.getTranscript(task.taskId);
+    expect(transcript.entries.map((e) => [e.step, e.from])).toEqual([
+      [1, null],
+      [2, "telegram"],
+    ]);
+    expect(allTasks()).toHaveLength(1);
+    expect(hub.taskContext.getContext().channelHistory.telegram?.lastTaskId).toBe(task.taskId);
+  });
+
+  it("a reply to an answer continues its task too", async () => {
+    await setUp();
+    const task = await routedTask("Draft the letter");
+    const messageId = await taskMessageOf(task.taskId);
+    await until(() => answersTo(messageId).length === 1, 10_000, "the answer");
+    const answerId = answersTo(messageId)[0]?.messageId as number;
+    await handled(fake.sendText(CHAT, "make it shorter", { replyTo: answerId }));
+    expect(sends().at(-1)?.params.text).toBe("Added to your task “Draft the letter” as step 2.");
+  });
+
+  it("a follow-up the hub refuses (a task another publisher runs) is answered with the hub's reason and changes nothing", async () => {
+    await setUp();
+    const external = await hub.taskContext.addTask({ description: "Nightly backup", startedFrom: "cli" });
+    const messageId = await taskMessageOf(external.taskId);
+    await handled(fake.sendText(CHAT, "skip the photos", { replyTo: messageId }));
+    expect(String(sends().at(-1)?.params.text)).toMatch(
+      /^Could not add that to the task: .*run by another publisher, not the built-in router/,
+    );
+    expect(allTasks()).toHaveLength(1);
+    expect(allTasks()[0]?.totalSteps).toBe(0);
+  });
+});

@@ -72,7 +72,7 @@ export interface BackendKind<Settings> {
 export interface BackendDeps {
   clock: Clock;
   logger: Logger;
-  /** Extra environment for spawned CLIs (tests put fake CLIs on PATH this way). */
+  /** The environment spawned CLIs get (environment.ts: filtered, no hub secrets); per backend, its `env` pass-list is added. */
   env?: NodeJS.ProcessEnv;
   /** The hub's tool-approval MCP server for Claude (absent: Claude runs without a permission prompt). */
   permissionPrompts?: PermissionPrompts;

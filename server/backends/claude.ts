@@ -10,6 +10,7 @@ import {
   type PermissionPromptRun,
 } from "./backend.ts";
 import { parseJsonObject, pingCli } from "./cli-ping.ts";
+import { environmentFor } from "./environment.ts";
 import {
   describeEarlyExit,
   groupOfSession,
@@ -76,7 +77,7 @@ function startClaude(
     ...(run ? { permissionPromptArgs: run.args } : {}),
   });
   const group = spawnProcessGroup(commandOf(settings), args, {
-    env: deps.env,
+    env: environmentFor(deps.env, settings.env),
     ...(workspace ? { cwd: workspace.path } : {}),
   });
   if (run) {
@@ -117,7 +118,7 @@ export const claudeBackend: BackendKind<BackendSettings> = {
         const method = status?.authMethod;
         return { loggedIn, authMethod: typeof method === "string" ? method : null };
       },
-      env: deps.env,
+      env: environmentFor(deps.env, settings.env),
       clock: deps.clock,
       timeoutMs,
       ...(signal ? { signal } : {}),

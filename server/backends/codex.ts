@@ -4,6 +4,7 @@
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
 import { pingCli } from "./cli-ping.ts";
+import { environmentFor } from "./environment.ts";
 import {
   describeEarlyExit,
   groupOfSession,
@@ -44,7 +45,7 @@ export function workspaceArgs(workspace: ResolvedWorkspace): string[] {
 
 const startCodex = (settings: BackendSettings, deps: BackendDeps, workspace: ResolvedWorkspace | undefined) =>
   spawnProcessGroup(commandOf(settings), execArgs(settings, workspace), {
-    env: deps.env,
+    env: environmentFor(deps.env, settings.env),
     ...(workspace ? { cwd: workspace.path } : {}),
   });
 
@@ -84,7 +85,7 @@ export const codexBackend: BackendKind<BackendSettings> = {
         const how = /logged in using (.+)/i.exec(`${result.stdout}\n${result.stderr}`)?.[1]?.trim() ?? null;
         return { loggedIn: result.exitCode === 0, authMethod: how };
       },
-      env: deps.env,
+      env: environmentFor(deps.env, settings.env),
       clock: deps.clock,
       timeoutMs,
       ...(signal ? { signal } : {}),

@@ -5,6 +5,7 @@ import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import type { Clock } from "../../shared/clock.ts";
 import { BackendFailure, type WarmSession } from "./backend.ts";
+import { backendEnvironment } from "./environment.ts";
 
 /** How much of a child's stderr is kept for error messages. */
 const STDERR_KEEP = 4_000;
@@ -69,8 +70,9 @@ export function spawnProcessGroup(
   const child = execa(command, args, {
     detached: true,
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    env: options.env,
-    extendEnv: true,
+    // Exactly the environment given: nothing of the hub's own leaks in through extension.
+    env: options.env ?? backendEnvironment({ hubEnv: process.env }),
+    extendEnv: false,
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

@@ -16,6 +16,15 @@ export const backendSettingsSchema = z.strictObject({
   /** The model: Ollama's model name; for the CLIs, passed as --model when set. */
   model: z.string({ error: "must be a model name" }).min(1, { error: "must not be empty" }).optional(),
   enabled: z.boolean({ error: "must be true or false" }).default(true),
+  /**
+   * Variables of the hub's environment passed to this backend on purpose, beyond the few every CLI
+   * gets (PATH, HOME, locale, proxies, ANTHROPIC_*, OPENAI_*, …). The hub's own secrets never are.
+   */
+  env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a list of environment variable names" }), {
+      error: "must be a list of environment variable names",
+    })
+    .default([]),
   /** Higher is preferred by the router when several backends could take a task. */
   preference: z.number({ error: "must be a number" }).int({ error: "must be an integer" }).default(0),
 });

@@ -2,10 +2,11 @@
 // true by the pinger (pinger.ts) and the pool of pre-warmed sessions
 // (warm-sessions.ts), and dispatch, which takes a ready session when there is one.
 // Every change goes through the health document, which persists and pushes it.
-import { delimiter } from "node:path";
+
 import { type Clock, iso } from "../../shared/clock.ts";
 import type { BackendHealth, Health } from "../../shared/schemas.ts";
 import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "../backends/backend.ts";
+import { backendEnvironment } from "../backends/environment.ts";
 import { backendKindOf } from "../backends/index.ts";
 import type { BackendSettings } from "../backends/settings.ts";
 import type { Config } from "../config.ts";
@@ -43,12 +44,6 @@ export interface DispatchOptions {
   workspace?: ResolvedWorkspace;
 }
 
-/** The environment spawned CLIs get: the hub's, with `searchPath` before PATH and `env` on top. */
-export function backendEnvironment(searchPath: string[], env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const basePath = env.PATH ?? process.env.PATH ?? "";
-  return { ...env, PATH: [...searchPath, basePath].filter(Boolean).join(delimiter) };
-}
-
 export type WarmStandby = ReturnType<typeof createWarmStandby>;
 
 export function createWarmStandby(options: WarmStandbyOptions) {
@@ -60,7 +55,12 @@ export function createWarmStandby(options: WarmStandbyOptions) {
   const deps: BackendDeps = {
     clock,
     logger,
-    env: backendEnvironment(settings.searchPath, options.env),
+    // The hub's environment filtered (no secrets of its own), `options.env` on top, searchPath first.
+    env: backendEnvironment({
+      hubEnv: process.env,
+      searchPath: settings.searchPath,
+      ...(options.env ? { extra: options.env } : {}),
+    }),
     ...(options.permissionPrompts ? { permissionPrompts: options.permissionPrompts } : {}),
   };
   const health = createBackendHealth({ document, backends, windows: settings, clock });

@@ -2,12 +2,14 @@
 // that reach a guarded route, the token where it does not belong, secrets in the log, bind names
 // that only look loopback. Each class stays fixed here.
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../server/log.ts";
 import { slackEndpoint } from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
+import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 const TOKEN = "correct-horse-battery-staple";
 let hub: TestHub | null = null;
@@ -15,6 +17,8 @@ let hub: TestHub | null = null;
 afterEach(async () => {
   await hub?.stop();
   hub = null;
+  await cleanupRouterHubs();
+  vi.unstubAllEnvs();
 });
 
 /** Sends one request exactly as written (request target included) and returns its status. */
@@ -162,6 +166,43 @@ describe("binding is checked on addresses, not on how a name looks", () => {
     hub = await startTestHub({ config: { host: "localhost" } });
     for (const bound of hub.hub.app.addresses()) {
       expect(["127.0.0.1", "::1"]).toContain(typeof bound === "string" ? bound : bound.address);
+    }
+  });
+});
+
+describe("backends never get the hub's secrets", () => {
+  it("gives a backend process none of the hub's secrets, only the variables backends.<name>.env passes on purpose", async () => {
+    for (const name of ["SWITCHBOARD_TOKEN", "TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]) {
+      vi.stubEnv(name, "hub-secret");
+    }
+    vi.stubEnv("SWITCHBOARD_SOMETHING", "the hub's own");
+    vi.stubEnv("PASSED_ON_PURPOSE", "yes");
+    vi.stubEnv("NOT_PASSED", "no");
+    const {
+      hub: routed,
+      client,
+      log,
+    } = await routerHub({
+      backends: { claude: { kind: "claude", env: ["PASSED_ON_PURPOSE", "SLACK_BOT_TOKEN"] } },
+    });
+    const { taskId } = await client.route({ description: "what is 2+2", startedFrom: "cli" });
+    await eventually(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    const calls = await fakeCliCalls(log);
+    // Pings, pre-warmed sessions and the task's own run alike.
+    expect(calls.length).toBeGreaterThan(1);
+    for (const call of calls) {
+      expect(call.envNames).toContain("PASSED_ON_PURPOSE");
+      expect(call.envNames).toContain("PATH");
+      for (const secret of [
+        "SWITCHBOARD_TOKEN",
+        "TELEGRAM_BOT_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SWITCHBOARD_SOMETHING",
+        "NOT_PASSED",
+      ]) {
+        expect(call.envNames).not.toContain(secret);
+      }
     }
   });
 });

@@ -174,7 +174,6 @@ describe("GET /healthz", () => {
     const res = await rawRequest(`${hub.url}/healthz`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "ok", version: VERSION, uptimeSeconds: expect.any(Number), clients: 2 });
-    expect((res.body as { uptimeSeconds: number }).uptimeSeconds).toBeGreaterThanOrEqual(0);
 
     const leaving = sockets.pop() as RawSocket;
     leaving.socket.close();

@@ -11,48 +11,22 @@ import {
   sparklinePoints,
 } from "../../client/dashboard/view-model.ts";
 import type { BackendHealth, Context, Task } from "../../shared/schemas.ts";
+import { makeBackend, makeTask } from "../fixtures/tasks.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const minutesBefore = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
 
-function task(overrides: Partial<Task> = {}): Task {
-  return {
-    taskId: "route_a",
-    description: "Analyze trust documents",
-    status: "running",
-    plan: { steps: [] },
-    currentStep: 0,
-    totalSteps: 0,
-    startedFrom: "voice",
-    startedAt: minutesBefore(10),
-    eta: null,
-    lastUpdate: "",
-    outputPath: null,
-    progress: 0,
-    etaSource: null,
-    updatedAt: minutesBefore(1),
-    ...overrides,
-  };
-}
+const task = (overrides: Partial<Task> = {}): Task => makeTask(overrides);
 
-function backend(overrides: Partial<BackendHealth> = {}): BackendHealth {
-  return {
+const backend = (overrides: Partial<BackendHealth> = {}): BackendHealth =>
+  makeBackend({
     kind: "claude-code",
     status: "healthy",
-    reason: null,
-    version: "2.1.4",
-    authMethod: null,
     latencyMs: 412.6,
     lastPing: minutesBefore(3),
     lastSuccess: minutesBefore(3),
-    consecutiveFailures: 0,
-    nextPingAt: null,
-    loadedModels: [],
-    latencyHistory: [],
-    prewarmed: [],
     ...overrides,
-  };
-}
+  });
 
 describe("live queue", () => {
   test.each([

@@ -21,53 +21,18 @@ import {
   taskSentence,
 } from "../../client/phrasing.ts";
 import type { BackendHealth, Context, Health, Task } from "../../shared/schemas.ts";
+import { makeBackend, makeContext, makeTask } from "../fixtures/tasks.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const inMs = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
 const inMinutes = (minutes: number) => inMs(minutes * 60_000);
 
-function task(overrides: Partial<Task> = {}): Task {
-  return {
-    taskId: "route_ocr",
-    description: "OCR",
-    status: "running",
-    plan: { steps: [] },
-    currentStep: 0,
-    totalSteps: 0,
-    startedFrom: "voice",
-    startedAt: inMinutes(-18),
-    eta: null,
-    lastUpdate: "",
-    outputPath: null,
-    progress: 0,
-    etaSource: null,
-    updatedAt: inMinutes(-1),
-    ...overrides,
-  };
-}
+const task = (overrides: Partial<Task> = {}): Task =>
+  makeTask({ taskId: "route_ocr", description: "OCR", startedAt: inMinutes(-18), ...overrides });
 
-function context(activeTasks: Task[]): Context {
-  return { lastUpdated: NOW.toISOString(), activeTasks, recentCompleted: [], channelHistory: {} };
-}
+const context = (activeTasks: Task[]): Context => makeContext(activeTasks);
 
-function backend(overrides: Partial<BackendHealth> = {}): BackendHealth {
-  return {
-    kind: "claude",
-    status: "warm",
-    reason: null,
-    version: "2.1.4",
-    authMethod: null,
-    latencyMs: 400,
-    lastPing: inMinutes(-2),
-    lastSuccess: inMinutes(-2),
-    consecutiveFailures: 0,
-    nextPingAt: null,
-    loadedModels: [],
-    latencyHistory: [],
-    prewarmed: [],
-    ...overrides,
-  };
-}
+const backend = (overrides: Partial<BackendHealth> = {}): BackendHealth => makeBackend(overrides);
 
 describe("percent", () => {
   test.each([

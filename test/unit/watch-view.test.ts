@@ -4,29 +4,19 @@ import { describe, expect, test } from "vitest";
 import { fitWidth, progressBar, renderWatch, taskLine } from "../../client/cli/watch-view.ts";
 import { applyPatch } from "../../client/json-patch.ts";
 import type { Context, Health, JsonPatchOperation, Task } from "../../shared/schemas.ts";
+import { makeTask } from "../fixtures/tasks.ts";
 
 const NOW = Date.parse("2026-03-01T12:00:00.000Z");
 const inMinutes = (m: number) => new Date(NOW + m * 60_000).toISOString();
 
-function task(overrides: Partial<Task> = {}): Task {
-  return {
+const task = (overrides: Partial<Task> = {}): Task =>
+  makeTask({
     taskId: "ocr",
     description: "OCR the invoices",
-    status: "running",
-    plan: { steps: [] },
-    currentStep: 0,
-    totalSteps: 0,
     startedFrom: "cli",
     startedAt: inMinutes(-5),
-    eta: null,
-    lastUpdate: "",
-    outputPath: null,
-    progress: 0,
-    etaSource: null,
-    updatedAt: inMinutes(-1),
     ...overrides,
-  };
-}
+  });
 
 const emptyContext: Context = { lastUpdated: inMinutes(-10), activeTasks: [], recentCompleted: [], channelHistory: {} };
 const health: Health = {

@@ -3,7 +3,15 @@
 // 2 = bad usage (dispatch.ts parses the command line and maps errors to these). Every command
 // marks the `cli` channel active.
 import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
-import { backendSentence, healthSentence, summarySentence, taskSentence } from "../phrasing.ts";
+import { textProblem } from "../intake.ts";
+import {
+  backendSentence,
+  followUpSentence,
+  healthSentence,
+  startedSentence,
+  summarySentence,
+  taskSentence,
+} from "../phrasing.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";
 
@@ -52,6 +60,58 @@ export const COMMANDS: Record<string, Command> = {
       const taskId = typeof routed?.taskId === "string" ? routed.taskId : null;
       await markCli(ctx, taskId);
       ctx.print(`Routed as ${taskId ?? "(no task id returned)"}`, routed);
+      return 0;
+    },
+  },
+  new: {
+    usage: 'switchboard new "what the task should do" [--backend NAME]',
+    summary: "start a task: the router picks a backend and plans it from your words",
+    details: ["Follow it up with switchboard say <taskId> and read the answer with switchboard output <taskId>."],
+    options: { backend: { type: "string" } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      const text = ctx.positionals[0] as string;
+      const problem = textProblem(text);
+      if (problem) throw new UsageError(problem);
+      const backend = ctx.values.backend as string | undefined;
+      const routed = await ctx.client.route({
+        description: text.trim(),
+        startedFrom: "cli",
+        ...(backend ? { backend } : {}),
+      });
+      ctx.print(`${startedSentence({ description: text.trim() })}: ${routed.taskId}.`, routed);
+      return 0;
+    },
+  },
+  say: {
+    usage: 'switchboard say <taskId> "what to add"',
+    summary: "a follow-up in a task's conversation (queued after its current step, or reopening it when finished)",
+    positionals: { min: 2, max: 2 },
+    async run(ctx) {
+      const [taskId, text] = ctx.positionals as [string, string];
+      if (!text.trim()) throw new UsageError("say what to add to the task");
+      const accepted = await ctx.client.sendMessage(taskId, text.trim(), "cli");
+      const task = await ctx.client.getTask(taskId).catch(() => null);
+      ctx.print(`${followUpSentence(task ?? { description: taskId }, accepted.step)}.`, accepted);
+      return 0;
+    },
+  },
+  output: {
+    usage: "switchboard output <taskId> [--json]",
+    summary: "the task's answers so far, as Markdown (--json: the whole transcript)",
+    positionals: { min: 1, max: 1 },
+    async run(ctx) {
+      const taskId = ctx.positionals[0] as string;
+      if (ctx.json) {
+        const transcript = await ctx.client.getTranscript(taskId);
+        await markCli(ctx, taskId);
+        ctx.print("", transcript);
+        return 0;
+      }
+      const markdown = await ctx.client.getOutput(taskId);
+      await markCli(ctx, taskId);
+      // The Markdown as the hub keeps it; nothing before any answer.
+      ctx.io.stdout.write(markdown);
       return 0;
     },
   },

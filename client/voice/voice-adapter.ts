@@ -5,6 +5,7 @@ import type { Context, Health, Task } from "../../shared/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import {
+  finishedWithAnswerSentence,
   followUpSentence,
   notTakenSentence,
   startedSentence,
@@ -71,9 +72,16 @@ export interface Milestone {
   taskId: string | null;
 }
 
-/** A task that just finished or failed: its sentence ("Your OCR task finished; the output is in …"). */
-export function completedMilestone(event: HubEvents["task-completed"], now: number): Milestone {
-  return { text: taskSentence(event.task, null, now), taskId: event.task.taskId };
+/**
+ * A task that just finished or failed: the gist of its last answer when it has one ("Your OCR task
+ * finished: Twelve pages read. Two were blank."), otherwise its sentence ("… failed: timed out").
+ */
+export function completedMilestone(
+  event: HubEvents["task-completed"],
+  now: number,
+  answer: string | null = null,
+): Milestone {
+  return { text: finishedWithAnswerSentence(event.task, answer, now), taskId: event.task.taskId };
 }
 
 /** A task that has just started waiting for approval; nothing for any other change. */
@@ -213,6 +221,25 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
     return text;
   }
 
+  /** Milestones are announced in the order they happened, even when one waits for its answer. */
+  let announcing: Promise<void> = Promise.resolve();
+  function inOrder(milestone: () => Promise<Milestone | null>): void {
+    if (!listening) return;
+    announcing = announcing.then(async () => announce(await milestone().catch(() => null)));
+  }
+
+  /** The last answer a finished task gave (its transcript), or null when it has none or it cannot be read. */
+  async function lastAnswer(task: Task): Promise<string | null> {
+    if (task.status !== "complete") return null;
+    try {
+      const { entries } = await client.getTranscript(task.taskId);
+      return entries.at(-1)?.answer ?? null;
+    } catch (error) {
+      options.onError?.(`could not read the answer of ${task.taskId}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
   function announce(milestone: Milestone | null): void {
     if (!listening || !milestone) return;
     announced.push(milestone.text);
@@ -223,9 +250,11 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
   return {
     async start() {
       unsubscribes.push(
-        client.on("task-completed", (event) => announce(completedMilestone(event, now()))),
-        client.on("task-progress", (event) => announce(progressMilestone(event, now()))),
-        client.on("health-changed", (event) => announce(healthMilestone(event))),
+        client.on("task-completed", (event) =>
+          inOrder(async () => completedMilestone(event, now(), await lastAnswer(event.task))),
+        ),
+        client.on("task-progress", (event) => inOrder(async () => progressMilestone(event, now()))),
+        client.on("health-changed", (event) => inOrder(async () => healthMilestone(event))),
       );
       await client.connect();
       listening = true;

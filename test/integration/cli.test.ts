@@ -319,6 +319,75 @@ describe("route", () => {
   });
 });
 
+describe("conversation: new, say, output", () => {
+  const finished = (taskId: string, steps: number) =>
+    hub.taskContext
+      .getContext()
+      .recentCompleted.some((t) => t.taskId === taskId && t.status === "complete" && t.totalSteps === steps);
+
+  test("new starts a routed task from cli, output prints its answer as Markdown, say continues it and output then holds both steps", async () => {
+    const started = await cli(["new", "Gather the 2022 invoices", ...at]);
+    expect(started.code).toBe(0);
+    const taskId = /^Started your task “Gather the 2022 invoices”: (\S+)\.$/.exec(started.stdout)?.[1] as string;
+    expect(taskId).toMatch(/^route_/);
+    const context = hub.taskContext.getContext();
+    expect([...context.activeTasks, ...context.recentCompleted].find((t) => t.taskId === taskId)).toMatchObject({
+      description: "Gather the 2022 invoices",
+      startedFrom: "cli",
+    });
+    await until(() => finished(taskId, 1), 10_000, "the task to finish");
+    const first = await cli(["output", taskId, ...at]);
+    expect(first).toMatchObject({ code: 0, stdout: "echo: Gather the 2022 invoices" });
+
+    const said = await cli(["say", taskId, "and also check the 2023 files", ...at]);
+    expect(said.code).toBe(0);
+    expect(said.stdout).toBe("Added to your task “Gather the 2022 invoices” as step 2.");
+    await until(() => finished(taskId, 2), 10_000, "the follow-up to finish");
+    const both = await cli(["output", taskId, ...at]);
+    expect(both.stdout.split("\n")).toEqual([
+      "# Gather the 2022 invoices",
+      "",
+      "## 1. Gather the 2022 invoices",
+      "",
+      "echo: Gather the 2022 invoices",
+      "",
+      "## 2. and also check the 2023 files",
+      "",
+      "echo: and also check the 2023 files",
+    ]);
+
+    const json = await cli(["output", taskId, "--json", ...at]);
+    expect(json.code).toBe(0);
+    const transcript = JSON.parse(json.stdout) as { taskId: string; entries: { step: number; from: string | null }[] };
+    expect(transcript.taskId).toBe(taskId);
+    expect(transcript.entries.map((e) => [e.step, e.from])).toEqual([
+      [1, null],
+      [2, "cli"],
+    ]);
+  });
+
+  test("say to a task the hub does not know is exit 1 with its message; output of one too", async () => {
+    const said = await cli(["say", "route_nope", "hello", ...at]);
+    expect(said.code).toBe(1);
+    expect(said.stderr).toMatch(/route_nope.*\(404 not_found\)$/);
+    const output = await cli(["output", "route_nope", ...at]);
+    expect(output.code).toBe(1);
+    expect(output.stderr).toContain("404 not_found");
+  });
+
+  test.each([
+    [["new", "   "], "say what the task should do"],
+    [["new", "x".repeat(2001)], "at most 2000 characters"],
+    [["say", "route_x"], "missing argument: switchboard say"],
+    [["say", "route_x", " "], "say what to add to the task"],
+    [["output"], "missing argument: switchboard output"],
+  ])("bad usage %j is exit 2 and asks the hub nothing", async (args, message) => {
+    const { code, stderr } = await cli([...args, ...at]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+});
+
 describe("usage", () => {
   test.each([
     "status",
@@ -332,6 +401,9 @@ describe("usage", () => {
     "cancel",
     "ping",
     "prewarm",
+    "new",
+    "say",
+    "output",
   ])("switchboard %s --help prints its usage and exits 0", async (name) => {
     const { code, stdout } = await cli([...name.split(" "), "--help"]);
     expect(code).toBe(0);

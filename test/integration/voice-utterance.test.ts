@@ -9,7 +9,7 @@ import { MAX_UTTERANCE_BYTES } from "../../client/voice/status-server.ts";
 import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/voice-channel.ts";
 import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, type TestHub, until } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
@@ -27,8 +27,8 @@ afterEach(async () => {
   dir = null;
 });
 
-async function setUp() {
-  ({ hub } = await routerHub());
+async function setUp(modes: Record<string, string> = {}) {
+  ({ hub } = await routerHub({ modes }));
   dir = await mkdtemp(join(tmpdir(), "switchboard-voice-"));
   spokenLog = join(dir, "spoken.jsonl");
   channel = await startVoiceChannel({
@@ -133,6 +133,39 @@ describe("POST /utterance", () => {
       channel: "voice",
     });
     expect((await say("approve")).body.text).toBe("Nothing is waiting for your approval.");
+  });
+
+  it("when a task finishes, the voice channel speaks the first sentence or two of its answer", async () => {
+    await setUp({ FAKE_CLI_REPLY: "The invoices total 4,200 euros. Three are overdue. One is disputed." });
+    await say("start totalling the invoices");
+    await heard("Your task “totalling the invoices” finished: The invoices total 4,200 euros. Three are overdue.");
+    expect(channel?.adapter.announced).toContain(
+      "Your task “totalling the invoices” finished: The invoices total 4,200 euros. Three are overdue.",
+    );
+  });
+
+  it("anything else is a follow-up to the voice channel's last task, answered in the same conversation", async () => {
+    await setUp();
+    await say("start gathering the 2022 invoices");
+    const [task] = allTasks();
+    await until(
+      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId),
+      10_000,
+      "the first step to finish",
+    );
+    const { body } = await say("and also check the 2023 files");
+    expect(body.text).toBe("Added to your task “gathering the 2022 invoices” as step 2.");
+    await until(
+      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId && t.totalSteps === 2),
+      10_000,
+      "the follow-up to finish",
+    );
+    const transcript = await hubClient(hub).getTranscript(task?.taskId as string);
+    expect(transcript.entries.map((e) => [e.step, e.from, e.answer])).toEqual([
+      [1, null, "echo: gathering the 2022 invoices"],
+      [2, "voice", "echo: and also check the 2023 files"],
+    ]);
+    expect(allTasks()).toHaveLength(1);
   });
 
   it("refuses bad input with a message saying what to send, and starts nothing", async () => {

@@ -85,16 +85,28 @@ export class HubApi {
     this.request<string>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/output`);
   getTranscript = (taskId: string) =>
     this.request<Transcript>("GET", `/api/context/tasks/${encodeURIComponent(taskId)}/transcript`);
-  /** `step`: the step the person saw waiting; the hub refuses (409) a decision on any other. */
-  approve = (taskId: string, step?: number) => this.act(taskId, "approve", undefined, step);
-  reject = (taskId: string, reason?: string, step?: number) => this.act(taskId, "reject", reason, step);
+  /**
+   * `step`: the step the person saw waiting; the hub refuses (409) a decision on any other.
+   * `approvalId`: the tool call the person saw; the hub refuses (409) a decision on any other.
+   */
+  approve = (taskId: string, step?: number, approvalId?: string) =>
+    this.act(taskId, "approve", undefined, step, approvalId);
+  reject = (taskId: string, reason?: string, step?: number, approvalId?: string) =>
+    this.act(taskId, "reject", reason, step, approvalId);
   cancel = (taskId: string) => this.act(taskId, "cancel");
 
-  private act(taskId: string, action: "approve" | "reject" | "cancel", reason?: string, step?: number) {
+  private act(
+    taskId: string,
+    action: "approve" | "reject" | "cancel",
+    reason?: string,
+    step?: number,
+    approvalId?: string,
+  ) {
     const body: Record<string, string | number> = {};
     if (this.options.channel) body.channel = this.options.channel;
     if (reason) body.reason = reason;
     if (step !== undefined) body.step = step;
+    if (approvalId) body.approvalId = approvalId;
     return this.request<Task>("POST", `/api/context/tasks/${encodeURIComponent(taskId)}/${action}`, body);
   }
 }

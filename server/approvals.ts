@@ -33,14 +33,35 @@ export function createApprovals(taskContext: TaskContext) {
       channel: request.channel ?? DEFAULT_ACTION_CHANNEL,
       reason: request.reason,
       step: request.step,
+      approvalId: request.approvalId,
     };
   }
 
-  const decision = (kind: Approval["decision"], channel: Channel, step: number): Approval => ({
+  /**
+   * A request that names a tool call's approval acts on that call only: a call already decided
+   * that way is a replay (true); a call no longer waiting is 409, even on the same step.
+   */
+  function namedApproval(task: Task, approvalId: string | undefined, kind: Approval["decision"]): boolean {
+    if (approvalId === undefined || task.awaitingApproval?.id === approvalId) return false;
+    if (task.approval?.id === approvalId) {
+      if (task.approval.decision === kind) return true;
+      throw conflict(`tool call ${approvalId} of task ${task.taskId} was already ${task.approval.decision}`);
+    }
+    throw conflict(
+      `task ${task.taskId} no longer waits on tool call ${approvalId}` +
+        (task.awaitingApproval ? `; it now waits on ${task.awaitingApproval.title}` : "") +
+        ": what you saw is out of date, nothing was decided",
+    );
+  }
+
+  /** The decision on what the task waits for now: its step, and the tool call's id and the reason for a tool call. */
+  const decision = (kind: Approval["decision"], channel: Channel, task: Task, reason?: string): Approval => ({
     decision: kind,
     channel,
     at: new Date(clock.now()).toISOString(),
-    step,
+    step: waitingStep(task),
+    ...(task.awaitingApproval?.id ? { id: task.awaitingApproval.id } : {}),
+    ...(reason && task.awaitingApproval?.kind === "tool" ? { reason } : {}),
   });
 
   /** A replayed action changes nothing but marks the channel active. */
@@ -51,8 +72,9 @@ export function createApprovals(taskContext: TaskContext) {
 
   /** Resumes a task waiting for approval: records the decision and sets it `running`. */
   async function approveTask(taskId: string, input?: unknown): Promise<Task> {
-    const { id, found, channel, step } = prepare(taskId, input);
+    const { id, found, channel, step, approvalId } = prepare(taskId, input);
     const task = found.task;
+    if (found.active && namedApproval(task, approvalId, "approved")) return touched(channel, id, task);
     if (found.active && task.status === "running" && isReplay(task, "approved", step)) {
       return touched(channel, id, task); // already approved: a replay changes nothing
     }
@@ -61,24 +83,38 @@ export function createApprovals(taskContext: TaskContext) {
     return taskContext.actOnTask(id, channel, {
       update: {
         status: "running",
-        approval: decision("approved", channel, waitingStep(task)),
+        approval: decision("approved", channel, task),
         awaitingApproval: null,
         lastUpdate: title ? `approved on ${channel}: ${title}` : `approved on ${channel}`,
       },
     });
   }
 
-  /** Refuses what a task waits for: records the decision and fails the task ("rejected"). */
+  /**
+   * Refuses what a task waits for: a step's rejection fails the task ("rejected"); a tool call's
+   * is that call's answer (denied, with the reason) and the task goes on running.
+   */
   async function rejectTask(taskId: string, input?: unknown): Promise<Task> {
-    const { id, found, channel, reason, step } = prepare(taskId, input);
+    const { id, found, channel, reason, step, approvalId } = prepare(taskId, input);
     const task = found.task;
+    if (found.active && namedApproval(task, approvalId, "rejected")) return touched(channel, id, task);
     if (!found.active && task.status === "failed" && isReplay(task, "rejected", step)) {
       return touched(channel, id, task);
     }
     requireWaitingStep(task, found.active, "rejected", step);
+    if (task.awaitingApproval?.kind === "tool") {
+      return taskContext.actOnTask(id, channel, {
+        update: {
+          status: "running",
+          approval: decision("rejected", channel, task, reason),
+          awaitingApproval: null,
+          lastUpdate: `rejected on ${channel}: ${task.awaitingApproval.title}${reason ? ` (${reason})` : ""}`,
+        },
+      });
+    }
     return taskContext.actOnTask(id, channel, {
       completion: { status: "failed", error: reason ? `rejected: ${reason}` : "rejected" },
-      approval: decision("rejected", channel, waitingStep(task)),
+      approval: decision("rejected", channel, task),
     });
   }
 

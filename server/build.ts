@@ -23,6 +23,8 @@ export const ENTRY_POINTS = {
   voice: "client/voice/main.ts",
   telegram: "client/telegram/main.ts",
   slack: "client/slack/main.ts",
+  /** The approval MCP server Claude starts for the hub's permission prompts (server/tool-approvals). */
+  "approval-mcp-server": "server/tool-approvals/mcp-server.ts",
 } as const;
 export type EntryPoint = keyof typeof ENTRY_POINTS;
 

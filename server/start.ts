@@ -20,8 +20,11 @@ import { registerApprovalRoutes } from "./routes/approvals.ts";
 import { registerConversationRoutes } from "./routes/conversation.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouteRoutes } from "./routes/route.ts";
+import { registerToolApprovalRoutes } from "./routes/tool-approvals.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { createTaskContext, emptyContext, type TaskContext } from "./task-context.ts";
+import { approvalServerCommand } from "./tool-approvals/approval-server-bundle.ts";
+import { createToolApprovals, type ToolApprovals } from "./tool-approvals/tool-approvals.ts";
 import { createTranscripts, type Transcripts } from "./transcripts.ts";
 import { createWarmStandby, type WarmStandby } from "./warm-standby/warm-standby.ts";
 import { checkWorkspaceFolders, createWorkspaces, type Workspaces } from "./workspaces/workspaces.ts";
@@ -58,6 +61,8 @@ export interface RunningHub {
   workspaces: Workspaces;
   /** Every task's answers (`data/transcripts/`). */
   transcripts: Transcripts;
+  /** Claude's permission prompts: tool calls waiting for a person. */
+  toolApprovals: ToolApprovals;
   /** Stops accepting, closes sockets with 1001 and flushes both documents. */
   close(): Promise<void>;
 }
@@ -138,10 +143,22 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   // Tasks that name no workspace work here, never in the project's own directory.
   await mkdir(workspaces.dataFolder.path, { recursive: true });
   const warmWorkspace = workspaces.resolveWorkspace(null);
+  // Claude's permission prompts reach this hub at the address it listens on (known after listen).
+  let ownUrl = "";
+  const toolApprovals = createToolApprovals({
+    taskContext,
+    clock,
+    logger,
+    dataDir: config.dataDir,
+    hubUrl: () => ownUrl,
+    token: secrets.token,
+    server: approvalServerCommand(),
+  });
 
   const warmStandby = createWarmStandby({
     document: health,
     workspace: warmWorkspace,
+    permissionPrompts: toolApprovals.prompts,
     backends: config.backends,
     settings: config.warmup,
     clock,
@@ -177,6 +194,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       (app) => registerRouteRoutes(app, router),
       (app) => registerWorkspaceRoutes(app, workspaces),
       (app) => registerConversationRoutes(app, { taskContext, router, transcripts }),
+      (app) => registerToolApprovalRoutes(app, toolApprovals),
       ...(options.plugins ?? []),
     ],
   });
@@ -191,10 +209,13 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     await Promise.all([contextDocument.file?.close(), health.file?.close()]);
     throw new StartupError(boundRefusal);
   }
-  warmStandby.start();
-  await router.start();
   const port = Number(new URL(address).port);
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // A wildcard bind is reached on loopback from this machine.
+  ownUrl = ["0.0.0.0", "::"].includes(config.host) ? `http://127.0.0.1:${port}` : `http://${urlHost}:${port}`;
+  toolApprovals.start();
+  warmStandby.start();
+  await router.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -208,9 +229,12 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     router,
     workspaces,
     transcripts,
+    toolApprovals,
     close() {
       closing ??= (async () => {
-        // Running steps, pre-warmed and pinging children die before the hub: no orphans.
+        // Waiting tool calls are denied (their long requests end), then running steps, pre-warmed
+        // and pinging children die before the hub: no orphans.
+        toolApprovals.stop();
         await router.stop();
         await warmStandby.stop();
         await hub.app.close();

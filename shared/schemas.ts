@@ -32,6 +32,10 @@ export const LIMITS = {
   steps: 100,
   backendName: 40,
   workspaceName: 40,
+  approvalId: 100,
+  toolName: 200,
+  /** A tool call's input as the approval server sends it (a Write's whole file). */
+  toolInputBytes: 1024 * 1024,
 } as const;
 
 export const isoTimestampSchema = z.iso.datetime({ offset: true });
@@ -78,21 +82,45 @@ export function planSteps(plan: Plan): PlanStep[] {
   return parsed.success ? parsed.data : [];
 }
 
+/** Names one tool-call approval: a decision that names another (an older call) is refused. */
+export const approvalIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, _ and -")
+  .min(1)
+  .max(LIMITS.approvalId);
+
 export const approvalSchema = z.strictObject({
   decision: z.enum(["approved", "rejected"]),
   channel: channelSchema,
   at: isoTimestampSchema,
   /** The step decided on (1-based, as `currentStep`); absent in records from before steps were bound. */
   step: z.number().int().min(0).optional(),
+  /** The tool-call approval this decision answered (absent for a step's approval). */
+  id: approvalIdSchema.optional(),
+  /** Why, when the person said (a rejected tool call's reason goes back to Claude). */
+  reason: z.string().max(LIMITS.error).optional(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
-/** What a task in `pending-approval` waits on: the step and what it will do. */
+/**
+ * What a task in `pending-approval` waits on: a step of its plan (no `kind`, or `"step"`), or one
+ * tool call its backend wants to make (`kind: "tool"`, with that call's `id`). Both carry a
+ * `title` and a `detail`, so every channel shows them the same way.
+ */
 export const awaitingApprovalSchema = z.strictObject({
+  kind: z.enum(["step", "tool"]).optional(),
+  /** A tool approval's id: approve and reject may name it, to act on this call and no other. */
+  id: approvalIdSchema.optional(),
   step: z.number().int().min(0),
   title: z.string().max(LIMITS.title),
+  /** The step's prompt; for a tool call: the Bash command, a unified diff of the edit, or its input. */
   detail: z.string().max(LIMITS.prompt),
+  /** The tool Claude wants to use, e.g. "Bash", "Edit". */
+  tool: z.string().max(LIMITS.toolName).optional(),
+  /** One line on the call, e.g. "Bash: npm test" (voice reads it). */
+  summary: z.string().max(LIMITS.title).optional(),
 });
+export type AwaitingApproval = z.infer<typeof awaitingApprovalSchema>;
 
 /** The backend conversation a task continues: a Claude session id, a Codex thread id, an Ollama history. */
 export const conversationSchema = z.strictObject({
@@ -352,7 +380,24 @@ export const actionRequestSchema = z.strictObject({
    * refused (409). Optional for curl; every channel sends it.
    */
   step: z.number().int().min(0).max(LIMITS.steps).optional(),
+  /** Acts only if the task still waits on this tool-call approval (409 otherwise). */
+  approvalId: approvalIdSchema.optional(),
 });
+
+/** What the approval MCP server sends for one tool call Claude wants to make. */
+export const toolApprovalRequestSchema = z.strictObject({
+  /** The Claude process it serves (from its MCP config). */
+  run: z.string().regex(/^[a-f0-9]{32}$/, "must be the run id from the approval server's config"),
+  tool_name: z.string().min(1).max(LIMITS.toolName),
+  input: z.record(z.string(), z.unknown()),
+  tool_use_id: z.string().max(LIMITS.approvalId).optional(),
+});
+export type ToolApprovalRequest = z.infer<typeof toolApprovalRequestSchema>;
+
+/** Claude's permission-prompt answer (sdk-tools: PermissionResult): allow, possibly with changed input, or deny. */
+export type ToolDecisionAnswer =
+  | { behavior: "allow"; updatedInput: Record<string, unknown> }
+  | { behavior: "deny"; message: string };
 
 // ---- WebSocket frames -----------------------------------------------------------------
 

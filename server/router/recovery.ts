@@ -18,14 +18,23 @@ export type Recovery =
    * Queue it again at `next`; `approvedStep` is the step whose approval was already given;
    * `restarted` when it was running (and is run again) rather than waiting in a queue.
    */
-  | { action: "queue"; next: number; approvedStep: number | null; restarted: boolean };
+  | { action: "queue"; next: number; approvedStep: number | null; restarted: boolean; note?: string };
 
 export function recoveryPlan(
-  task: Pick<Task, "status" | "currentStep" | "plan" | "approval">,
+  task: Pick<Task, "status" | "currentStep" | "plan" | "approval" | "awaitingApproval">,
   onRestart: RouterSettings["onRestart"],
 ): Recovery {
-  if (task.status === "running" && onRestart === "fail") return { action: "fail", error: "hub restarted" };
+  // A tool call waiting for a person died with the backend process that asked: it was running.
+  const waitingTool = task.status === "pending-approval" && task.awaitingApproval?.kind === "tool";
+  const lostTool = waitingTool
+    ? `the hub restarted while ${task.awaitingApproval?.title} waited for approval; the tool call was denied`
+    : null;
+  if ((task.status === "running" || waitingTool) && onRestart === "fail") {
+    return { action: "fail", error: lostTool ?? "hub restarted" };
+  }
   const next = resumePoint(task);
+  if (lostTool)
+    return { action: "queue", next, approvedStep: null, restarted: true, note: `${lostTool}; queued again` };
   if (task.status === "pending-approval") return { action: "wait", next };
   return {
     action: "queue",

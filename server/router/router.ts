@@ -396,7 +396,8 @@ export function createRouter(options: RouterOptions) {
     await taskContext.updateTask(task.taskId, {
       status: "queued",
       backend,
-      lastUpdate: plan.restarted ? "queued again after a hub restart" : `queued on ${backend}`,
+      lastUpdate: plan.note ?? (plan.restarted ? "queued again after a hub restart" : `queued on ${backend}`),
+      ...(task.awaitingApproval ? { awaitingApproval: null } : {}),
     });
     lanes.enqueue(job);
   }

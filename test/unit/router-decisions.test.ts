@@ -23,6 +23,7 @@ describe("resumePoint", () => {
 });
 
 describe("recoveryPlan", () => {
+  const toolWait = { kind: "tool" as const, id: "tool_1", step: 1, title: "Bash: npm test", detail: "npm test" };
   const approved = { decision: "approved" as const, channel: "telegram" as const, at: "2026-01-01T00:00:00.000Z" };
   it.each([
     {
@@ -54,6 +55,27 @@ describe("recoveryPlan", () => {
       task: { status: "running" as const, currentStep: 3, plan: plan(3), approval: approved },
       onRestart: "requeue" as const,
       expected: { action: "queue", next: 2, approvedStep: 2, restarted: true },
+    },
+    {
+      name: "a tool call waiting for approval, onRestart fail → failed, saying the call was denied",
+      task: { status: "pending-approval" as const, currentStep: 1, plan: plan(1), awaitingApproval: toolWait },
+      onRestart: "fail" as const,
+      expected: {
+        action: "fail",
+        error: "the hub restarted while Bash: npm test waited for approval; the tool call was denied",
+      },
+    },
+    {
+      name: "a tool call waiting for approval, onRestart requeue → its step runs again, saying the call was denied",
+      task: { status: "pending-approval" as const, currentStep: 1, plan: plan(2), awaitingApproval: toolWait },
+      onRestart: "requeue" as const,
+      expected: {
+        action: "queue",
+        next: 0,
+        approvedStep: null,
+        restarted: true,
+        note: "the hub restarted while Bash: npm test waited for approval; the tool call was denied; queued again",
+      },
     },
   ])("$name", ({ task, onRestart, expected }) => {
     expect(recoveryPlan(task, onRestart)).toEqual(expected);

@@ -1,0 +1,298 @@
+// Approving Claude's single tool calls: the fake claude, started with --permission-prompt-tool and
+// --mcp-config, launches the hub's approval MCP server over stdio (the real bundle) and puts a
+// scripted Bash or Edit call to it; the task waits in pending-approval bound to that call, and the
+// decision (or its absence) comes back as Claude's permission result while the task goes on.
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { HubError } from "../../client/hub-client.ts";
+import { permissionPromptFiles } from "../../server/tool-approvals/tool-approvals.ts";
+import type { Channel, Task } from "../../shared/schemas.ts";
+import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { hubClient, type TestHub } from "../helpers/hub.ts";
+import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await cleanupRouterHubs();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function repository(): Promise<string> {
+  const path = join(await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-"))), "repo");
+  dirs.push(path);
+  await mkdir(path);
+  await writeFile(join(path, "notes.txt"), "one\ntwo\nthree\n");
+  return path;
+}
+
+const BASH = { tool_name: "Bash", input: { command: "npm test", description: "Run the tests" } };
+const editOf = (repo: string) => ({
+  tool_name: "Edit",
+  input: { file_path: join(repo, "notes.txt"), old_string: "two", new_string: "TWO" },
+});
+
+async function toolHub(
+  repo: string,
+  calls: unknown[],
+  claude: Record<string, unknown> = {},
+  extra: { dataDir?: string; artifactsDir?: string; router?: Record<string, unknown> } = {},
+) {
+  return routerHub({
+    workspaces: { repo: { path: repo, claude: { permissionMode: "default", ...claude } } },
+    router: { defaultWorkspace: "repo", ...extra.router },
+    modes: { FAKE_CLAUDE_TOOL_CALLS: JSON.stringify(calls) },
+    ...(extra.dataDir ? { dataDir: extra.dataDir } : {}),
+    ...(extra.artifactsDir ? { artifactsDir: extra.artifactsDir } : {}),
+  });
+}
+
+const task = (hub: TestHub, taskId: string): Task => {
+  const found = hub.taskContext.getActiveTask(taskId);
+  if (!found) throw new Error(`no task ${taskId}`);
+  return found;
+};
+
+const waitingTool = (hub: TestHub, taskId: string) =>
+  eventually(
+    () => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.kind === "tool",
+    20_000,
+    "the tool approval",
+  );
+
+const finished = async (hub: TestHub, taskId: string): Promise<Task> => {
+  await eventually(
+    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
+    20_000,
+    `${taskId} to finish`,
+  );
+  return hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId) as Task;
+};
+
+describe("a Bash call Claude asks about", () => {
+  it("puts the task into pending-approval with the command, and an approval lets it run and the task complete", async () => {
+    const repo = await repository();
+    const { hub, client } = await toolHub(repo, [BASH]);
+    const { taskId } = await client.route({ description: "run the tests", startedFrom: "voice" });
+    await waitingTool(hub, taskId);
+
+    const waiting = task(hub, taskId);
+    expect(waiting.status).toBe("pending-approval");
+    expect(waiting.awaitingApproval).toMatchObject({
+      kind: "tool",
+      tool: "Bash",
+      summary: "Bash: npm test",
+      title: "Bash: npm test",
+      detail: "npm test",
+      step: 1,
+    });
+    expect(waiting.awaitingApproval?.id).toMatch(/^tool_[0-9a-f]{12}$/);
+    expect(waiting.lastUpdate).toBe("step 1 of 1 waits for approval: Bash: npm test");
+
+    const approved = await client.approve(taskId, undefined, waiting.awaitingApproval?.id as string);
+    expect(approved).toMatchObject({ status: "running", awaitingApproval: null });
+    expect(approved.approval).toMatchObject({
+      decision: "approved",
+      channel: "telegram",
+      id: waiting.awaitingApproval?.id,
+    });
+
+    const done = await finished(hub, taskId);
+    expect(done.status).toBe("complete");
+    expect(done.result).toBe(`Bash allowed: ${JSON.stringify(BASH.input)}`);
+  });
+});
+
+describe("an Edit call Claude asks about", () => {
+  it("shows a unified diff of the file; a rejection is Claude's deny with the reason, the file stays, and the task goes on to complete", async () => {
+    const repo = await repository();
+    const { hub } = await toolHub(repo, [editOf(repo)]);
+    const slack = hubClient(hub, { channel: "slack" });
+    const { taskId } = await slack.route({ description: "capitalise two", startedFrom: "slack" });
+    await waitingTool(hub, taskId);
+    const waiting = task(hub, taskId).awaitingApproval;
+    expect(waiting).toMatchObject({ tool: "Edit", summary: "Edit notes.txt" });
+    expect(waiting?.detail).toBe("--- notes.txt\n+++ notes.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
+
+    const rejected = await slack.reject(taskId, "not now", undefined, waiting?.id as string);
+    expect(rejected.status).toBe("running");
+    expect(rejected.approval).toMatchObject({ decision: "rejected", channel: "slack", reason: "not now" });
+
+    const done = await finished(hub, taskId);
+    expect(done.status).toBe("complete");
+    expect(done.result).toBe("Edit denied: rejected on slack: not now");
+    expect(await readFile(join(repo, "notes.txt"), "utf8")).toBe("one\ntwo\nthree\n");
+    slack.close();
+  });
+
+  it("an approved edit reaches the file", async () => {
+    const repo = await repository();
+    const { hub, client } = await toolHub(repo, [editOf(repo)]);
+    const { taskId } = await client.route({ description: "capitalise two", startedFrom: "cli" });
+    await waitingTool(hub, taskId);
+    await client.approve(taskId);
+    expect((await finished(hub, taskId)).status).toBe("complete");
+    expect(await readFile(join(repo, "notes.txt"), "utf8")).toBe("one\nTWO\nthree\n");
+  });
+});
+
+describe("no decision", () => {
+  it("within approvalTimeoutMs is a deny with that reason, and the task goes on running to completion", async () => {
+    const repo = await repository();
+    const { hub, client } = await toolHub(repo, [BASH], { approvalTimeoutMs: 300 });
+    const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
+    const done = await finished(hub, taskId);
+    expect(done.status).toBe("complete");
+    expect(done.result).toBe("Bash denied: no decision within 300 ms; denied");
+    expect(done.awaitingApproval).toBeNull();
+  });
+});
+
+describe("a restart while a tool call waits", () => {
+  it("denies the call and fails the task saying so (onRestart fail)", async () => {
+    const repo = await repository();
+    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-restart-"));
+    dirs.push(dataDir);
+    const first = await toolHub(repo, [BASH], {}, { dataDir });
+    const { taskId } = await first.client.route({ description: "run the tests", startedFrom: "cli" });
+    await waitingTool(first.hub, taskId);
+    await first.hub.stop();
+
+    const second = await toolHub(repo, [BASH], {}, { dataDir });
+    const failed = await finished(second.hub, taskId);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBe("the hub restarted while Bash: npm test waited for approval; the tool call was denied");
+  });
+
+  it("denies the call and runs the step again, saying so (onRestart requeue)", async () => {
+    const repo = await repository();
+    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-restart-"));
+    const artifactsDir = await mkdtemp(join(tmpdir(), "switchboard-artifacts-"));
+    dirs.push(dataDir, artifactsDir);
+    const first = await toolHub(repo, [BASH], {}, { dataDir, artifactsDir, router: { onRestart: "requeue" } });
+    const { taskId } = await first.client.route({ description: "run the tests", startedFrom: "cli" });
+    await waitingTool(first.hub, taskId);
+    const firstId = task(first.hub, taskId).awaitingApproval?.id;
+    await first.hub.stop();
+
+    const second = await toolHub(repo, [BASH], {}, { dataDir, artifactsDir, router: { onRestart: "requeue" } });
+    // Recovery said so in the task's last update (the step has started since: read the changes).
+    const document = second.hub.taskContext.document;
+    const updates = (document.changesSince(document.epoch, 0) ?? []).flatMap((change) =>
+      change.ops
+        .filter((op) => op.op !== "remove" && op.path.endsWith("/lastUpdate"))
+        .map((op) => (op as { value: unknown }).value),
+    );
+    expect(updates).toContain(
+      "the hub restarted while Bash: npm test waited for approval; the tool call was denied; queued again",
+    );
+    // The step runs again, and Claude asks again: a new call with a new id.
+    await eventually(
+      () => {
+        const id = second.hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id;
+        return id !== undefined && id !== firstId;
+      },
+      20_000,
+      "the call asked again",
+    );
+    await second.client.approve(taskId);
+    expect((await finished(second.hub, taskId)).status).toBe("complete");
+  });
+});
+
+describe("the workspace's rules", () => {
+  it.each([
+    ["alwaysAllow names the tool", { alwaysAllow: ["Bash"] }, `Bash allowed: ${JSON.stringify(BASH.input)}`],
+    ["approveTools is allow", { approveTools: "allow" }, `Bash allowed: ${JSON.stringify(BASH.input)}`],
+    [
+      "alwaysDeny names the tool",
+      { alwaysDeny: ["Bash"] },
+      `Bash denied: Switchboard's workspace "repo" does not allow Bash`,
+    ],
+    [
+      "approveTools is deny",
+      { approveTools: "deny", alwaysAsk: ["Edit"] },
+      `Bash denied: Switchboard's workspace "repo" does not allow Bash`,
+    ],
+  ])("answer without asking when %s", async (_what, rules, result) => {
+    const repo = await repository();
+    const { hub, client } = await toolHub(repo, [BASH], rules);
+    const seen: (string | undefined)[] = [];
+    const stop = hub.taskContext.document.subscribe(() => {
+      seen.push(hub.taskContext.getContext().activeTasks[0]?.status);
+    });
+    const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
+    const done = await finished(hub, taskId);
+    stop();
+    expect(done.result).toBe(result);
+    expect(seen).not.toContain("pending-approval");
+  });
+});
+
+describe("binding a decision to its tool call", () => {
+  it("a decision naming an earlier call is a replay or 409 and never decides the call waiting now", async () => {
+    const repo = await repository();
+    const { hub, client } = await toolHub(repo, [BASH, editOf(repo)]);
+    const { taskId } = await client.route({ description: "test then edit", startedFrom: "cli" });
+    await waitingTool(hub, taskId);
+    const first = task(hub, taskId).awaitingApproval?.id as string;
+    await client.approve(taskId, undefined, first);
+    await eventually(() => task(hub, taskId).awaitingApproval?.tool === "Edit", 20_000, "the second call");
+    const second = task(hub, taskId).awaitingApproval?.id as string;
+    expect(second).not.toBe(first);
+
+    // A second press of the first call's button: the same decision is a replay, changing nothing.
+    const replay = await client.approve(taskId, undefined, first);
+    expect(replay.status).toBe("pending-approval");
+    expect(replay.awaitingApproval?.id).toBe(second);
+    // Rejecting the first call now is refused: it was approved, and the Edit is not what it named.
+    const refused = await client.reject(taskId, "no", undefined, first).catch((e: unknown) => e as HubError);
+    expect(refused).toBeInstanceOf(HubError);
+    expect((refused as HubError).status).toBe(409);
+    expect(task(hub, taskId).awaitingApproval?.id).toBe(second);
+
+    await client.reject(taskId, "keep it", undefined, second);
+    const done = await finished(hub, taskId);
+    expect(done.result).toBe(`Bash allowed: ${JSON.stringify(BASH.input)}\nEdit denied: rejected on telegram: keep it`);
+  });
+});
+
+describe("approvals from each channel", () => {
+  it.each(["voice", "telegram", "slack", "dashboard", "cli"] as Channel[])(
+    "a tool call approved from %s runs, and the decision records that channel",
+    async (channel) => {
+      const repo = await repository();
+      const { hub } = await toolHub(repo, [BASH]);
+      const actor = hubClient(hub, { channel });
+      const { taskId } = await actor.route({ description: "run the tests", startedFrom: channel });
+      await waitingTool(hub, taskId);
+      const approved = await actor.approve(taskId, undefined, task(hub, taskId).awaitingApproval?.id as string);
+      expect(approved.approval).toMatchObject({ decision: "approved", channel });
+      expect((await finished(hub, taskId)).result).toMatch(/^Bash allowed/);
+      actor.close();
+    },
+  );
+});
+
+describe("the approval server's config", () => {
+  it("is a 0600 file naming the hub and this run, passed to Claude by path only, removed once Claude ends", async () => {
+    const repo = await repository();
+    const { hub, client, log } = await toolHub(repo, [BASH]);
+    const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
+    await waitingTool(hub, taskId);
+    const run = (await fakeCliCalls(log)).find((c) => c.argv.includes("--permission-prompt-tool"));
+    const argv = run?.argv ?? [];
+    expect(argv[argv.indexOf("--permission-prompt-tool") + 1]).toBe("mcp__switchboard__approve");
+    const configPath = argv[argv.indexOf("--mcp-config") + 1] as string;
+    expect(configPath.startsWith(join(hub.dataDir, "permission-prompts"))).toBe(true);
+    expect((await stat(configPath)).mode & 0o777).toBe(0o600);
+    const server = JSON.parse(await readFile(configPath, "utf8")).mcpServers.switchboard;
+    expect(server.env).toMatchObject({ SWITCHBOARD_HUB_URL: hub.url });
+    expect(server.env.SWITCHBOARD_PERMISSION_RUN).toMatch(/^[0-9a-f]{32}$/);
+
+    await client.approve(taskId);
+    await finished(hub, taskId);
+    await eventually(() => permissionPromptFiles(hub.dataDir).length === 0, 10_000, "the config to be removed");
+  });
+});

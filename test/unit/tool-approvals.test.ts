@@ -1,0 +1,148 @@
+// The hub's permission-prompt runs and the approval server's hub call, without Claude: the MCP
+// config a run writes (0600, the token only there), and every way the hub call can fail is a deny
+// that says what happened.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTaskContext } from "../../server/task-context.ts";
+import { askHub } from "../../server/tool-approvals/mcp-server.ts";
+import {
+  createToolApprovals,
+  describeDuration,
+  permissionPromptFiles,
+} from "../../server/tool-approvals/tool-approvals.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "switchboard-prompts-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe("a permission-prompt run", () => {
+  it("writes a 0600 MCP config naming the approval server, the hub, the run and the token; close removes it", async () => {
+    const dir = await dataDir();
+    const approvals = createToolApprovals({
+      taskContext: createTaskContext(),
+      dataDir: dir,
+      hubUrl: () => "http://127.0.0.1:7433",
+      token: "s3cret",
+      server: { command: "/usr/bin/node", args: ["/app/dist/approval-mcp-server.mjs"] },
+    });
+    const run = approvals.prompts.open();
+    expect(run.args.slice(2)).toEqual(["--permission-prompt-tool", "mcp__switchboard__approve"]);
+    const path = run.args[1] as string;
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "permission-prompts"))).mode & 0o777).toBe(0o700);
+    const config = JSON.parse(await readFile(path, "utf8"));
+    expect(config).toEqual({
+      mcpServers: {
+        switchboard: {
+          type: "stdio",
+          command: "/usr/bin/node",
+          args: ["/app/dist/approval-mcp-server.mjs"],
+          env: {
+            SWITCHBOARD_HUB_URL: "http://127.0.0.1:7433",
+            SWITCHBOARD_PERMISSION_RUN: expect.stringMatching(/^[0-9a-f]{32}$/),
+            SWITCHBOARD_TOKEN: "s3cret",
+          },
+        },
+      },
+    });
+    run.close();
+    expect(permissionPromptFiles(dir)).toEqual([]);
+  });
+
+  it("answers deny for a run it does not know, or one not bound to a task", async () => {
+    const approvals = createToolApprovals({
+      taskContext: createTaskContext(),
+      dataDir: await dataDir(),
+      hubUrl: () => "http://127.0.0.1:1",
+      token: null,
+      server: { command: "node", args: [] },
+    });
+    const unknown = await approvals.ask({ run: "0".repeat(32), tool_name: "Bash", input: { command: "ls" } });
+    expect(unknown).toEqual({
+      behavior: "deny",
+      message: "Switchboard does not know this Claude process any more (the hub restarted?); denied",
+    });
+    const run = approvals.prompts.open();
+    const id = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env
+      .SWITCHBOARD_PERMISSION_RUN;
+    expect(await approvals.ask({ run: id, tool_name: "Bash", input: {} })).toEqual({
+      behavior: "deny",
+      message: "this Claude process is not running a Switchboard task; denied",
+    });
+    await expect(approvals.ask({ run: "nope", tool_name: "Bash", input: {} })).rejects.toThrow(
+      /run: must be the run id/,
+    );
+  });
+});
+
+describe("describeDuration", () => {
+  it.each([
+    [600_000, "10 minutes"],
+    [60_000, "1 minute"],
+    [90_000, "90 seconds"],
+    [1000, "1 second"],
+    [250, "250 ms"],
+  ])("%d ms reads %s", (ms, text) => {
+    expect(describeDuration(ms)).toBe(text);
+  });
+});
+
+async function fakeHub(status: number, body: string): Promise<{ url: string; seen: unknown[] }> {
+  const seen: unknown[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => {
+      text += c;
+    });
+    req.on("end", () => {
+      seen.push({ path: req.url, auth: req.headers.authorization, body: JSON.parse(text) });
+      res.writeHead(status, { "content-type": "application/json" }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+describe("askHub (the approval server's call to the hub)", () => {
+  const call = { tool_name: "Bash", input: { command: "ls" }, tool_use_id: "toolu_1" };
+
+  it("posts the call with its run and the token, and passes the hub's answer on", async () => {
+    const hub = await fakeHub(200, JSON.stringify({ behavior: "allow", updatedInput: { command: "ls" } }));
+    const answer = await askHub({ url: hub.url, token: "s3cret", run: "r".repeat(32) }, call);
+    expect(answer).toEqual({ behavior: "allow", updatedInput: { command: "ls" } });
+    expect(hub.seen).toEqual([
+      { path: "/api/tool-approvals", auth: "Bearer s3cret", body: { run: "r".repeat(32), ...call } },
+    ]);
+  });
+
+  it("turns a refusal into a deny naming the status and the hub's message", async () => {
+    const hub = await fakeHub(
+      401,
+      JSON.stringify({ error: { code: "unauthorized", message: "a valid token is required" } }),
+    );
+    expect(await askHub({ url: hub.url, token: null, run: "r" }, call)).toEqual({
+      behavior: "deny",
+      message: "the Switchboard hub refused the request (401: a valid token is required); denied",
+    });
+  });
+
+  it("turns an unreachable hub into a deny that says so", async () => {
+    const answer = await askHub({ url: "http://127.0.0.1:1", token: null, run: "r" }, call);
+    expect(answer.behavior).toBe("deny");
+    expect((answer as { message: string }).message).toMatch(
+      /^the Switchboard hub could not be reached or went away while waiting \(.*ECONNREFUSED.*\); denied$/,
+    );
+  });
+});

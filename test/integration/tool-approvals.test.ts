@@ -91,7 +91,9 @@ describe("a Bash call Claude asks about", () => {
     expect(waiting.lastUpdate).toBe("step 1 of 1 waits for approval: Bash: npm test");
 
     const approved = await client.approve(taskId, undefined, waiting.awaitingApproval?.id as string);
-    expect(approved).toMatchObject({ status: "running", awaitingApproval: null });
+    // Running again — or already complete: Claude may finish before the answer is read.
+    expect(["running", "complete"]).toContain(approved.status);
+    expect(approved.awaitingApproval).toBeNull();
     expect(approved.approval).toMatchObject({
       decision: "approved",
       channel: "telegram",
@@ -116,7 +118,7 @@ describe("an Edit call Claude asks about", () => {
     expect(waiting?.detail).toBe("--- notes.txt\n+++ notes.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
 
     const rejected = await slack.reject(taskId, "not now", undefined, waiting?.id as string);
-    expect(rejected.status).toBe("running");
+    expect(["running", "complete"]).toContain(rejected.status);
     expect(rejected.approval).toMatchObject({ decision: "rejected", channel: "slack", reason: "not now" });
 
     const done = await finished(hub, taskId);

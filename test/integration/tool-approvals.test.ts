@@ -233,7 +233,7 @@ describe("the workspace's rules", () => {
 });
 
 describe("binding a decision to its tool call", () => {
-  it("a decision naming an earlier call is a replay or 409 and never decides the call waiting now", async () => {
+  it("a decision naming an earlier call is 409 and never decides the call waiting now", async () => {
     const repo = await repository();
     const { hub, client } = await toolHub(repo, [BASH, editOf(repo)]);
     const { taskId } = await client.route({ description: "test then edit", startedFrom: "cli" });
@@ -244,15 +244,19 @@ describe("binding a decision to its tool call", () => {
     const second = task(hub, taskId).awaitingApproval?.id as string;
     expect(second).not.toBe(first);
 
-    // A second press of the first call's button: the same decision is a replay, changing nothing.
-    const replay = await client.approve(taskId, undefined, first);
-    expect(replay.status).toBe("pending-approval");
-    expect(replay.awaitingApproval?.id).toBe(second);
-    // Rejecting the first call now is refused: it was approved, and the Edit is not what it named.
-    const refused = await client.reject(taskId, "no", undefined, first).catch((e: unknown) => e as HubError);
-    expect(refused).toBeInstanceOf(HubError);
-    expect((refused as HubError).status).toBe(409);
-    expect(task(hub, taskId).awaitingApproval?.id).toBe(second);
+    // A second press of the first call's button, either way: refused, and the Edit still waits.
+    for (const press of [
+      () => client.approve(taskId, undefined, first),
+      () => client.reject(taskId, "no", undefined, first),
+    ]) {
+      const refused = await press().catch((e: unknown) => e as HubError);
+      expect(refused).toBeInstanceOf(HubError);
+      expect((refused as HubError).status).toBe(409);
+      expect((refused as HubError).message).toMatch(
+        /no longer waits on tool call tool_.*; it now waits on Edit notes\.txt/,
+      );
+      expect(task(hub, taskId)).toMatchObject({ status: "pending-approval", awaitingApproval: { id: second } });
+    }
 
     await client.reject(taskId, "keep it", undefined, second);
     const done = await finished(hub, taskId);

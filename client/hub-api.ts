@@ -9,6 +9,7 @@ import type {
   RouteRequest,
   Task,
   Transcript,
+  UsageDocument,
 } from "../shared/schemas.ts";
 
 export interface HubApiOptions {
@@ -71,6 +72,7 @@ export class HubApi {
     this.request("POST", `/api/channels/${channel}/active`, taskId ? { taskId } : {});
   getChannelState = (channel: Channel) => this.request("GET", `/api/channels/${channel}`);
   getHealth = () => this.request<Health>("GET", "/api/health");
+  getUsage = () => this.request<UsageDocument>("GET", "/api/usage");
   ping = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/ping`, {});
   prewarm = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/prewarm`, {});
   route = (request: RouteRequest) => this.request<{ taskId: string }>("POST", "/api/route", request);

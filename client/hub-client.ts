@@ -9,6 +9,7 @@ import type {
   ServerFrame,
   StreamPosition,
   Topic,
+  UsageDocument,
 } from "../shared/schemas.ts";
 import { type DocumentEvents, healthEvents, taskEvents } from "./document-events.ts";
 import { DocumentMirror } from "./document-mirror.ts";
@@ -87,6 +88,11 @@ export class HubClient extends HubApi {
 
   get health(): Health | null {
     return this.mirror.document("health");
+  }
+
+  /** The live mirror of the usage document, when the client subscribes to topic `usage`. */
+  get usage(): UsageDocument | null {
+    return this.mirror.document("usage");
   }
 
   position(topic: Topic): StreamPosition | null {

@@ -1,6 +1,7 @@
 // Progress phrasing shared by every channel (voice, Telegram, Slack, dashboard, CLI): pure
 // functions from a task, the context or the health document and an injected `now` to words.
 import type { BackendHealth, Context, Health, Plan, Task } from "../shared/schemas.ts";
+import { restingSentence } from "./limit-phrasing.ts";
 
 /** A moment as the callers hold it: a Date, epoch milliseconds, or an ISO string. */
 export type Moment = Date | number | string;
@@ -204,6 +205,7 @@ export function summarySentence(context: Pick<Context, "activeTasks"> | null, _n
 
 /** One backend: "claude is warm, last ping 2 minutes ago", "ollama is dead: not installed". */
 export function backendSentence(name: string, entry: BackendHealth, now: Moment): string {
+  if (entry.status === "limited") return restingSentence(name, entry, now);
   if (entry.status === "dead") {
     const reason = entry.reason ? `: ${entry.reason}` : "";
     const failures = entry.consecutiveFailures > 1 ? ` (${entry.consecutiveFailures} failed pings in a row)` : "";
@@ -217,9 +219,10 @@ export function backendSentence(name: string, entry: BackendHealth, now: Moment)
 
 /**
  * Every backend in one sentence, grouped by status in the order warm, healthy, cold, dead,
- * with the reason for each dead one: "claude and codex are warm; ollama is dead: not installed".
+ * limited, with the reason for each dead one and the end of each limit: "claude and codex are
+ * warm; ollama is dead: not installed", "codex is warm; Claude is resting until 14:05 (…)".
  */
-export function healthSentence(health: Pick<Health, "backends"> | null): string {
+export function healthSentence(health: Pick<Health, "backends"> | null, now?: Moment, timeZone?: string): string {
   const entries = Object.entries(health?.backends ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return "No backends are configured";
   const groups: string[] = [];
@@ -229,6 +232,9 @@ export function healthSentence(health: Pick<Health, "backends"> | null): string 
   }
   for (const [name, entry] of entries.filter(([, e]) => e.status === "dead")) {
     groups.push(entry.reason ? `${name} is dead: ${entry.reason}` : `${name} is dead`);
+  }
+  for (const [name, entry] of entries.filter(([, e]) => e.status === "limited")) {
+    groups.push(restingSentence(name, entry, now, timeZone));
   }
   if (entries.every(([, e]) => e.status === "warm" || e.status === "healthy") && entries.length > 1) {
     const all = entries.length === 2 ? "Both" : `All ${countWord(entries.length)}`;

@@ -181,6 +181,10 @@ export const configSchema = z.strictObject({
         .string({ error: "must be the name of a configured workspace" })
         .min(1, { error: "must be the name of a configured workspace" })
         .optional(),
+      /** A step refused for a subscription limit: "fallback" to the next-best backend, or "wait" for the reset. */
+      onRateLimit: z.enum(["fallback", "wait"], { error: 'must be "fallback" or "wait"' }).default("fallback"),
+      /** How long a backend rests after a limit whose message gives no reset time. */
+      limitBackoffMs: positiveInt(3_600_000),
       /** Backends preferred for a task kind, e.g. {"code": ["codex"]}. */
       kinds: z
         .record(z.string(), z.array(z.string({ error: "must be a list of backend names" })), {

@@ -1,7 +1,7 @@
 // The hub's HTTP and WebSocket server: security checks, REST routes, `/ws` live push, `/healthz`.
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Health } from "../shared/schemas.ts";
+import type { Health, UsageDocument } from "../shared/schemas.ts";
 import { Broadcaster } from "./broadcaster.ts";
 import type { Config, Secrets } from "./config.ts";
 import type { DocumentFeed, VersionedDocument } from "./document.ts";
@@ -19,6 +19,7 @@ export interface HubDependencies {
   secrets: Secrets;
   taskContext: TaskContext;
   health: VersionedDocument<Health>;
+  usage: VersionedDocument<UsageDocument>;
   logger: Logger;
   /**
    * Adds the routes of later parts (warmup, router, adapters, dashboard). Their routes need the
@@ -62,7 +63,7 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   });
 
   const broadcaster = new Broadcaster({
-    documents: { context: taskContext.document, health: deps.health },
+    documents: { context: taskContext.document, health: deps.health, usage: deps.usage },
     maxBufferedBytes: config.hub.maxBufferedBytes,
     heartbeatIntervalMs: config.hub.heartbeatIntervalMs,
     logger,
@@ -126,9 +127,13 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   });
 
   app.get("/healthz", async () => {
-    const persistence = { context: persistenceState(taskContext.document), health: persistenceState(deps.health) };
+    const persistence = {
+      context: persistenceState(taskContext.document),
+      health: persistenceState(deps.health),
+      usage: persistenceState(deps.usage),
+    };
     // Still serving, but changes are not reaching the disk: say so rather than "ok".
-    const degraded = !persistence.context.ok || !persistence.health.ok;
+    const degraded = Object.values(persistence).some((state) => !state.ok);
     return {
       status: degraded ? "degraded" : "ok",
       version: VERSION,

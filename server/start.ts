@@ -5,7 +5,13 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { z } from "zod";
 import { type Clock, iso, systemClock } from "../shared/clock.ts";
-import { contextSchema, type Health, healthSchema } from "../shared/schemas.ts";
+import {
+  contextSchema,
+  type Health,
+  healthSchema,
+  type UsageDocument,
+  usageDocumentSchema,
+} from "../shared/schemas.ts";
 import { type Approvals, createApprovals } from "./approvals.ts";
 import { checkBoundAddresses, resolveBindHost } from "./bind-address.ts";
 import { RedisStore } from "./cluster/redis-store.ts";
@@ -21,16 +27,21 @@ import { registerConversationRoutes } from "./routes/conversation.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerRouteRoutes } from "./routes/route.ts";
 import { registerToolApprovalRoutes } from "./routes/tool-approvals.ts";
+import { registerUsageRoutes } from "./routes/usage.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
 import { createTaskContext, emptyContext, type TaskContext } from "./task-context.ts";
+import { localTimeZone } from "./time-zone.ts";
 import { approvalServerCommand } from "./tool-approvals/approval-server-bundle.ts";
 import { createToolApprovals, type ToolApprovals } from "./tool-approvals/tool-approvals.ts";
 import { createTranscripts, type Transcripts } from "./transcripts.ts";
+import { createUsage, type UsageBook } from "./usage/usage.ts";
+import { emptyUsageDocument } from "./usage/usage-tally.ts";
 import { createWarmStandby, type WarmStandby } from "./warm-standby/warm-standby.ts";
 import { checkWorkspaceFolders, createWorkspaces, type Workspaces } from "./workspaces/workspaces.ts";
 
 export const CONTEXT_FILE = "active-context.json";
 export const HEALTH_FILE = "backend-health.json";
+export const USAGE_FILE = "usage.json";
 /** Each task's answers, one file per task: `<taskId>.jsonl`. */
 export const TRANSCRIPTS_DIR = "transcripts";
 
@@ -53,6 +64,8 @@ export interface RunningHub {
   health: VersionedDocument<Health>;
   /** Health pings, statuses and pre-warmed sessions; started with the hub, stopped on close. */
   warmStandby: WarmStandby;
+  /** Runs, tokens and cost per backend and day (`GET /api/usage`, topic `usage`). */
+  usage: UsageBook;
   /** Approve, reject and cancel for any task. */
   approvals: Approvals;
   /** The built-in router (`POST /api/route`); started after the warm standby, stopped first. */
@@ -127,6 +140,13 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     healthSchema,
     (): Health => ({ lastUpdated: iso(clock.now()), backends: {} }),
   );
+  const usageDocument = await openDocument(
+    "usage",
+    USAGE_FILE,
+    usageDocumentSchema,
+    (): UsageDocument => emptyUsageDocument(clock.now(), localTimeZone()),
+  );
+  const usage = createUsage({ document: usageDocument, clock });
   await store?.start().catch((error: Error) => {
     throw new StartupError(error.message);
   });
@@ -161,6 +181,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     permissionPrompts: toolApprovals.prompts,
     backends: config.backends,
     settings: config.warmup,
+    limitBackoffMs: config.router.limitBackoffMs,
     clock,
     logger,
     ...(options.backendEnv ? { env: options.backendEnv } : {}),
@@ -177,6 +198,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     settings: config.router,
     transcripts,
     workspaces,
+    usage,
     ...(store ? { claims: store.leases } : {}),
   });
 
@@ -185,11 +207,13 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     secrets,
     taskContext,
     health,
+    usage: usageDocument,
     logger,
     // The dashboard's built files at `/` (static files need no token), then later parts' routes.
     plugins: [
       dashboardFiles(),
       (app) => registerHealthRoutes(app, warmStandby),
+      (app) => registerUsageRoutes(app, usage),
       (app) => registerApprovalRoutes(app, approvals),
       (app) => registerRouteRoutes(app, router),
       (app) => registerWorkspaceRoutes(app, workspaces),
@@ -206,7 +230,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   );
   if (boundRefusal) {
     await hub.app.close();
-    await Promise.all([contextDocument.file?.close(), health.file?.close()]);
+    await Promise.all([contextDocument.file?.close(), health.file?.close(), usageDocument.file?.close()]);
     throw new StartupError(boundRefusal);
   }
   const port = Number(new URL(address).port);
@@ -215,6 +239,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   ownUrl = ["0.0.0.0", "::"].includes(config.host) ? `http://127.0.0.1:${port}` : `http://${urlHost}:${port}`;
   toolApprovals.start();
   warmStandby.start();
+  usage.start();
   await router.start();
 
   let closing: Promise<void> | null = null;
@@ -225,6 +250,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     taskContext,
     health,
     warmStandby,
+    usage,
     approvals,
     router,
     workspaces,
@@ -237,8 +263,15 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
         toolApprovals.stop();
         await router.stop();
         await warmStandby.stop();
+        usage.stop();
         await hub.app.close();
-        await Promise.all([contextDocument.file?.close(), health.file?.close(), store?.close(), transcripts.close()]);
+        await Promise.all([
+          contextDocument.file?.close(),
+          health.file?.close(),
+          usageDocument.file?.close(),
+          store?.close(),
+          transcripts.close(),
+        ]);
       })();
       return closing;
     },

@@ -128,6 +128,15 @@ export const conversationSchema = z.strictObject({
   id: z.string().min(1).max(200),
 });
 export type Conversation = z.infer<typeof conversationSchema>;
+/** What a task's runs cost, summed over its steps and follow-ups (costUsd 0 where a backend reports none). */
+export const usageSchema = z.strictObject({
+  costUsd: z.number().min(0),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  cacheReadTokens: z.number().int().min(0).optional(),
+  turns: z.number().int().min(0),
+});
+export type Usage = z.infer<typeof usageSchema>;
 
 const taskFields = {
   taskId: taskIdSchema,
@@ -157,6 +166,7 @@ const taskFields = {
   awaitingApproval: awaitingApprovalSchema.nullable().optional(),
   approval: approvalSchema.nullable().optional(),
   conversation: conversationSchema.nullable().optional(),
+  usage: usageSchema.optional(),
 };
 
 export const taskSchema = z.strictObject(taskFields);
@@ -230,6 +240,7 @@ export const taskUpdateSchema = z
     awaitingApproval: taskFields.awaitingApproval,
     approval: taskFields.approval,
     conversation: taskFields.conversation,
+    usage: taskFields.usage,
   })
   .refine((u) => Object.keys(u).length > 0, { message: "the update is empty: give at least one field to change" })
   .refine((u) => (u.result === undefined && u.error === undefined) || isFinalStatus(u.status), {
@@ -271,7 +282,7 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 // ---- health document ------------------------------------------------------------------
 
-export const HEALTH_STATUSES = ["warm", "healthy", "cold", "dead"] as const;
+export const HEALTH_STATUSES = ["warm", "healthy", "cold", "dead", "limited"] as const;
 export const healthStatusSchema = z.enum(HEALTH_STATUSES);
 export type HealthStatus = z.infer<typeof healthStatusSchema>;
 
@@ -299,6 +310,20 @@ export const backendHealthSchema = z.strictObject({
   loadedModels: z.array(z.string().max(200)).max(50),
   latencyHistory: z.array(z.strictObject({ at: isoTimestampSchema, ms: z.number().min(0) })).max(50),
   prewarmed: z.array(warmSessionSchema).max(20),
+  /** A subscription window used up: `limited` until then (files from before limits lack these). */
+  limitedUntil: isoTimestampSchema.nullable().optional(),
+  /** Which window, in words: "the five-hour limit is used up". */
+  limitReason: z.string().max(LIMITS.error).nullable().optional(),
+  /** A window nearly used up (claude's `allowed_warning`): still usable. */
+  limitWarning: z
+    .strictObject({
+      window: z.string().max(100).nullable(),
+      utilization: z.number().min(0).nullable(),
+      resetsAt: isoTimestampSchema.nullable(),
+      at: isoTimestampSchema,
+    })
+    .nullable()
+    .optional(),
 });
 export type BackendHealth = z.infer<typeof backendHealthSchema>;
 
@@ -309,6 +334,37 @@ export const healthSchema = z.strictObject({
   pingsPaused: z.boolean().optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
+
+// ---- usage document -------------------------------------------------------------------
+
+/** Runs, tokens and cost of one backend over some period. */
+export const usageCountsSchema = z.strictObject({
+  runs: z.number().int().min(0),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  cacheReadTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+  turns: z.number().int().min(0),
+});
+export type UsageCounts = z.infer<typeof usageCountsSchema>;
+
+export const dayKeySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a day as YYYY-MM-DD");
+
+/** `data/usage.json`: per backend, per day (the last 30, in the hub's time zone) and in total. */
+export const usageDocumentSchema = z.strictObject({
+  lastUpdated: isoTimestampSchema,
+  /** The IANA time zone the day keys are in. */
+  timeZone: z.string().max(100),
+  backends: z.record(
+    backendNameSchema,
+    z.strictObject({
+      total: usageCountsSchema,
+      days: z.record(dayKeySchema, usageCountsSchema),
+    }),
+  ),
+  total: usageCountsSchema,
+});
+export type UsageDocument = z.infer<typeof usageDocumentSchema>;
 
 // ---- router intake --------------------------------------------------------------------
 
@@ -401,7 +457,7 @@ export type ToolDecisionAnswer =
 
 // ---- WebSocket frames -----------------------------------------------------------------
 
-export const TOPICS = ["context", "health"] as const;
+export const TOPICS = ["context", "health", "usage"] as const;
 export const topicSchema = z.enum(TOPICS);
 export type Topic = z.infer<typeof topicSchema>;
 
@@ -457,7 +513,7 @@ export type PatchFrame = {
 export type ErrorFrame = { type: "error"; code: string; message: string };
 export type ServerFrame = SnapshotFrame | PatchFrame | ErrorFrame;
 
-export type TopicDocument = { context: Context; health: Health };
+export type TopicDocument = { context: Context; health: Health; usage: UsageDocument };
 
 export type ErrorBody = { error: { code: string; message: string } };
 

@@ -12,6 +12,7 @@ import {
   summarySentence,
   taskSentence,
 } from "../phrasing.ts";
+import { usageTable } from "../usage-view.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";
 
@@ -203,6 +204,18 @@ export const COMMANDS: Record<string, Command> = {
   approve: taskAction("approve", "approve the step a task is waiting on"),
   reject: taskAction("reject", "reject a task waiting for approval (it fails)", true),
   cancel: taskAction("cancel", "cancel a task (it fails as cancelled)"),
+  usage: {
+    usage: "switchboard usage [--json]",
+    summary: "runs, tokens and cost per backend: today and the last 7 days",
+    details: ["--json prints the whole usage document: per backend, per day (last 30 days) and in total."],
+    positionals: { min: 0, max: 0 },
+    async run(ctx) {
+      const usage = await ctx.client.getUsage();
+      await markCli(ctx, null);
+      ctx.print(usageTable(usage, ctx.io.now()), usage);
+      return 0;
+    },
+  },
   ping: backendAction("ping", "ping a backend now and show its health"),
   prewarm: backendAction("prewarm", "start a pre-warmed session on a backend"),
 };
@@ -277,6 +290,6 @@ function statusText(context: Context, health: Health, now: number): string {
   for (const task of context.activeTasks) lines.push(`  ${task.taskId}: ${taskSentence(task, context, now)}.`);
   const last = context.recentCompleted[0] as Task | undefined;
   if (last) lines.push(`Last finished — ${last.taskId}: ${taskSentence(last, context, now)}.`);
-  lines.push(`Backends: ${healthSentence(health)}.`);
+  lines.push(`Backends: ${healthSentence(health, now)}.`);
   return lines.join("\n");
 }

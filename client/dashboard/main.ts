@@ -16,7 +16,12 @@ const token = takeToken({
   replaceAddress: (url) => history.replaceState(history.state, "", url),
 });
 
-const client = new HubClient({ url: location.origin, token, channel: "dashboard" });
+const client = new HubClient({
+  url: location.origin,
+  token,
+  channel: "dashboard",
+  topics: ["context", "health", "usage"],
+});
 
 const actions: DashboardActions = {
   async approve(taskId, step) {
@@ -70,7 +75,7 @@ const page = mountDashboard(document, actions);
 let drawScheduled = false;
 function draw(): void {
   drawScheduled = false;
-  page.render(dashboardView(client.context, client.health, new Date()));
+  page.render(dashboardView(client.context, client.health, new Date(), client.usage));
 }
 /** Coalesces a burst of patches into one redraw. */
 function scheduleDraw(): void {

@@ -14,6 +14,7 @@ import {
   newTaskRequest,
   type QueueItem,
   sparklinePoints,
+  type UsageItem,
 } from "./view-model.ts";
 
 /** One answer of a task's transcript, as the card shows it. */
@@ -83,6 +84,7 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
       (item) => backendRow(item, actions),
     ),
     channels: new KeyedList<ChannelItem>(byId(doc, "channels-list"), (item) => item.channel, channelRow),
+    usage: new KeyedList<UsageItem>(byId(doc, "usage-list"), (item) => item.backend, usageRow),
   };
   const panels = {
     queue: byId(doc, "queue"),
@@ -90,6 +92,7 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
     finished: byId(doc, "finished"),
     backends: byId(doc, "backends"),
     channels: byId(doc, "channels"),
+    usage: byId(doc, "usage"),
   };
   const connection = byId(doc, "connection");
   const notice = byId(doc, "notice");
@@ -103,6 +106,7 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
       lists.backends.sync(view.backends);
       lists.channels.sync(view.channels);
       newTask.setBackends(view.backendChoices);
+      lists.usage.sync(view.usage);
       for (const key of Object.keys(panels) as (keyof typeof panels)[]) {
         panels[key].classList.toggle("has-items", view[key].length > 0);
       }
@@ -442,6 +446,50 @@ function backendRow(initial: BackendItem, actions: DashboardActions): ItemView<B
       setText(reason, item.reasonText ?? "");
       setAttr(ping, "aria-label", `Ping ${item.name} now`);
       setAttr(prewarm, "aria-label", `Pre-warm ${item.name}`);
+    },
+  };
+}
+
+const BARS = { width: 140, height: 32, gap: 4 };
+
+/** A backend's usage: today and 7 days in words, and a bar per day (tokens), tallest = busiest day. */
+function usageRow(initial: UsageItem): ItemView<UsageItem> {
+  const name = el("span", { className: "name" });
+  const today = el("div", { className: "detail usage-today" });
+  const week = el("div", { className: "detail usage-week" });
+  const chart = document.createElementNS(SVG, "svg");
+  chart.setAttribute("class", "usage-chart");
+  chart.setAttribute("viewBox", `0 0 ${BARS.width} ${BARS.height}`);
+  chart.setAttribute("role", "img");
+  const root = el(
+    "li",
+    { className: "row", attrs: { "data-backend": initial.backend } },
+    el("div", { className: "row-head" }, name, chart),
+    today,
+    week,
+  );
+  return {
+    root,
+    update(item) {
+      setText(name, item.backend);
+      setText(today, item.todayText);
+      setText(week, item.weekText);
+      chart.setAttribute("aria-label", `tokens per day, last 7 days: ${item.bars.map((b) => b.label).join("; ")}`);
+      const width = (BARS.width - BARS.gap * (item.bars.length - 1)) / Math.max(1, item.bars.length);
+      const rects = item.bars.map((bar, i) => {
+        const rect = document.createElementNS(SVG, "rect");
+        const height = bar.tokens > 0 ? Math.max(1, (bar.heightPercent / 100) * BARS.height) : 0;
+        rect.setAttribute("x", (i * (width + BARS.gap)).toFixed(1));
+        rect.setAttribute("y", (BARS.height - height).toFixed(1));
+        rect.setAttribute("width", width.toFixed(1));
+        rect.setAttribute("height", height.toFixed(1));
+        rect.setAttribute("data-day", bar.day);
+        const title = document.createElementNS(SVG, "title");
+        title.textContent = bar.label;
+        rect.append(title);
+        return rect;
+      });
+      chart.replaceChildren(...rects);
     },
   };
 }

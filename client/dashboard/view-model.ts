@@ -7,9 +7,12 @@ import {
   type Health,
   type HealthStatus,
   type Task,
+  type UsageDocument,
   waitingStep,
 } from "../../shared/schemas.ts";
+import { clockTime } from "../limit-phrasing.ts";
 import { percent, planStepAt, remainingText, stepSentence } from "../phrasing.ts";
+import { costText, countsText, tokensText, usageSummary } from "../usage-view.ts";
 
 export interface QueueItem {
   taskId: string;
@@ -56,7 +59,7 @@ export interface BackendItem {
   pingedText: string;
   versionText: string;
   latencyText: string;
-  /** The reason, only when dead. */
+  /** The reason, only when dead or limited. */
   reasonText: string | null;
   prewarmedText: string;
   /** Recent ping latencies in ms, oldest first. */
@@ -113,6 +116,14 @@ export function answerKey(task: Pick<Task, "status" | "currentStep" | "totalStep
   return `${task.status}:${task.currentStep}:${task.totalSteps}`;
 }
 
+/** One backend in the usage panel: today, the last 7 days, and a bar per day (tokens). */
+export interface UsageItem {
+  backend: string;
+  todayText: string;
+  weekText: string;
+  bars: { day: string; label: string; tokens: number; heightPercent: number }[];
+}
+
 export interface DashboardView {
   queue: QueueItem[];
   approvals: ApprovalItem[];
@@ -120,6 +131,7 @@ export interface DashboardView {
   backends: BackendItem[];
   channels: ChannelItem[];
   backendChoices: BackendChoice[];
+  usage: UsageItem[];
 }
 
 const BADGES: Record<Task["status"], string> = {
@@ -132,7 +144,12 @@ const BADGES: Record<Task["status"], string> = {
 
 export const RECENT_SHOWN = 10;
 
-export function dashboardView(context: Context | null, health: Health | null, now: Date): DashboardView {
+export function dashboardView(
+  context: Context | null,
+  health: Health | null,
+  now: Date,
+  usage: UsageDocument | null = null,
+): DashboardView {
   const active = context?.activeTasks ?? [];
   return {
     queue: active.map((task) => queueItem(task, now)),
@@ -143,7 +160,26 @@ export function dashboardView(context: Context | null, health: Health | null, no
       .map(([name, entry]) => backendItem(name, entry, now)),
     channels: context ? channelItems(context, now) : [],
     backendChoices: backendChoices(health),
+    usage: usageItems(usage, now),
   };
+}
+
+/** The usage panel: per backend, today and 7 days in words, and 7 bars scaled to the busiest day of any backend. */
+export function usageItems(usage: UsageDocument | null, now: Date): UsageItem[] {
+  const summary = usageSummary(usage, now.getTime());
+  const tokensOf = (c: { inputTokens: number; outputTokens: number }) => c.inputTokens + c.outputTokens;
+  const busiest = Math.max(1, ...summary.rows.flatMap((row) => row.days.map(({ counts }) => tokensOf(counts))));
+  return summary.rows.map((row) => ({
+    backend: row.backend,
+    todayText: `today: ${countsText(row.today)}`,
+    weekText: `7 days: ${countsText(row.week)}`,
+    bars: row.days.map(({ day, counts }) => ({
+      day,
+      tokens: tokensOf(counts),
+      heightPercent: Math.round((tokensOf(counts) / busiest) * 100),
+      label: `${day}: ${counts.runs} ${counts.runs === 1 ? "run" : "runs"}, ${tokensText(tokensOf(counts))} tokens, ${costText(counts.costUsd)}`,
+    })),
+  }));
 }
 
 export function queueItem(task: Task, now: Date): QueueItem {
@@ -209,11 +245,19 @@ export function backendItem(name: string, entry: BackendHealth, now: Date): Back
   return {
     name,
     status: entry.status,
-    statusLabel: entry.status,
+    statusLabel:
+      entry.status === "limited" && entry.limitedUntil
+        ? `limited until ${clockTime(entry.limitedUntil, now)}`
+        : entry.status,
     pingedText: entry.lastPing ? `pinged ${ago(entry.lastPing, now)}` : "never pinged",
     versionText: entry.version ?? "version unknown",
     latencyText: entry.latencyMs === null ? "" : `${Math.round(entry.latencyMs)} ms`,
-    reasonText: entry.status === "dead" ? (entry.reason ?? "the last ping failed") : null,
+    reasonText:
+      entry.status === "dead"
+        ? (entry.reason ?? "the last ping failed")
+        : entry.status === "limited"
+          ? (entry.limitReason ?? "a usage limit was reached")
+          : null,
     prewarmedText:
       entry.prewarmed.length === 0
         ? "no pre-warmed session"

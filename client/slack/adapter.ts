@@ -9,6 +9,7 @@ import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import type { HubClient } from "../hub-client.ts";
 import { refusalReason, sendFollowUp } from "../intake.ts";
+import { limitAnnouncement } from "../limit-phrasing.ts";
 import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { escapeText, renderTask, type SlackView } from "./blocks.ts";
 
@@ -121,6 +122,16 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const unsubscribe = hub.on("change", ({ topic }) => {
     if (topic === "context" && hub.context) messages.sync(hub.context);
   });
+  // A backend resting for a used-up limit, and back again: told once per change, in every channel.
+  const unsubscribeLimits = hub.on("health-changed", (event) => {
+    const text = limitAnnouncement(event, now());
+    if (!text) return;
+    for (const channel of options.channels) {
+      callSlack(() => client.chat.postMessage({ channel, text: `${text}.` })).catch((error: Error) =>
+        log.warn(`slack: could not announce "${text}" in ${channel}: ${error.message}`),
+      );
+    }
+  });
 
   function taskOfThread(channel: string, threadTs: string): string | null {
     for (const destination of options.channels) {
@@ -177,6 +188,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async stop() {
       unsubscribe();
       answers.stop();
+      unsubscribeLimits();
       messages.close();
       hub.close();
     },

@@ -101,7 +101,7 @@ export function renderStatus(context: Context | null, health: Health | null, now
   );
   const blocks: KnownBlock[] = [{ type: "section", text: mrkdwn(`*${summary}*`) }];
   if (lines.length > 0) blocks.push({ type: "section", text: mrkdwn(lines.join("\n")) });
-  blocks.push({ type: "context", elements: [mrkdwn(escapeText(`${healthSentence(health)}.`))] });
+  blocks.push({ type: "context", elements: [mrkdwn(escapeText(`${healthSentence(health, now)}.`))] });
   return { text: summary, blocks };
 }
 

@@ -8,7 +8,9 @@ import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
+import { limitAnnouncement } from "../limit-phrasing.ts";
 import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
+import { usageMessage } from "../usage-view.ts";
 import { clip, renderStatus, renderTask, TEXT_LIMIT, type TelegramView } from "./message.ts";
 
 export interface TelegramAdapterOptions {
@@ -120,6 +122,16 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const unsubscribe = hub.on("change", ({ topic }) => {
     if (topic === "context" && hub.context) messages.sync(hub.context);
   });
+  // A backend resting for a used-up limit, and back again: told once per change, to every chat.
+  const unsubscribeLimits = hub.on("health-changed", (event) => {
+    const text = limitAnnouncement(event, timersOf(options).now());
+    if (!text) return;
+    for (const chatId of options.chatIds) {
+      callTelegram(() => bot.api.sendMessage(chatId, `${text}.`)).catch((error: Error) =>
+        log.warn(`telegram: could not announce "${text}" to chat ${chatId}: ${error.message}`),
+      );
+    }
+  });
 
   // Only configured chats are served; an update from anywhere else stops here, logged once per
   // chat so a stranger's flood cannot flood the log too.
@@ -140,6 +152,16 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   bot.command("status", async (ctx) => {
     markActive();
     await ctx.reply(renderStatus(hub.context, hub.health, new Date(timersOf(options).now())));
+  });
+
+  bot.command("usage", async (ctx) => {
+    markActive();
+    try {
+      await ctx.reply(usageMessage(await hub.getUsage(), timersOf(options).now()));
+    } catch (error) {
+      const reason = error instanceof HubError ? error.message : "the hub could not be reached";
+      await ctx.reply(`Usage is not available now: ${reason}. Try again in a moment.`);
+    }
   });
 
   bot.command("task", async (ctx) => {
@@ -261,6 +283,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     async stop() {
       unsubscribe();
       answers.stop();
+      unsubscribeLimits();
       messages.close();
       hub.close();
       // Stopping confirms the last updates with Telegram; an unreachable Telegram must not turn
@@ -278,7 +301,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 /** What the bot says it understands. */
 const HELP = {
   commands:
-    "Send any text to start a task, or reply to a task's message to add to it. /new <text> starts a task, /status shows what runs and what waits for you, /task <id> shows one task.",
+    "Send any text to start a task, or reply to a task's message to add to it. /new <text> starts a task, /status shows what runs and what waits for you, /task <id> shows one task, /usage shows runs and cost per backend.",
   newNeedsText: "What should the task do? Send /new followed by the task, e.g. /new summarise the report.",
 };
 

@@ -57,6 +57,6 @@ export function renderStatus(context: Context | null, health: Health | null, now
   if (!context) return "The hub has not answered yet; try again in a moment.";
   const lines = [`${summarySentence(context)}.`];
   for (const task of context.activeTasks) lines.push(`• ${taskSentence(task, context, now)} [${task.taskId}]`);
-  lines.push(`${healthSentence(health)}.`);
+  lines.push(`${healthSentence(health, now)}.`);
   return clip(lines.join("\n"), TEXT_LIMIT);
 }

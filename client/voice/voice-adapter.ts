@@ -4,6 +4,7 @@
 import type { Context, Health, Task } from "../../shared/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
+import { limitAnnouncement, restingSentence } from "../limit-phrasing.ts";
 import {
   finishedWithAnswerSentence,
   followUpSentence,
@@ -59,6 +60,7 @@ export function voiceAnswer(context: Context | null, health: Health | null, now:
   }
   for (const [name, entry] of Object.entries(health?.backends ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     if (entry.status === "dead") sentences.push(deadSentence(name, entry.reason));
+    if (entry.status === "limited") sentences.push(restingSentence(name, entry, now));
   }
   return { text: sentences.map((s) => (/[.!?…”]$/.test(s) ? s : `${s}.`)).join(" "), taskId };
 }
@@ -90,8 +92,13 @@ export function progressMilestone(event: HubEvents["task-progress"], now: number
   return { text: taskSentence(event.task, null, now), taskId: event.task.taskId };
 }
 
-/** A backend that has just gone dead (not one that was already dead or is newly configured). */
-export function healthMilestone(event: HubEvents["health-changed"]): Milestone | null {
+/**
+ * A backend that has just gone dead (not one that was already dead or is newly configured), or
+ * that has just begun or ended resting for a used-up limit ("Claude is resting until 14:05").
+ */
+export function healthMilestone(event: HubEvents["health-changed"], now?: number): Milestone | null {
+  const limit = limitAnnouncement(event, now);
+  if (limit) return { text: limit, taskId: null };
   if (event.entry.status !== "dead" || !event.previous || event.previous.status === "dead") return null;
   return {
     text: `The ${event.backend} backend went dead${event.entry.reason ? `: ${event.entry.reason}` : ""}`,
@@ -254,7 +261,7 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
           inOrder(async () => completedMilestone(event, now(), await lastAnswer(event.task))),
         ),
         client.on("task-progress", (event) => inOrder(async () => progressMilestone(event, now()))),
-        client.on("health-changed", (event) => inOrder(async () => healthMilestone(event))),
+        client.on("health-changed", (event) => inOrder(async () => healthMilestone(event, now()))),
       );
       await client.connect();
       listening = true;

@@ -3,8 +3,11 @@
 // Processes and HTTP are reached only through the injected `BackendDeps`, so tests can swap
 // them for fakes on loopback.
 import type { Clock } from "../../shared/clock.ts";
+import type { Usage } from "../../shared/schemas.ts";
 import type { Logger } from "../log.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
+import type { Limit } from "./limits.ts";
+import type { RateLimitInfo } from "./stream-events.ts";
 
 /** The outcome of one cheap health ping. */
 export type PingResult =
@@ -52,6 +55,10 @@ export interface DispatchRequest {
 export interface DispatchResult {
   /** The final answer text, written to the task's output file by the router. */
   output: string;
+  /** Tokens, cost and turns of the run, when the backend reports them. */
+  usage?: Usage | null;
+  /** The last subscription-limit state the run reported (claude's `rate_limit_event`). */
+  rateLimit?: RateLimitInfo | null;
 }
 
 export interface BackendKind<Settings> {
@@ -100,5 +107,21 @@ export class BackendFailure extends Error {
     super(detail ? `${reason}: ${detail}` : reason);
     this.name = "BackendFailure";
     this.reason = reason;
+  }
+  /** What the failed run cost, when the backend said (claude reports it with its error). */
+  usage?: Usage | null;
+  /** The last subscription-limit state the run reported before it failed. */
+  rateLimit?: RateLimitInfo | null;
+}
+
+/** A run refused because a subscription window is used up: the backend rests until `limit.until`. */
+export class BackendLimited extends BackendFailure {
+  readonly limit: Limit;
+  readonly backend: string;
+  constructor(backend: string, limit: Limit, detail: string) {
+    super("limited", detail);
+    this.name = "BackendLimited";
+    this.backend = backend;
+    this.limit = limit;
   }
 }

@@ -22,6 +22,7 @@ import {
   spawnProcessGroup,
 } from "./process.ts";
 import type { BackendSettings } from "./settings.ts";
+import { claudeRateLimit, claudeResultUsage, type RateLimitInfo } from "./stream-events.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "claude";
 
@@ -139,12 +140,14 @@ export const claudeBackend: BackendKind<BackendSettings> = {
     }
     group.stdin.write(userMessage(request.prompt));
     try {
-      const output = await raceWithTimeout(
+      return await raceWithTimeout(
         group,
         { timeoutMs: request.timeoutMs, clock: deps.clock, signal: request.signal },
         async () => {
           const streamed: string[] = [];
+          let rateLimit: RateLimitInfo | null = null;
           const final = await readJsonLines(group, (event) => {
+            rateLimit = claudeRateLimit(event) ?? rateLimit;
             if (event.type === "assistant") {
               const text = assistantText(event);
               if (text) {
@@ -155,15 +158,23 @@ export const claudeBackend: BackendKind<BackendSettings> = {
             if (event.type === "result") return event;
             return undefined;
           });
-          if (!final) throw describeEarlyExit(command, await group.exited, group.stderr());
+          if (!final) {
+            const failure = describeEarlyExit(command, await group.exited, group.stderr());
+            failure.rateLimit = rateLimit;
+            throw failure;
+          }
+          const usage = claudeResultUsage(final);
           if (final.is_error === true || (typeof final.subtype === "string" && final.subtype !== "success")) {
             const detail = typeof final.result === "string" ? final.result : String(final.subtype ?? "error");
-            throw new BackendFailure("failed", `claude reported an error: ${detail.slice(0, 500)}`);
+            const failure = new BackendFailure("failed", `claude reported an error: ${detail.slice(0, 500)}`);
+            failure.usage = usage;
+            failure.rateLimit = rateLimit;
+            throw failure;
           }
-          return typeof final.result === "string" ? final.result : streamed.join("");
+          const output = typeof final.result === "string" ? final.result : streamed.join("");
+          return { output, usage, rateLimit };
         },
       );
-      return { output };
     } finally {
       retire(group, deps.clock);
     }

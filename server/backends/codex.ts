@@ -1,6 +1,7 @@
 // Codex CLI: pinged with `codex --version` and `codex login status`; pre-warmed and dispatched as
 // `codex exec --json -`, which loads, reads the prompt from stdin until it closes, and prints
 // JSON-lines events ending with the agent's final message.
+import type { Usage } from "../../shared/schemas.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
 import { pingCli } from "./cli-ping.ts";
@@ -15,6 +16,7 @@ import {
   spawnProcessGroup,
 } from "./process.ts";
 import type { BackendSettings } from "./settings.ts";
+import { codexTurnUsage } from "./stream-events.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "codex";
 
@@ -104,12 +106,14 @@ export const codexBackend: BackendKind<BackendSettings> = {
     // Codex reads the whole prompt until end of input, then starts the turn.
     group.stdin.end(request.prompt);
     try {
-      const output = await raceWithTimeout(
+      return await raceWithTimeout(
         group,
         { timeoutMs: request.timeoutMs, clock: deps.clock, signal: request.signal },
         async () => {
           let last: string | null = null;
+          let usage: Usage | null = null;
           const failure = await readJsonLines(group, (event) => {
+            usage = codexTurnUsage(event) ?? usage;
             const problem = failureIn(event);
             if (problem) return problem;
             const text = agentMessage(event);
@@ -122,10 +126,9 @@ export const codexBackend: BackendKind<BackendSettings> = {
           if (failure) throw new BackendFailure("failed", `codex reported an error: ${failure.slice(0, 500)}`);
           const exit = await group.exited;
           if (last === null || exit.exitCode !== 0) throw describeEarlyExit(command, exit, group.stderr());
-          return last as string;
+          return { output: last as string, usage };
         },
       );
-      return { output };
     } finally {
       retire(group, deps.clock);
     }

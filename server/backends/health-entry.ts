@@ -24,6 +24,9 @@ export function emptyEntry(kind: string): BackendHealth {
     loadedModels: [],
     latencyHistory: [],
     prewarmed: [],
+    limitedUntil: null,
+    limitReason: null,
+    limitWarning: null,
   };
 }
 

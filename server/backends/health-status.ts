@@ -1,5 +1,5 @@
 // A backend's health status as a pure function of its entry and the clock, and the instant that
-// status will next change by the passage of time alone (warm → healthy → cold).
+// status will next change by the passage of time alone (warm → healthy → cold, limited → cold).
 import type { BackendHealth, HealthStatus } from "../../shared/schemas.ts";
 
 export interface StatusWindows {
@@ -12,14 +12,22 @@ export interface StatusWindows {
 
 type StatusInputs = Pick<
   BackendHealth,
-  "lastPing" | "lastSuccess" | "consecutiveFailures" | "loadedModels" | "prewarmed"
+  "lastPing" | "lastSuccess" | "consecutiveFailures" | "loadedModels" | "prewarmed" | "limitedUntil"
 >;
 
-const at = (timestamp: string | null): number | null => (timestamp === null ? null : Date.parse(timestamp));
+const at = (timestamp: string | null | undefined): number | null => (timestamp ? Date.parse(timestamp) : null);
 
+/**
+ * `limited` until `limitedUntil` whatever pings say; then what a ping says, except that a success
+ * from before the limit ended says nothing about after it (so the backend is `cold` until pinged).
+ */
 export function healthStatus(entry: StatusInputs, now: number, windows: StatusWindows): HealthStatus {
+  const limitedUntil = at(entry.limitedUntil);
+  if (limitedUntil !== null && now < limitedUntil) return "limited";
   if (entry.consecutiveFailures > 0) return "dead";
-  const success = at(entry.lastSuccess);
+  const pinged = at(entry.lastSuccess);
+  const success = pinged !== null && limitedUntil !== null && pinged <= limitedUntil ? null : pinged;
+  if (success === null && limitedUntil !== null) return "cold";
   const age = success === null ? Number.POSITIVE_INFINITY : now - success;
   const healthyFor = windows.intervalMs + windows.graceMs;
   if (entry.prewarmed.some((session) => session.state === "ready")) return "warm";
@@ -32,6 +40,8 @@ export function healthStatus(entry: StatusInputs, now: number, windows: StatusWi
 
 /** When the status changes next with no ping and no session event, or null if it never will. */
 export function nextTransitionAt(entry: StatusInputs, now: number, windows: StatusWindows): number | null {
+  const limitedUntil = at(entry.limitedUntil);
+  if (limitedUntil !== null && now < limitedUntil) return limitedUntil;
   if (entry.consecutiveFailures > 0) return null;
   const success = at(entry.lastSuccess);
   if (success === null) return null;

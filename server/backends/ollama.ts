@@ -3,8 +3,10 @@
 // with a prompt streams the answer as NDJSON chunks (dispatch).
 import { createInterface } from "node:readline";
 import type { Clock } from "../../shared/clock.ts";
+import type { Usage } from "../../shared/schemas.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type WarmSession } from "./backend.ts";
 import { type BackendSettings, DEFAULT_OLLAMA_MODEL, DEFAULT_OLLAMA_URL } from "./settings.ts";
+import { ollamaUsage } from "./stream-events.ts";
 
 const urlOf = (settings: BackendSettings, path: string) =>
   new URL(path, (settings.url ?? DEFAULT_OLLAMA_URL).replace(/\/?$/, "/")).toString();
@@ -145,6 +147,7 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
 
   async dispatch(settings, deps: BackendDeps, requestOptions) {
     const url = urlOf(settings, "api/generate");
+    let usage: Usage | null = null;
     const output = await call(
       deps.clock,
       {
@@ -169,13 +172,16 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
             parts.push(chunk.response);
             requestOptions.onOutput(chunk.response);
           }
-          if (chunk.done === true) return parts.join("");
+          if (chunk.done === true) {
+            usage = ollamaUsage(chunk);
+            return parts.join("");
+          }
         }
         throw new BackendFailure("failed", "ollama ended the stream before it was done");
       },
     );
     // A warm "session" for Ollama is the loaded model: nothing is left to end.
     requestOptions.session?.kill();
-    return { output };
+    return { output, usage };
   },
 };

@@ -1,5 +1,6 @@
 // One lane per backend: its queue, the runs in progress (at most `concurrency`), and the one
-// automatic pre-warm kept ahead of the next queued task's estimated start.
+// automatic pre-warm kept ahead of the next queued task's estimated start. A lane whose backend
+// is limited starts nothing until the limit ends (its queued tasks' estimates move to the reset).
 import type { Clock } from "../../shared/clock.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
@@ -42,6 +43,8 @@ export interface LanesOptions {
   settings: RouterSettings;
   /** Runs a job that has taken a slot; the slot frees when the promise settles. */
   run: (job: Job) => Promise<void>;
+  /** Until when a backend takes no new run (it is limited), or null. */
+  heldUntil: (backend: string) => number | null;
 }
 
 export type Lanes = ReturnType<typeof createLanes>;
@@ -66,6 +69,10 @@ export function createLanes(options: LanesOptions) {
   function pump(backend: string): void {
     const lane = lanes.get(backend);
     if (!lane || stopping) return;
+    if (options.heldUntil(backend) !== null) {
+      planPrewarm(backend);
+      return;
+    }
     const { start, queue } = nextJobs({
       queue: lane.queue,
       running: lane.running.size,
@@ -98,9 +105,9 @@ export function createLanes(options: LanesOptions) {
 
   /** When each queued task is expected to start, by backend. */
   function dispatchEstimates(): Record<string, { taskId: string; at: number }[]> {
-    const now = clock.now();
     const result: Record<string, { taskId: string; at: number }[]> = {};
     for (const [name, lane] of lanes) {
+      const now = Math.max(clock.now(), options.heldUntil(name) ?? 0);
       const runningEndsAt = [...lane.running.values()].map((id) => {
         const eta = taskContext.getActiveTask(id)?.eta;
         const job = jobs.get(id);
@@ -153,8 +160,16 @@ export function createLanes(options: LanesOptions) {
     await Promise.allSettled([...runs]);
   }
 
+  /** The ids queued on a backend, in order. */
+  const queued = (backend: string): string[] => [...(lanes.get(backend)?.queue ?? [])];
+
   return {
     names: () => [...lanes.keys()],
+    queued,
+    /** Starts what can start on every lane (a limit has ended). */
+    pumpAll: () => {
+      for (const name of lanes.keys()) pump(name);
+    },
     has: (name: string) => lanes.has(name),
     enqueue,
     remove,

@@ -6,13 +6,15 @@
 import { dirname } from "node:path";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../../shared/schemas.ts";
-import { BackendFailure } from "../backends/backend.ts";
+import { BackendFailure, BackendLimited } from "../backends/backend.ts";
 import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
 import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { newRouteId, type TaskContext, truncate } from "../task-context.ts";
+import { localTimeZone } from "../time-zone.ts";
 import { answersByStep, type Transcripts } from "../transcripts.ts";
+import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
@@ -20,6 +22,7 @@ import { type OutputLocation, resolveOutputPath, writeOutput } from "./artifacts
 import { createFollowUps } from "./follow-ups.ts";
 import { type Job, newJob, stepsOfRequest, stepsOfTask } from "./jobs.ts";
 import { createLanes } from "./lanes.ts";
+import { createLimitedBackends } from "./limited-backends.ts";
 import { recoveryPlan } from "./recovery.ts";
 import { failureMessage, shouldRetry } from "./retry.ts";
 import { createStepRunner } from "./run-step.ts";
@@ -47,6 +50,10 @@ export interface RouterOptions {
    * them all. With shared claims the router also takes over the tasks of a hub that died.
    */
   claims?: WorkClaims;
+  /** Where each run's usage is tallied (the `usage` document). */
+  usage?: UsageBook;
+  /** The zone limit reset times are told in ("Claude is limited until 14:05"); the hub's own by default. */
+  timeZone?: string;
 }
 
 export type Router = ReturnType<typeof createRouter>;
@@ -61,6 +68,18 @@ export function createRouter(options: RouterOptions) {
   const taskLease = (taskId: string) => `task:${taskId}`;
 
   const jobs = new Map<string, Job>();
+  const limits = createLimitedBackends({
+    taskContext,
+    warmStandby,
+    jobs,
+    lanes: () => lanes,
+    settings,
+    clock,
+    logger,
+    timeZone: options.timeZone ?? localTimeZone(),
+    choose: (request) => choose(request),
+    isStopping: () => stopping,
+  });
   const lanes = createLanes({
     backends: Object.keys(warmStandby.backends),
     jobs,
@@ -69,6 +88,7 @@ export function createRouter(options: RouterOptions) {
     clock,
     settings,
     run: (job) => runJob(job),
+    heldUntil: (name) => limits.limitedUntil(name),
   });
   const isActive = (taskId: string): boolean => taskContext.getContext().activeTasks.some((t) => t.taskId === taskId);
   const steps = createStepRunner({
@@ -79,8 +99,10 @@ export function createRouter(options: RouterOptions) {
     transcripts,
     isActive,
     onStepDone: (job) => lanes.planPrewarm(job.backend),
+    ...(options.usage ? { usage: options.usage } : {}),
   });
   let unsubscribe: (() => void) | null = null;
+  let unsubscribeHealth: (() => void) | null = null;
   let reconcileQueued = false;
   let stopping = false;
   let adoptTimer: NodeJS.Timeout | null = null;
@@ -100,6 +122,8 @@ export function createRouter(options: RouterOptions) {
         name,
         status: entry.status,
         deadReason: entry.reason,
+        limitedUntil: entry.limitedUntil ?? null,
+        limitReason: entry.limitReason ?? null,
         ...lanes.load(name),
         concurrency: settings.concurrency,
         preference: warmStandby.backends[name]?.preference ?? 0,
@@ -114,6 +138,7 @@ export function createRouter(options: RouterOptions) {
       ...(request.explicit ? { explicit: request.explicit } : {}),
       ...(request.kind ? { kind: request.kind } : {}),
       ...(request.exclude ? { exclude: request.exclude } : {}),
+      waitForLimits: settings.onRateLimit === "wait",
     });
 
   const locate = (taskId: string, requested?: string | null): OutputLocation =>
@@ -227,6 +252,10 @@ export function createRouter(options: RouterOptions) {
       error,
     );
     logger.warn(`task ${job.taskId}: ${message}`);
+    if (error instanceof BackendLimited) {
+      await limits.limited(job, error.limit.until);
+      return;
+    }
     job.failedOn.push(job.backend);
     if (shouldRetry({ retryOnFailure: settings.retryOnFailure, failedOn: job.failedOn, error })) {
       let next: Choice | null = null;
@@ -261,7 +290,9 @@ export function createRouter(options: RouterOptions) {
 
   /** The task's own backend while it is configured and not dead; else the best one now. */
   function usableBackend(task: Task): { backend: string; reason: string } {
-    if (task.backend && lanes.has(task.backend) && warmStandby.getHealth(task.backend).status !== "dead") {
+    const status = task.backend && lanes.has(task.backend) ? warmStandby.getHealth(task.backend).status : "dead";
+    // A limited backend keeps its tasks only when they are to wait for it.
+    if (task.backend && status !== "dead" && (status !== "limited" || settings.onRateLimit === "wait")) {
       return { backend: task.backend, reason: task.backendReason ?? task.backend };
     }
     const choice = choose({ kind: task.kind ?? null });
@@ -314,6 +345,7 @@ export function createRouter(options: RouterOptions) {
    * fail with "hub restarted" (or are queued again), its queued and waiting tasks are taken up.
    */
   async function start(): Promise<void> {
+    unsubscribeHealth = limits.follow();
     unsubscribe = taskContext.document.subscribe(() => {
       // Listeners run inside the change; react once it (and any change applied with it) is done.
       if (reconcileQueued) return;
@@ -408,6 +440,7 @@ export function createRouter(options: RouterOptions) {
     stopping = true;
     if (adoptTimer) clearInterval(adoptTimer);
     unsubscribe?.();
+    unsubscribeHealth?.();
     const settled = lanes.stop();
     for (const job of jobs.values()) job.abort?.abort();
     await settled;

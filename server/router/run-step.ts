@@ -2,9 +2,12 @@
 // output (throttled into lastUpdate), the end; and asking a person to approve a step.
 
 import { type Clock, iso } from "../../shared/clock.ts";
+import type { Usage } from "../../shared/schemas.ts";
 import { BackendFailure } from "../backends/backend.ts";
+import { addUsage } from "../backends/stream-events.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { Transcripts } from "../transcripts.ts";
+import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Job, RouteStep } from "./jobs.ts";
 import type { RouterSettings } from "./router.ts";
@@ -19,10 +22,20 @@ export interface StepRunnerOptions {
   isActive: (taskId: string) => boolean;
   /** Called once a step is done: its new ETA moves the queued tasks' estimated starts. */
   onStepDone: (job: Job) => void;
+  /** Where every run's usage is tallied per backend and day (the `usage` document). */
+  usage?: UsageBook;
 }
 
 export function createStepRunner(options: StepRunnerOptions) {
   const { taskContext, warmStandby, clock, settings, transcripts, isActive } = options;
+
+  /** The task's usage with one more run added (summed over its steps and follow-ups). */
+  const usageAfter = (taskId: string, run: Usage): Usage => addUsage(taskContext.getActiveTask(taskId)?.usage, run);
+
+  /** Tallies a run in the usage document; a failing disk is the document's to report, not the step's. */
+  function tally(backend: string, run: Usage): void {
+    options.usage?.record(backend, run).catch(() => {});
+  }
 
   /**
    * Runs the job's next step and resolves with its answer, once that is in the task's transcript;
@@ -67,6 +80,7 @@ export function createStepRunner(options: StepRunnerOptions) {
       await started;
       const result = await running;
       throttle.cancel();
+      if (result.usage) tally(job.backend, result.usage);
       if (!isActive(job.taskId)) throw new BackendFailure("cancelled");
       await transcripts.append(job.taskId, {
         step: number,
@@ -82,6 +96,7 @@ export function createStepRunner(options: StepRunnerOptions) {
         progress: number / total,
         lastUpdate: `${label} done: ${step.title}`,
         ...(result.start !== (warm ? "warm" : "cold") ? { start: result.start } : {}),
+        ...(result.usage ? { usage: usageAfter(job.taskId, result.usage) } : {}),
       });
       options.onStepDone(job);
       return result.output;
@@ -89,6 +104,13 @@ export function createStepRunner(options: StepRunnerOptions) {
       throttle.cancel();
       abort.abort();
       await running.catch(() => {}); // the child is reaped before the failure is handled
+      // A failed run may still have cost something (claude reports it with its error).
+      if (error instanceof BackendFailure && error.usage) {
+        tally(job.backend, error.usage);
+        if (isActive(job.taskId)) {
+          await taskContext.updateTask(job.taskId, { usage: usageAfter(job.taskId, error.usage) }).catch(() => {});
+        }
+      }
       throw error;
     } finally {
       job.abort = null;

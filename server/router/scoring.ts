@@ -10,6 +10,9 @@ export interface Candidate {
   status: HealthStatus;
   /** Why it is dead, when it is ("not installed", "timed out", …). */
   deadReason?: string | null;
+  /** When it is limited: until when (ISO) and which window ("five-hour limit reached"). */
+  limitedUntil?: string | null;
+  limitReason?: string | null;
   /** Tasks waiting in its queue. */
   queued: number;
   /** Tasks it is running now. */
@@ -30,6 +33,11 @@ export interface ChoiceRequest {
   explicit?: string | null;
   /** Backends ruled out (one that just failed this task). */
   exclude?: string[];
+  /**
+   * `router.onRateLimit: "wait"`: when no backend can take the task now but some are only
+   * limited, queue it on the one whose limit ends first, to start at its reset.
+   */
+  waitForLimits?: boolean;
 }
 
 export interface Choice {
@@ -38,16 +46,20 @@ export interface Choice {
   reason: string;
 }
 
-/** Warm beats healthy beats cold by more than any preference; dead is never chosen. */
-export const STATUS_POINTS: Record<Exclude<HealthStatus, "dead">, number> = { warm: 300, healthy: 200, cold: 100 };
+/** Warm beats healthy beats cold by more than any preference; dead and limited are never chosen. */
+export const STATUS_POINTS: Record<Exclude<HealthStatus, "dead" | "limited">, number> = {
+  warm: 300,
+  healthy: 200,
+  cold: 100,
+};
 /** Per task waiting or running, per slot: three tasks ahead outweigh warm over healthy. */
 export const LOAD_PENALTY = 40;
 export const PREFERENCE_POINTS = 10;
 export const KIND_BONUS = 60;
 
-/** A backend's score, or null when it cannot take work (dead). */
+/** A backend's score, or null when it cannot take work (dead or limited). */
 export function scoreBackend(candidate: Candidate, preferredForKind = false): number | null {
-  if (candidate.status === "dead") return null;
+  if (candidate.status === "dead" || candidate.status === "limited") return null;
   const load = (candidate.queued + candidate.running) / Math.max(1, candidate.concurrency);
   return (
     STATUS_POINTS[candidate.status] -
@@ -76,6 +88,7 @@ export function chooseBackend(request: ChoiceRequest): Choice {
       );
     }
     const score = scoreBackend(asked, preferred.has(asked.name));
+    if (asked.status === "limited") throw limitedConflict(asked);
     if (score === null) {
       throw conflict(
         `backend ${asked.name} is dead (${asked.deadReason ?? "its last ping failed"}); ` +
@@ -100,6 +113,19 @@ export function chooseBackend(request: ChoiceRequest): Choice {
   }
   if (best) return best;
 
+  if (request.waitForLimits) {
+    const resting = candidates
+      .filter((c) => !excluded.has(c.name) && c.status === "limited" && c.limitedUntil)
+      .sort((a, b) => Date.parse(a.limitedUntil as string) - Date.parse(b.limitedUntil as string))[0];
+    if (resting) {
+      return {
+        backend: resting.name,
+        score: 0,
+        reason: describeCandidate(resting, [`waits until ${resting.limitedUntil}`]),
+      };
+    }
+  }
+
   if (candidates.length === 0) {
     throw new SwitchboardError(
       "unavailable",
@@ -110,7 +136,9 @@ export function chooseBackend(request: ChoiceRequest): Choice {
     .map((c) =>
       excluded.has(c.name)
         ? `${c.name} already failed this task`
-        : `${c.name} is dead (${c.deadReason ?? "ping failed"})`,
+        : c.status === "limited"
+          ? `${c.name} is limited until ${c.limitedUntil ?? "its window resets"}`
+          : `${c.name} is dead (${c.deadReason ?? "ping failed"})`,
     )
     .join("; ");
   throw new SwitchboardError(
@@ -118,3 +146,22 @@ export function chooseBackend(request: ChoiceRequest): Choice {
     `no backend can take this task: ${why}. Check GET /api/health, fix the backend, then try again`,
   );
 }
+
+/** The 409 for a task that asks for a limited backend by name: until when, and what to do. */
+export class LimitedBackendError extends SwitchboardError {
+  readonly backend: string;
+  readonly limitedUntil: string | null;
+  constructor(backend: string, limitedUntil: string | null, reason: string | null) {
+    super(
+      "conflict",
+      `backend ${backend} is limited until ${limitedUntil ?? "its window resets"}` +
+        `${reason ? ` (${reason})` : ""}; pick another backend, leave "backend" out to let the router choose, ` +
+        "or send the task again after that time",
+    );
+    this.backend = backend;
+    this.limitedUntil = limitedUntil;
+  }
+}
+
+const limitedConflict = (candidate: Candidate) =>
+  new LimitedBackendError(candidate.name, candidate.limitedUntil ?? null, candidate.limitReason ?? null);

@@ -5,13 +5,29 @@
 
 import { type Clock, iso } from "../../shared/clock.ts";
 import type { BackendHealth, Health } from "../../shared/schemas.ts";
-import type { BackendDeps, DispatchResult, PermissionPrompts, WarmSession } from "../backends/backend.ts";
+import {
+  type BackendDeps,
+  BackendFailure,
+  BackendLimited,
+  type DispatchResult,
+  type PermissionPrompts,
+  type WarmSession,
+} from "../backends/backend.ts";
 import { backendEnvironment } from "../backends/environment.ts";
 import { backendKindOf } from "../backends/index.ts";
+import {
+  entryWithLimit,
+  entryWithWarning,
+  limitOfMessage,
+  limitOfRateLimit,
+  warningOfRateLimit,
+} from "../backends/limits.ts";
 import type { BackendSettings } from "../backends/settings.ts";
+import type { RateLimitInfo } from "../backends/stream-events.ts";
 import type { Config } from "../config.ts";
 import { VersionedDocument } from "../document.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { localTimeZone } from "../time-zone.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { createBackendHealth } from "./backend-health.ts";
 import { createPinger } from "./pinger.ts";
@@ -29,7 +45,13 @@ export interface WarmStandbyOptions {
   workspace?: ResolvedWorkspace;
   /** The hub's tool-approval MCP server, given to Claude processes. */
   permissionPrompts?: PermissionPrompts;
+  /** How long a backend rests after a limit whose message gives no reset time (router.limitBackoffMs). */
+  limitBackoffMs?: number;
+  /** The zone reset times in limit messages are read in ("try again at 2:05 PM"); the hub's own by default. */
+  timeZone?: string;
 }
+
+const DEFAULT_LIMIT_BACKOFF_MS = 3_600_000;
 
 export interface DispatchOptions {
   prompt: string;
@@ -75,6 +97,36 @@ export function createWarmStandby(options: WarmStandbyOptions) {
   });
   let started = false;
   let stopped = false;
+  const limitBackoffMs = options.limitBackoffMs ?? DEFAULT_LIMIT_BACKOFF_MS;
+  const timeZone = options.timeZone ?? localTimeZone();
+
+  /** A run's last rate-limit state: `rejected` rests the backend, a warning is recorded, `allowed` clears it. */
+  function noteRateLimit(name: string, info: RateLimitInfo | null | undefined): void {
+    if (!info) return;
+    const now = clock.now();
+    const limit = limitOfRateLimit(info, now, limitBackoffMs);
+    health.change(name, (entry) =>
+      limit ? entryWithLimit(entry, limit, now) : entryWithWarning(entry, warningOfRateLimit(info, now)),
+    );
+  }
+
+  /** A failure that says a subscription limit is reached becomes BackendLimited, and the backend rests. */
+  function limitedOrAsIs(name: string, error: unknown): unknown {
+    if (!(error instanceof BackendFailure) || error.reason === "cancelled") return error;
+    const now = clock.now();
+    const limit =
+      (error.rateLimit ? limitOfRateLimit(error.rateLimit, now, limitBackoffMs) : null) ??
+      limitOfMessage(error.message, now, limitBackoffMs, timeZone);
+    if (!limit) {
+      noteRateLimit(name, error.rateLimit);
+      return error;
+    }
+    health.change(name, (entry) => entryWithLimit(entry, limit, now));
+    logger.warn(`backend ${name} is limited until ${iso(limit.until)}: ${limit.reason}`);
+    const limited = new BackendLimited(name, limit, error.message);
+    limited.usage = error.usage ?? null;
+    return limited;
+  }
 
   /** Runs a prompt on a backend, on a ready warm session when there is one, else cold. */
   async function dispatch(
@@ -84,15 +136,21 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     const backend = health.settingsOf(name);
     const session: WarmSession | null =
       request.preferWarm === false ? null : sessions.acquireSession(name, request.workspace);
-    const result = await backendKindOf(backend).dispatch(backend, deps, {
-      prompt: request.prompt,
-      ...(request.taskId ? { taskId: request.taskId } : {}),
-      ...(request.workspace ? { workspace: request.workspace } : {}),
-      onOutput: request.onOutput,
-      signal: request.signal,
-      timeoutMs: request.timeoutMs,
-      ...(session ? { session } : {}),
-    });
+    let result: DispatchResult;
+    try {
+      result = await backendKindOf(backend).dispatch(backend, deps, {
+        prompt: request.prompt,
+        ...(request.taskId ? { taskId: request.taskId } : {}),
+        ...(request.workspace ? { workspace: request.workspace } : {}),
+        onOutput: request.onOutput,
+        signal: request.signal,
+        timeoutMs: request.timeoutMs,
+        ...(session ? { session } : {}),
+      });
+    } catch (error) {
+      throw limitedOrAsIs(name, error);
+    }
+    noteRateLimit(name, result.rateLimit);
     return { ...result, start: session ? "warm" : "cold" };
   }
 

@@ -247,6 +247,68 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
     expect(deadColour).not.toBe(healthyColour);
   });
 
+  test("a limited backend shows until when and why, in its own colour", async () => {
+    const { hub } = await hubWithRest();
+    await setBackend(hub, "claude", backendEntry());
+    const page = await openDashboard(hub.url);
+    const row = backendRow(page, "claude");
+    await row.waitFor();
+    const healthyColour = await row.locator(".indicator").evaluate((dot) => getComputedStyle(dot).backgroundColor);
+    const until = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    await setBackend(
+      hub,
+      "claude",
+      backendEntry({ status: "limited", limitedUntil: until, limitReason: "five-hour limit reached" }),
+    );
+    await page.locator('#backends-list [data-backend="claude"][data-status="limited"]').waitFor();
+    const shown = await page.evaluate(
+      (iso) =>
+        new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(
+          new Date(iso),
+        ),
+      until,
+    );
+    expect(await row.locator(".status-label").textContent()).toMatch(
+      new RegExp(`^limited until (\\w+ \\d+, )?${shown}$`),
+    );
+    expect(await row.locator(".reason").textContent()).toBe("five-hour limit reached");
+    const limitedColour = await row.locator(".indicator").evaluate((dot) => getComputedStyle(dot).backgroundColor);
+    expect(limitedColour).not.toBe(healthyColour);
+  });
+
+  test("the usage panel shows today and the last 7 days per backend with a bar per day, updated live as runs are recorded", async () => {
+    const { hub } = await hubWithRest();
+    const page = await openDashboard(hub.url);
+    const requests = recordRequests(page);
+    expect(await page.locator("#usage .empty").isVisible()).toBe(true);
+    await hub.usage.record("claude", {
+      costUsd: 0.0123,
+      inputTokens: 100,
+      outputTokens: 20,
+      cacheReadTokens: 50,
+      turns: 1,
+    });
+    const row = page.locator('#usage-list [data-backend="claude"]');
+    await row.waitFor();
+    expect(await row.locator(".usage-today").textContent()).toBe("today: 1 run, 100 in / 20 out tokens, $0.01");
+    expect(await row.locator(".usage-week").textContent()).toBe("7 days: 1 run, 100 in / 20 out tokens, $0.01");
+    expect(await row.locator(".usage-chart rect").count()).toBe(7);
+    // Today's bar is the last one and the busiest: full height.
+    expect(await row.locator(".usage-chart rect").last().getAttribute("height")).toBe("32.0");
+    expect(await row.locator(".usage-chart rect").first().getAttribute("height")).toBe("0.0");
+
+    await hub.usage.record("claude", { costUsd: 0.02, inputTokens: 200, outputTokens: 40, turns: 1 });
+    await page.waitForFunction(() =>
+      document
+        .querySelector('#usage-list [data-backend="claude"] .usage-today')
+        ?.textContent?.startsWith("today: 2 runs"),
+    );
+    expect(await row.locator(".usage-today").textContent()).toBe("today: 2 runs, 300 in / 60 out tokens, $0.03");
+    expect(await page.locator("#usage .empty").isVisible()).toBe(false);
+    expect(await stillSameDocument(page)).toBe(true);
+    expect(requests).toEqual([]);
+  });
+
   test("after the hub restarts on the same port and data, the page reconnects by itself and shows the current state", async () => {
     const { hub, rest } = await hubWithRest({ keepData: true });
     const page = await openDashboard(hub.url);

@@ -93,7 +93,12 @@ describe("claude dispatch", () => {
       signal: noAbort(),
       timeoutMs: 10_000,
     });
-    expect(result).toEqual({ output: "three small words" });
+    // The fake's result reports its usage like the real CLI: cost, tokens, cache reads, turns.
+    expect(result).toEqual({
+      output: "three small words",
+      usage: { costUsd: 0.0123, inputTokens: 100, outputTokens: 20, cacheReadTokens: 50, turns: 1 },
+      rateLimit: null,
+    });
     expect(streamed.join("")).toBe("three small words");
     expect(streamed.length).toBe(3);
     const [call] = await fakeCliCalls(log);
@@ -172,7 +177,10 @@ describe("codex dispatch", () => {
       signal: noAbort(),
       timeoutMs: 10_000,
     });
-    expect(result).toEqual({ output: "final answer" });
+    expect(result).toEqual({
+      output: "final answer",
+      usage: { costUsd: 0, inputTokens: 100, outputTokens: 30, cacheReadTokens: 20, turns: 1 },
+    });
     expect(streamed).toEqual(["final ", "final answer"]);
     expect((await fakeCliCalls(log))[0]?.argv).toEqual(["exec", "--json", "-"]);
   });
@@ -272,7 +280,10 @@ describe("ollama", () => {
       signal: noAbort(),
       timeoutMs: 10_000,
     });
-    expect(result).toEqual({ output: "streamed in parts" });
+    expect(result).toEqual({
+      output: "streamed in parts",
+      usage: { costUsd: 0, inputTokens: 40, outputTokens: 12, turns: 1 },
+    });
     expect(streamed.length).toBe(3);
     expect(ollama.calls[0]).toMatchObject({ body: { model: "llama3.2", prompt: "go", stream: true } });
   });

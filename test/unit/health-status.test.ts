@@ -52,6 +52,27 @@ describe("healthStatus", () => {
     ["a loaded Ollama model after the warm window", pinged(true, { loadedModels: ["llama3.2"] }), 10 * MIN, "warm"],
     ["a loaded model known only from a stale ping", pinged(true, { loadedModels: ["llama3.2"] }), 16 * MIN, "cold"],
     ["a ready session does not hide a failed ping", pinged(false, { prewarmed: [session("ready")] }), 0, "dead"],
+    ["limited until its reset, whatever the last ping said", pinged(true, { limitedUntil: at(2 * MIN) }), 0, "limited"],
+    [
+      "limited wins over a failed ping and a ready session",
+      pinged(false, { limitedUntil: at(2 * MIN), prewarmed: [session("ready")] }),
+      0,
+      "limited",
+    ],
+    ["limited up to 1 ms before limitedUntil", pinged(true, { limitedUntil: at(2 * MIN) }), 2 * MIN - 1, "limited"],
+    [
+      "cold at limitedUntil: a ping from before says nothing",
+      pinged(true, { limitedUntil: at(2 * MIN) }),
+      2 * MIN,
+      "cold",
+    ],
+    [
+      "a successful ping after the limit ended counts again",
+      pinged(true, { limitedUntil: at(-2 * MIN), lastSuccess: at(-MIN) }),
+      0,
+      "warm",
+    ],
+    ["dead at limitedUntil when the last ping failed", pinged(false, { limitedUntil: at(2 * MIN) }), 2 * MIN, "dead"],
   ] as const)("%s → %s", (_name, entry, elapsed, expected) => {
     expect(healthStatus(entry, T0 + elapsed, windows)).toBe(expected);
   });
@@ -80,6 +101,9 @@ describe("nextTransitionAt", () => {
     ["never pinged: nothing to wait for", emptyEntry("claude"), 0, null],
     ["warm from a ready session: no time-driven change", pinged(true, { prewarmed: [session("ready")] }), 0, null],
     ["warm from a loaded model: cold once the ping is stale", pinged(true, { loadedModels: ["m"] }), 0, 16 * MIN],
+    ["limited turns cold at limitedUntil", pinged(true, { limitedUntil: at(30 * MIN) }), 0, 30 * MIN],
+    ["limited and dead: the limit's end is still a change", pinged(false, { limitedUntil: at(30 * MIN) }), 0, 30 * MIN],
+    ["cold after a limit: no further change", pinged(true, { limitedUntil: at(2 * MIN) }), 3 * MIN, null],
   ] as const)("%s", (_name, entry, elapsed, expected) => {
     expect(nextTransitionAt(entry, T0 + elapsed, windows)).toBe(expected === null ? null : T0 + expected);
   });

@@ -102,6 +102,42 @@ describe("chooseBackend", () => {
       reason: "codex: cold, queue 0",
     },
     {
+      behaviour: "a limited backend is never chosen, even warm-preferred and idle",
+      request: {
+        candidates: [
+          backend("claude", "limited", { preference: 50, limitedUntil: "2026-01-01T14:05:00.000Z" }),
+          backend("codex", "cold", { queued: 3 }),
+        ],
+      },
+      backend: "codex",
+      reason: "codex: cold, queue 3",
+    },
+    {
+      behaviour: "with waitForLimits and nothing usable, the backend whose limit ends first is chosen to wait",
+      request: {
+        candidates: [
+          backend("claude", "limited", { limitedUntil: "2026-01-01T14:05:00.000Z" }),
+          backend("codex", "limited", { limitedUntil: "2026-01-01T12:00:00.000Z" }),
+          backend("ollama", "dead", { deadReason: "unreachable" }),
+        ],
+        waitForLimits: true,
+      },
+      backend: "codex",
+      reason: "codex: limited, queue 0, waits until 2026-01-01T12:00:00.000Z",
+    },
+    {
+      behaviour: "with waitForLimits, a usable backend still wins over waiting",
+      request: {
+        candidates: [
+          backend("claude", "limited", { limitedUntil: "2026-01-01T14:05:00.000Z" }),
+          backend("codex", "cold"),
+        ],
+        waitForLimits: true,
+      },
+      backend: "codex",
+      reason: "codex: cold, queue 0",
+    },
+    {
       behaviour: "equal scores go to the alphabetically first name, whatever the config order",
       request: { candidates: [backend("zeta", "healthy"), backend("alpha", "healthy")] },
       backend: "alpha",
@@ -134,6 +170,33 @@ describe("chooseBackend", () => {
     expect(error.message).toBe(
       'backend codex is dead (not logged in); pick another backend, or leave "backend" out to let the router choose',
     );
+  });
+
+  it("an explicit backend that is limited is refused with 409 and the time it is limited until", () => {
+    const error = refused({
+      candidates: [
+        backend("claude", "limited", {
+          limitedUntil: "2026-01-01T14:05:00.000Z",
+          limitReason: "five-hour limit reached",
+        }),
+        backend("codex", "warm"),
+      ],
+      explicit: "claude",
+    });
+    expect(error.code).toBe("conflict");
+    expect(error.status).toBe(409);
+    expect(error.message).toBe(
+      "backend claude is limited until 2026-01-01T14:05:00.000Z (five-hour limit reached); pick another backend, " +
+        'leave "backend" out to let the router choose, or send the task again after that time',
+    );
+  });
+
+  it("with only limited backends (fallback), the refusal says until when each is limited", () => {
+    const error = refused({
+      candidates: [backend("claude", "limited", { limitedUntil: "2026-01-01T14:05:00.000Z" })],
+    });
+    expect(error.code).toBe("unavailable");
+    expect(error.message).toContain("claude is limited until 2026-01-01T14:05:00.000Z");
   });
 
   it("an explicit backend that is not configured is invalid input naming the configured ones", () => {

@@ -24,12 +24,12 @@ const client = new HubClient({
 });
 
 const actions: DashboardActions = {
-  async approve(taskId, step) {
-    const task = await client.approve(taskId, step);
+  async approve(taskId, step, approvalId) {
+    const task = await client.approve(taskId, step, approvalId);
     return `Approved “${task.description}”; it is ${task.status === "pending-approval" ? "still waiting" : task.status} now.`;
   },
-  async reject(taskId, step) {
-    const task = await client.reject(taskId, undefined, step);
+  async reject(taskId, step, approvalId) {
+    const task = await client.reject(taskId, undefined, step, approvalId);
     return `Rejected “${task.description}”; it is ${task.status} now.`;
   },
   async ping(backend) {

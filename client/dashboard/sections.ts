@@ -30,8 +30,8 @@ export interface TranscriptEntryView {
 /** What the buttons and forms do; each resolves with a sentence for the person or throws an Error to show. */
 export interface DashboardActions {
   /** `step`: the step the card shows waiting (the hub refuses a decision on any other). */
-  approve(taskId: string, step: number): Promise<string>;
-  reject(taskId: string, step: number): Promise<string>;
+  approve(taskId: string, step: number, approvalId?: string): Promise<string>;
+  reject(taskId: string, step: number, approvalId?: string): Promise<string>;
   ping(backend: string): Promise<string>;
   prewarm(backend: string): Promise<string>;
   startTask(request: NewTaskRequest): Promise<string>;
@@ -328,7 +328,7 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
     void act(
       buttons,
       outcome,
-      () => actions.approve(item.taskId, item.step),
+      () => actions.approve(item.taskId, item.step, item.approvalId ?? undefined),
       `Could not approve “${item.description}”: `,
     );
   });
@@ -337,7 +337,7 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
     void act(
       buttons,
       outcome,
-      () => actions.reject(item.taskId, item.step),
+      () => actions.reject(item.taskId, item.step, item.approvalId ?? undefined),
       `Could not reject “${item.description}”: `,
     );
   });

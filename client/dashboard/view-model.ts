@@ -34,6 +34,8 @@ export interface ApprovalItem {
   taskId: string;
   /** The step shown waiting; a button press sends it, so a stale card cannot decide a later step. */
   step: number;
+  /** The tool call shown waiting, if it is one: a press decides that call and no later one. */
+  approvalId: string | null;
   description: string;
   whatTitle: string;
   whatDetail: string;
@@ -213,6 +215,7 @@ export function approvalItem(task: Task): ApprovalItem {
   return {
     taskId: task.taskId,
     step: waitingStep(task),
+    approvalId: waiting?.kind === "tool" && waiting.id ? waiting.id : null,
     description: task.description,
     whatTitle: waiting?.title || step?.title || "approve this task to continue",
     whatDetail: waiting?.detail || step?.prompt || task.lastUpdate,

@@ -68,6 +68,26 @@ describe("waiting for you", () => {
     expect(approvalItem(task({ status: "pending-approval", currentStep: 2, awaitingApproval: null })).step).toBe(2);
   });
 
+  test("carries a tool call's approval id, which the buttons send so a stale card cannot decide a later call", () => {
+    const tool = {
+      kind: "tool" as const,
+      id: "tool_0123456789ab",
+      step: 1,
+      title: "Bash: npm test",
+      detail: "npm test",
+      tool: "Bash",
+      summary: "Bash: npm test",
+    };
+    const item = approvalItem(task({ status: "pending-approval", awaitingApproval: tool }));
+    expect(item).toMatchObject({
+      approvalId: "tool_0123456789ab",
+      whatTitle: "Bash: npm test",
+      whatDetail: "npm test",
+    });
+    const stepWait = { step: 3, title: "Push", detail: "git push" };
+    expect(approvalItem(task({ status: "pending-approval", awaitingApproval: stepWait })).approvalId).toBeNull();
+  });
+
   test("falls back to the plan step when the publisher gave no awaitingApproval", () => {
     const item = approvalItem(
       task({

@@ -18,7 +18,7 @@ const DIST = join(REPO, "dist");
 /** Every process entry point and the bundle it becomes (dist/<name>.mjs). */
 export const ENTRY_POINTS = {
   /** The hub. It sits one folder below the project, like `server/`, so every path it derives from its own location (config.json, dist/dashboard, artifacts) stays the same; so do the chunks. */
-  switchboard: "server/main.ts",
+  switchboard: "server/process-entry.ts",
   cli: "client/cli/main.ts",
   voice: "client/voice/main.ts",
   telegram: "client/telegram/main.ts",

@@ -1,5 +1,5 @@
 // The shape of a benchmark's findings and the RESULTS.md table they become.
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 
 export interface BenchRow {
   /** What was measured, e.g. "fan-out p99 at 1,000 subscribers". */
@@ -16,6 +16,8 @@ export interface BenchRow {
 
 export interface Benchmark {
   name: string;
+  /** What was found while measuring (a profile's verdict), written under the table. */
+  findings?: string[];
   run(): Promise<BenchRow[]>;
 }
 
@@ -24,11 +26,18 @@ export function machineLabel(): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
-export function renderResults(rows: BenchRow[], startedAt: Date, notes: string[]): string {
+/** The load average over the last minute, as a sentence part: "load 1.2 on 2 cores". */
+export function loadLabel(): string {
+  return `load ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} cores`;
+}
+
+export function renderResults(rows: BenchRow[], startedAt: Date, notes: string[], loadAtStart = ""): string {
   const lines = [
     "# Switchboard benchmark results",
     "",
     `Measured ${startedAt.toISOString()} on ${machineLabel()}.`,
+    `Machine load (1-minute average) at the start: ${loadAtStart || "not recorded"}; at the end: ${loadLabel()}. ` +
+      "A shared machine under load stretches every absolute time; the ratios compare runs made side by side.",
     "Absolute times are from that machine; each comparison was measured in the same run.",
     "",
     "| benchmark | figure | comparison (same run) | ratio | target |",

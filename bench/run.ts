@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Benchmark, type BenchRow, renderResults } from "./report.ts";
+import { type Benchmark, type BenchRow, loadLabel, renderResults } from "./report.ts";
 
 /** Every benchmark, in report order. Add a new one here. */
 const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
@@ -39,6 +39,7 @@ async function runOne(index: number, only: string[], out: string): Promise<void>
       process.stdout.write(`\n## ${bench.name}\n`);
       try {
         outcome.rows = await bench.run();
+        outcome.notes.push(...(bench.findings ?? []));
         for (const row of outcome.rows) {
           process.stdout.write(`${row.name}: ${row.figure} | ${row.comparison} | ${row.ratio} | ${row.target}\n`);
         }
@@ -65,6 +66,7 @@ if (childAt >= 0) {
 }
 
 const startedAt = new Date();
+const loadAtStart = loadLabel();
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-"));
@@ -90,6 +92,6 @@ try {
 }
 if (only.length === 0) {
   const path = join(import.meta.dirname, "RESULTS.md");
-  await writeFile(path, renderResults(rows, startedAt, notes));
+  await writeFile(path, renderResults(rows, startedAt, notes, loadAtStart));
   process.stdout.write(`\nwrote ${path}\n`);
 }

@@ -16,7 +16,8 @@ import { type Benchmark, type BenchRow, ms, verdict } from "./report.ts";
 import { startBareFastify } from "./startup-bare-fastify.ts";
 
 const ROUNDS = 7;
-const TARGET_MS = 500;
+/** The issue's target: start-up at most 1.3× a bare fastify + websocket server bundled the same way. */
+const TARGET_RATIO = 1.3;
 const ROOT = join(import.meta.dirname, "..");
 
 /** Resolves once a subscriber at `url` holds its first frame. */
@@ -72,6 +73,16 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const startup: Benchmark = {
   name: "startup",
+  // From `node --cpu-prof dist/switchboard.mjs` on this machine (Node 20), new process to listening.
+  findings: [
+    "Start-up profile (node --cpu-prof, the bundle, Node 20): most of the hub's start-up is V8 compiling the bundle " +
+      "(compileSourceTextModule and decoding its text, about half of the busy time), then garbage collection and " +
+      "evaluating module bodies — zod's schema construction is the largest single module, then fastify's plugins " +
+      "(ajv, avvio, pino). What the first connection needs is small; the rest is paid because it is code. " +
+      "Done: ioredis is loaded only for store.kind redis, chat adapters and undici only when used, and " +
+      "dist/switchboard.mjs turns on Node's compile cache (22.1+) before loading the hub, which skips most compiling " +
+      "from the second start on; Node 20 has no compile cache, so this machine's figure does not show it.",
+  ],
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-startup-"));
     try {
@@ -111,7 +122,7 @@ const startup: Benchmark = {
           figure: ms(hub, 0),
           comparison: `bare fastify + websocket, bundled the same way ${ms(bare, 0)}`,
           ratio: `${(hub / bare).toFixed(2)}× of bare fastify`,
-          target: `≤ ${TARGET_MS} ms — ${verdict(hub <= TARGET_MS)}`,
+          target: `≤ ${TARGET_RATIO}× bare fastify — ${verdict(hub <= TARGET_RATIO * bare)}`,
         },
         {
           name: `hub start-up to first accepted connection, new process from the sources through tsx (median of ${ROUNDS})`,

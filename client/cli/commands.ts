@@ -2,8 +2,7 @@
 // Exit status 0 = done, 1 = the hub refused (its message is printed) or is unreachable,
 // 2 = bad usage (dispatch.ts parses the command line and maps errors to these). Every command
 // marks the `cli` channel active.
-import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
-import { textProblem } from "../intake.ts";
+import type { Context, Health, Task } from "../../shared/schemas.ts";
 import {
   backendSentence,
   followUpSentence,
@@ -72,7 +71,8 @@ export const COMMANDS: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     async run(ctx) {
       const text = ctx.positionals[0] as string;
-      const problem = textProblem(text);
+      // intake.ts reads the schemas' limits: loaded here, so other commands start without zod.
+      const problem = (await import("../intake.ts")).textProblem(text);
       if (problem) throw new UsageError(problem);
       const backend = ctx.values.backend as string | undefined;
       const routed = await ctx.client.route({
@@ -247,7 +247,10 @@ function taskAction(action: "approve" | "reject" | "cancel", summary: string, re
       }
       const given = ctx.values.step as string | undefined;
       // The step is always sent: the one the person saw, or the one read just now and named.
-      const step = given !== undefined ? parseInteger("--step", given) : waitingStep(await ctx.client.getTask(taskId));
+      // The schemas module (and zod with it) is loaded only here, so other commands start without it.
+      const waitingStep = async () =>
+        (await import("../../shared/schemas.ts")).waitingStep(await ctx.client.getTask(taskId));
+      const step = given !== undefined ? parseInteger("--step", given) : await waitingStep();
       const task =
         action === "reject"
           ? await ctx.client.reject(taskId, ctx.values.reason as string | undefined, step)

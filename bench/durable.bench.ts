@@ -111,6 +111,15 @@ const benchmark: Benchmark = {
           },
         );
       }
+      // The issue's case: many writers, each waiting for its acknowledgement before its next update.
+      const writers = await measureWriters(join(dir, "writers-100"), 100);
+      rows.push({
+        name: `acknowledged durable updates/s, 100 concurrent writers each awaiting its acknowledgement (fsync, ${ACTIVE_TASKS} active tasks)`,
+        figure: `${fmt(writers.perSecond)}/s (${fmt(writers.writes)} writes)`,
+        comparison: `one fsync'd write per update: ${fmt(single.perSecond)}/s`,
+        ratio: `${(writers.perSecond / single.perSecond).toFixed(1)}× of one write per update`,
+        target: `≥ ${fmt(TARGET_PER_SECOND)}/s — ${verdict(writers.perSecond >= TARGET_PER_SECOND)}`,
+      });
       return rows;
     } finally {
       await rm(dir, { recursive: true, force: true });

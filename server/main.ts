@@ -3,7 +3,6 @@
 // The hub's server → client imports (the other is server/build.ts, which builds the dashboard): the
 // entry point starts the adapters config.json enables. test/unit/import-boundaries.test.ts checks.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
-import { startNotifier } from "../client/notify/notifier.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import { startVoiceChannel } from "../client/voice/voice-channel.ts";
@@ -100,13 +99,17 @@ async function main(): Promise<void> {
 
   chatChannels = await chat.start(running.url, secrets.token, logger);
   const runningChannels = chatChannels;
-  // config.json notify: OpenClaw and other commands run on task and backend events.
-  const notifier = await startNotifier({
-    hubUrl: running.url,
-    token: secrets.token,
-    settings: config.notify,
-    log: (message) => logger.warn(message),
-  });
+  // config.json notify: OpenClaw and other commands run on task and backend events. Loaded only
+  // when one is configured, like the chat adapters: the hub's bundle evaluates it only then.
+  const wantsNotifier = config.notify.openclaw.enabled || config.notify.commands.length > 0;
+  const notifier = wantsNotifier
+    ? await (await import("../client/notify/notifier.ts")).startNotifier({
+        hubUrl: running.url,
+        token: secrets.token,
+        settings: config.notify,
+        log: (message) => logger.warn(message),
+      })
+    : null;
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -2,7 +2,7 @@
 // on addresses (as resolved, then as actually bound), never on how the host name looks.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { isLoopbackAddress } from "./security.ts";
+import { isLoopbackAddress } from "../shared/access-policy.ts";
 
 /** The addresses `host` stands for, or why there are none (a name that does not resolve). */
 export async function resolveBindHost(host: string): Promise<{ addresses: string[] } | { refusal: string }> {

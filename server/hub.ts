@@ -1,6 +1,13 @@
 // The hub's HTTP and WebSocket server: security checks, REST routes, `/ws` live push, `/healthz`.
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import {
+  type AccessPolicy,
+  isHostAllowed,
+  isOriginAllowed,
+  tokenDecision,
+  WEBSOCKET_PATH,
+} from "../shared/access-policy.ts";
 import type { Health, UsageDocument } from "../shared/schemas.ts";
 import { Broadcaster } from "./broadcaster.ts";
 import type { Config, Secrets } from "./config.ts";
@@ -9,7 +16,6 @@ import { SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { routeAccess } from "./route-access.ts";
 import { registerContextRoutes } from "./routes/context.ts";
-import { type AccessPolicy, isHostAllowed, isOriginAllowed, tokenDecision, WEBSOCKET_PATH } from "./security.ts";
 import type { TaskContext } from "./task-context.ts";
 
 export const VERSION = "0.1.0";

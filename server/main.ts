@@ -88,6 +88,7 @@ async function main(): Promise<void> {
         hubUrl: running.url,
         token: secrets.token,
         settings: config.voice,
+        security: config.security,
         log: (message) => logger.warn(message),
       });
     } catch (error) {

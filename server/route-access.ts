@@ -1,7 +1,7 @@
 // Which of the hub's routes are public on purpose. Every route needs the token unless the plugin
 // that registers it marks it public here (the dashboard's static files, Slack's signed endpoints).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { RouteAccess } from "./security.ts";
+import type { RouteAccess } from "../shared/access-policy.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {

@@ -1,10 +1,18 @@
 // The voice channel's own small HTTP server, for a phone shortcut or a smart-speaker bridge:
 // `GET /status` → {"text": …} to read aloud, and `POST /utterance {"text": …}` → {"text": …}, what
 // to say back to what the phone heard. Loopback by default; a token, when set, is required.
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import {
+  type AccessPolicy,
+  isHostAllowed,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isOriginAllowed,
+  isTokenValid,
+  presentedToken,
+} from "../../shared/access-policy.ts";
 import { LIMITS } from "../../shared/schemas.ts";
 
 export interface StatusServerOptions {
@@ -12,6 +20,12 @@ export interface StatusServerOptions {
   port: number;
   /** When set, callers must send it as `Authorization: Bearer …` or `?token=…`. */
   token: string | null;
+  /**
+   * The hub's Host and Origin rules (`security.allowedHosts` / `allowedOrigins`): loopback Host
+   * names only unless configured, no foreign Origin (DNS rebinding, cross-site reads).
+   */
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
   /** The sentence to serve; called once per request. */
   answer: () => string;
   /** What to say back to a heard sentence (POST /utterance); absent, the path is not served. */
@@ -35,12 +49,10 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
 export class VoiceStartError extends Error {}
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
-  if (!LOOPBACK.has(options.host) && !options.token) {
+  if (!isLoopbackHost(options.host) && !options.token) {
     throw new VoiceStartError(
       `refusing to serve the voice status on ${options.host} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`,
     );
@@ -58,6 +70,13 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     });
   });
   const address = server.address() as AddressInfo;
+  // The address actually bound decides, not how the name looked.
+  if (!isLoopbackAddress(address.address) && !options.token) {
+    await closeServer(server);
+    throw new VoiceStartError(
+      `refusing to serve the voice status on ${options.host} (${address.address}) without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`,
+    );
+  }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
@@ -66,6 +85,30 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, options: StatusServerOptions): Promise<void> {
+  const policy: AccessPolicy = {
+    token: options.token,
+    allowedHosts: options.allowedHosts ?? [],
+    allowedOrigins: options.allowedOrigins ?? [],
+  };
+  const host = request.headers.host;
+  if (!isHostAllowed(host, policy)) {
+    send(response, 403, {
+      error: {
+        code: "forbidden",
+        message: `the Host header ${JSON.stringify(host ?? "")} is not allowed; add it to security.allowedHosts in config.json`,
+      },
+    });
+    return;
+  }
+  if (!isOriginAllowed(request.headers.origin, host, policy)) {
+    send(response, 403, {
+      error: {
+        code: "forbidden",
+        message: `the origin ${request.headers.origin} may not use the voice channel; add it to security.allowedOrigins in config.json`,
+      },
+    });
+    return;
+  }
   const url = new URL(request.url ?? "/", "http://voice.local");
   const route =
     url.pathname === "/status" ? "status" : url.pathname === "/utterance" && options.hear ? "utterance" : null;
@@ -81,7 +124,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     send(response, 405, { error: { code: "invalid_input", message: use } });
     return;
   }
-  if (options.token && !tokenMatches(request, url, options.token)) {
+  // A phone shortcut may only be able to put the token in the address, so ?token= counts here.
+  if (
+    !isTokenValid(
+      policy.token,
+      presentedToken(request.headers.authorization, url.searchParams.get("token") ?? undefined),
+    )
+  ) {
     send(response, 401, {
       error: { code: "unauthorized", message: "send the token as Authorization: Bearer <token> or ?token=<token>" },
     });
@@ -137,14 +186,6 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | nul
     request.on("end", () => resolve(size > limit ? null : Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
-}
-
-function tokenMatches(request: IncomingMessage, url: URL, token: string): boolean {
-  const header = request.headers.authorization?.match(/^bearer\s+(.+)$/i)?.[1];
-  const given = header ?? url.searchParams.get("token") ?? "";
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

@@ -10,6 +10,8 @@ export interface VoiceChannelOptions {
   hubUrl: string;
   token: string | null;
   settings: VoiceSettings;
+  /** The hub's `security` settings: the status server follows the same Host and Origin rules. */
+  security?: { allowedHosts: string[]; allowedOrigins: string[] };
   log?: (message: string) => void;
 }
 
@@ -56,6 +58,7 @@ export async function startVoiceChannel(options: VoiceChannelOptions): Promise<R
       host: options.settings.host,
       port: options.settings.port,
       token: options.token,
+      ...(options.security ? options.security : {}),
       answer: () => adapter.answer(),
       hear: (text) => adapter.hear(text),
     });

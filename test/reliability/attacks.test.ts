@@ -3,6 +3,7 @@
 // that only look loopback. Each class stays fixed here.
 import { connect } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { startStatusServer } from "../../client/voice/status-server.ts";
 import { createLogger } from "../../server/log.ts";
 import { slackEndpoint } from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
@@ -203,6 +204,47 @@ describe("backends never get the hub's secrets", () => {
       ]) {
         expect(call.envNames).not.toContain(secret);
       }
+    }
+  });
+});
+
+describe("the voice status server follows the hub's access policy", () => {
+  async function voice(options: { token?: string | null; allowedHosts?: string[] } = {}) {
+    return startStatusServer({
+      host: "127.0.0.1",
+      port: 0,
+      token: options.token ?? null,
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      answer: () => "Your secret merger task is 60% done.",
+    });
+  }
+
+  it("refuses a foreign Host (DNS rebinding) and a foreign Origin with 403, never reading the task out", async () => {
+    const server = await voice();
+    try {
+      const port = new URL(server.url).port;
+      const rebound = await rawRequest(`${server.url}/status`, { headers: { host: `attacker.example:${port}` } });
+      expect(rebound.status).toBe(403);
+      expect(JSON.stringify(rebound.body)).not.toContain("merger");
+      const crossSite = await rawRequest(`${server.url}/status`, { headers: { origin: "https://evil.example" } });
+      expect(crossSite.status).toBe(403);
+      const own = await rawRequest(`${server.url}/status`, { headers: { host: `localhost:${port}` } });
+      expect(own).toEqual({ status: 200, body: { text: "Your secret merger task is 60% done." } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("accepts a configured Host, and asks for the token when one is set (401)", async () => {
+    const server = await voice({ token: TOKEN, allowedHosts: ["speaker.lan"] });
+    try {
+      const lan = { host: "speaker.lan" };
+      expect((await rawRequest(`${server.url}/status`, { headers: lan })).status).toBe(401);
+      const bearer = { ...lan, authorization: `Bearer ${TOKEN}` };
+      expect((await rawRequest(`${server.url}/status`, { headers: bearer })).status).toBe(200);
+      expect((await rawRequest(`${server.url}/status?token=${TOKEN}x`, { headers: lan })).status).toBe(401);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -3,7 +3,7 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { checkBoundAddresses } from "../../server/bind-address.ts";
-import { isLoopbackAddress, isLoopbackHost, isTokenValid, tokenDecision } from "../../server/security.ts";
+import { isLoopbackAddress, isLoopbackHost, isTokenValid, tokenDecision } from "../../shared/access-policy.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
   const original = await importOriginal<typeof crypto>();

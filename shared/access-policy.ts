@@ -1,5 +1,6 @@
-// Who may talk to the hub: the bearer token, and Origin/Host checks against cross-site
-// WebSocket hijacking and DNS rebinding. Pure decisions; the HTTP layer applies them.
+// Who may talk to the hub, and to the voice channel's status server: the bearer token, and
+// Origin/Host checks against cross-site WebSocket hijacking and DNS rebinding. Pure decisions;
+// each HTTP layer applies them (one policy, shared, never copied).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 

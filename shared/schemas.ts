@@ -27,7 +27,7 @@ export const LIMITS = {
   /** A task's result, as JSON text: a string or any JSON value the publisher keeps there. */
   result: 20_000,
   /** A plan, as JSON text: the router's own plan object, kept as it is. */
-  plan: 64_000,
+  plan: 2_100_000,
   error: 4_000,
   steps: 100,
   backendName: 40,

@@ -227,9 +227,9 @@ describe("plans", () => {
       );
     }
     await expectRefused(
-      () => taskContext.addTask({ description: "x", startedFrom: "cli", plan: { notes: "x".repeat(64_000) } }),
+      () => taskContext.addTask({ description: "x", startedFrom: "cli", plan: { notes: "x".repeat(2_100_000) } }),
       "invalid_input",
-      /the plan is larger than 64000 characters as JSON/,
+      /the plan is larger than 2100000 characters as JSON/,
     );
     await expectRefused(() => taskContext.updateTask("t0", { plan: { when: new Date() } }), "invalid_input", /plan/);
   });

@@ -10,7 +10,6 @@ import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./confi
 import { createLogger } from "./log.ts";
 import { slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
-import { useDefaultTaskContext } from "./task-context.ts";
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;
@@ -77,7 +76,6 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  useDefaultTaskContext(running.taskContext);
   // switchboard/session and switchboard/warmup loaded in this process act on this hub directly.
   registerLocalHub({ taskContext: running.taskContext, warmStandby: running.warmStandby });
 

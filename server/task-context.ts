@@ -423,27 +423,3 @@ function touchChannel(
 export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
-
-// ---- the default instance -----------------------------------------------------------------
-// The seed's plain functions, for callers that want them. The entry point installs the hub's
-// task context; until then an in-memory one serves.
-
-let defaultTaskContext: TaskContext | null = null;
-
-export function useDefaultTaskContext(taskContext: TaskContext): void {
-  defaultTaskContext = taskContext;
-}
-
-const current = (): TaskContext => {
-  defaultTaskContext ??= createTaskContext();
-  return defaultTaskContext;
-};
-
-export const getContext = (): Context => current().getContext();
-export const getActiveTask = (taskId: string): Task | null => current().getActiveTask(taskId);
-export const addTask = (task: unknown): Promise<Task> => current().addTask(task);
-export const updateTask = (taskId: string, updates: unknown): Promise<Task> => current().updateTask(taskId, updates);
-export const completeTask = (taskId: string, result?: unknown): Promise<Task> => current().completeTask(taskId, result);
-export const getChannelState = (channel: string): ChannelState => current().getChannelState(channel);
-export const setChannelActive = (channel: string, input?: unknown): Promise<ChannelState> =>
-  current().setChannelActive(channel, input);

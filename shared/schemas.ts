@@ -12,7 +12,6 @@ export const FINAL_STATUSES = ["complete", "failed"] as const;
 export const activeStatusSchema = z.enum(ACTIVE_STATUSES);
 export const finalStatusSchema = z.enum(FINAL_STATUSES);
 export const taskStatusSchema = z.enum([...ACTIVE_STATUSES, ...FINAL_STATUSES]);
-export type TaskStatus = z.infer<typeof taskStatusSchema>;
 export const isFinalStatus = (status: string | undefined): status is (typeof FINAL_STATUSES)[number] =>
   status === "complete" || status === "failed";
 
@@ -399,7 +398,6 @@ export const followUpRequestSchema = z.strictObject({
     .max(LIMITS.prompt, `must be at most ${LIMITS.prompt} characters; send a shorter message`),
   channel: channelSchema,
 });
-export type FollowUpRequest = z.infer<typeof followUpRequestSchema>;
 
 /** One answer in a task's transcript (`data/transcripts/<taskId>.jsonl`, one entry a line). */
 export const transcriptEntrySchema = z.strictObject({
@@ -461,14 +459,6 @@ export const TOPICS = ["context", "health", "usage"] as const;
 export const topicSchema = z.enum(TOPICS);
 export type Topic = z.infer<typeof topicSchema>;
 
-export const jsonPatchOperationSchema = z.union([
-  z.strictObject({ op: z.literal("add"), path: z.string(), value: z.unknown() }),
-  z.strictObject({ op: z.literal("remove"), path: z.string() }),
-  z.strictObject({ op: z.literal("replace"), path: z.string(), value: z.unknown() }),
-  z.strictObject({ op: z.literal("move"), path: z.string(), from: z.string() }),
-  z.strictObject({ op: z.literal("copy"), path: z.string(), from: z.string() }),
-  z.strictObject({ op: z.literal("test"), path: z.string(), value: z.unknown() }),
-]);
 export type JsonPatchOperation =
   | { op: "add"; path: string; value: unknown }
   | { op: "remove"; path: string }

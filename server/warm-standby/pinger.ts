@@ -24,8 +24,6 @@ export interface PingerOptions {
   logger: Logger;
 }
 
-export type Pinger = ReturnType<typeof createPinger>;
-
 export function createPinger({ health, settings, deps, clock, logger }: PingerOptions) {
   interface Runtime {
     inFlight: Promise<BackendHealth> | null;

@@ -29,8 +29,6 @@ export interface WarmSessionsOptions {
   workspace?: ResolvedWorkspace;
 }
 
-export type WarmSessions = ReturnType<typeof createWarmSessions>;
-
 export function createWarmSessions({ health, settings, deps, clock, logger, workspace }: WarmSessionsOptions) {
   interface LiveSession {
     backend: string;

@@ -119,7 +119,6 @@ export const awaitingApprovalSchema = z.strictObject({
   /** One line on the call, e.g. "Bash: npm test" (voice reads it). */
   summary: z.string().max(LIMITS.title).optional(),
 });
-export type AwaitingApproval = z.infer<typeof awaitingApprovalSchema>;
 
 /** The backend conversation a task continues: a Claude session id, a Codex thread id, an Ollama history. */
 export const conversationSchema = z.strictObject({

@@ -15,6 +15,7 @@ export const CLAUDE_PERMISSION_MODES = [
 export const CODEX_SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"] as const;
 /** What the hub answers when Claude asks for a tool its permission mode does not allow by itself. */
 export const TOOL_DECISIONS = ["ask", "allow", "deny"] as const;
+export type ToolDecision = (typeof TOOL_DECISIONS)[number];
 
 export const WORKSPACE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 600_000;

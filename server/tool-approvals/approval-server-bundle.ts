@@ -5,7 +5,6 @@ import { DEFAULT_CONFIG_PATH } from "../config.ts";
 
 /** Built by server/build.ts next to the hub's bundle (`npm start` and the tests build both). */
 export const APPROVAL_SERVER_BUNDLE = join(dirname(DEFAULT_CONFIG_PATH), "dist", "approval-mcp-server.mjs");
-export const APPROVAL_SERVER_SOURCE = join(dirname(DEFAULT_CONFIG_PATH), "server", "tool-approvals", "mcp-server.ts");
 
 /** Node running the bundle: the same Node that runs the hub. */
 export const approvalServerCommand = () => ({ command: process.execPath, args: [APPROVAL_SERVER_BUNDLE] });

@@ -174,6 +174,10 @@ export const configSchema = z.strictObject({
       artifactsDir: text("artifacts"),
       /** Streamed backend output reaches a task's lastUpdate at most this often. */
       outputThrottleMs: positiveInt(500),
+      /** A task's Claude process waits this long for the conversation's next turn (then a turn resumes it cold). */
+      conversationKeepMs: positiveInt(600_000),
+      /** Claude processes kept for conversations at once; the one unused longest ends first. */
+      maxWarmConversations: positiveInt(4),
       /** How long a step is expected to take before any ETA is known (queued tasks' dispatch estimates). */
       estimatedStepMs: positiveInt(60_000),
       /** The workspace a task runs in when it names none; without it, the data directory's `workspace` folder. */

@@ -403,7 +403,8 @@ export const transcriptEntrySchema = z.strictObject({
   /** The plan step it answers, 1-based. */
   step: z.number().int().min(1),
   title: z.string().max(LIMITS.title),
-  prompt: z.string().max(LIMITS.prompt),
+  /** What the backend was told: a new conversation's first turn carries the task's description and plan. */
+  prompt: z.string(),
   answer: z.string(),
   backend: z.string().max(LIMITS.backendName),
   conversation: conversationSchema.nullable(),

@@ -50,6 +50,18 @@ export interface DispatchRequest {
   /** Aborting kills the run (process group) and rejects with a cancellation error. */
   signal: AbortSignal;
   timeoutMs: number;
+  /** The conversation to continue: a Claude session id, a Codex thread id. Absent: a new one. */
+  resume?: string;
+  /** Earlier turns, oldest first, for a backend whose conversation the hub keeps (Ollama). */
+  history?: ChatTurn[];
+  /** Keep the process after the answer, holding the conversation for the next turn (Claude): see `kept`. */
+  keep?: boolean;
+}
+
+/** One turn of a conversation the hub keeps itself. */
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
 }
 
 export interface DispatchResult {
@@ -59,10 +71,19 @@ export interface DispatchResult {
   usage?: Usage | null;
   /** The last subscription-limit state the run reported (claude's `rate_limit_event`). */
   rateLimit?: RateLimitInfo | null;
+  /** The conversation this turn belongs to, to resume on the next turn; null when none is named. */
+  conversationId?: string | null;
+  /** The live process still holding the conversation, ready for its next turn (given back as `session`). */
+  kept?: WarmSession;
 }
 
 export interface BackendKind<Settings> {
   readonly kind: string;
+  /**
+   * The backend keeps a conversation itself and continues it by id (`resume`), so a pre-warmed
+   * process, which starts a new one, cannot run its later turns; otherwise the hub sends `history`.
+   */
+  readonly keepsConversation: boolean;
   ping(
     settings: Settings,
     deps: BackendDeps,

@@ -22,7 +22,7 @@ import {
   spawnProcessGroup,
 } from "./process.ts";
 import type { BackendSettings } from "./settings.ts";
-import { claudeRateLimit, claudeResultUsage, type RateLimitInfo } from "./stream-events.ts";
+import { claudeEvent, claudeRateLimit, claudeResultUsage, type RateLimitInfo } from "./stream-events.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "claude";
 
@@ -31,6 +31,8 @@ export interface ClaudeLaunch {
   workspace?: ClaudeWorkspace;
   /** The hub's approval MCP server (`--mcp-config … --permission-prompt-tool …`). */
   permissionPromptArgs?: string[];
+  /** The conversation (session id) to continue. */
+  resume?: string;
 }
 
 export function streamJsonArgs(settings: BackendSettings, launch: ClaudeLaunch = {}): string[] {
@@ -42,6 +44,7 @@ export function streamJsonArgs(settings: BackendSettings, launch: ClaudeLaunch =
     "stream-json",
     "--verbose",
     ...(settings.model ? ["--model", settings.model] : []),
+    ...(launch.resume ? ["--resume", launch.resume] : []),
     ...(launch.workspace ? workspaceArgs(launch.workspace) : []),
     ...(launch.permissionPromptArgs ?? []),
     ...settings.args,
@@ -71,9 +74,11 @@ function startClaude(
   settings: BackendSettings,
   deps: BackendDeps,
   workspace: ResolvedWorkspace | undefined,
+  resume?: string,
 ): ProcessGroup {
   const run = deps.permissionPrompts?.open() ?? null;
   const args = streamJsonArgs(settings, {
+    ...(resume ? { resume } : {}),
     ...(workspace ? { workspace: workspace.claude } : {}),
     ...(run ? { permissionPromptArgs: run.args } : {}),
   });
@@ -107,6 +112,7 @@ function assistantText(event: Record<string, unknown>): string {
 
 export const claudeBackend: BackendKind<BackendSettings> = {
   kind: "claude",
+  keepsConversation: true,
 
   ping(settings, deps, { timeoutMs, signal }) {
     return pingCli({
@@ -132,22 +138,27 @@ export const claudeBackend: BackendKind<BackendSettings> = {
 
   async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
     const command = commandOf(settings);
+    // A kept process already holds the conversation; a cold one is told which to resume.
     const group = request.session
       ? groupOfSession(request.session, "claude")
-      : startClaude(settings, deps, request.workspace);
+      : startClaude(settings, deps, request.workspace, request.resume);
     if (request.taskId && request.workspace) {
       promptRuns.get(group)?.bind({ taskId: request.taskId, workspace: request.workspace });
     }
     group.stdin.write(userMessage(request.prompt));
+    let kept = false;
     try {
-      return await raceWithTimeout(
+      const result = await raceWithTimeout(
         group,
         { timeoutMs: request.timeoutMs, clock: deps.clock, signal: request.signal },
         async () => {
           const streamed: string[] = [];
           let rateLimit: RateLimitInfo | null = null;
+          let sessionId: string | null = request.resume ?? null;
           const final = await readJsonLines(group, (event) => {
             rateLimit = claudeRateLimit(event) ?? rateLimit;
+            const read = claudeEvent(event);
+            if (read.kind === "init" || read.kind === "result") sessionId = read.sessionId ?? sessionId;
             if (event.type === "assistant") {
               const text = assistantText(event);
               if (text) {
@@ -172,11 +183,13 @@ export const claudeBackend: BackendKind<BackendSettings> = {
             throw failure;
           }
           const output = typeof final.result === "string" ? final.result : streamed.join("");
-          return { output, usage, rateLimit };
+          return { output, usage, rateLimit, conversationId: sessionId };
         },
       );
+      kept = request.keep === true && !group.hasExited && result.conversationId !== null;
+      return kept ? { ...result, kept: processWarmSession(`conversation-${result.conversationId}`, group) } : result;
     } finally {
-      retire(group, deps.clock);
+      if (!kept) retire(group, deps.clock);
     }
   },
 };

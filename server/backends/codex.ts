@@ -16,19 +16,17 @@ import {
   spawnProcessGroup,
 } from "./process.ts";
 import type { BackendSettings } from "./settings.ts";
-import { codexTurnUsage } from "./stream-events.ts";
+import { codexEvent, codexTurnUsage } from "./stream-events.ts";
 
 const commandOf = (settings: BackendSettings) => settings.command ?? "codex";
 
-export function execArgs(settings: BackendSettings, workspace?: ResolvedWorkspace): string[] {
-  return [
-    "exec",
-    "--json",
+export function execArgs(settings: BackendSettings, workspace?: ResolvedWorkspace, resume?: string): string[] {
+  const execOptions = [
     ...(workspace ? workspaceArgs(workspace) : []),
     ...(settings.model ? ["--model", settings.model] : []),
     ...settings.args,
-    "-",
   ];
+  return resume ? ["exec", ...execOptions, "resume", "--json", resume, "-"] : ["exec", "--json", ...execOptions, "-"];
 }
 
 /**
@@ -45,8 +43,13 @@ export function workspaceArgs(workspace: ResolvedWorkspace): string[] {
   ];
 }
 
-const startCodex = (settings: BackendSettings, deps: BackendDeps, workspace: ResolvedWorkspace | undefined) =>
-  spawnProcessGroup(commandOf(settings), execArgs(settings, workspace), {
+const startCodex = (
+  settings: BackendSettings,
+  deps: BackendDeps,
+  workspace: ResolvedWorkspace | undefined,
+  resume?: string,
+) =>
+  spawnProcessGroup(commandOf(settings), execArgs(settings, workspace, resume), {
     env: environmentFor(deps.env, settings.env),
     ...(workspace ? { cwd: workspace.path } : {}),
   });
@@ -77,6 +80,7 @@ function failureIn(event: Record<string, unknown>): string | null {
 
 export const codexBackend: BackendKind<BackendSettings> = {
   kind: "codex",
+  keepsConversation: true,
 
   ping(settings, deps, { timeoutMs, signal }) {
     return pingCli({
@@ -100,9 +104,12 @@ export const codexBackend: BackendKind<BackendSettings> = {
 
   async dispatch(settings, deps: BackendDeps, request: DispatchRequest) {
     const command = commandOf(settings);
-    const group = request.session
-      ? groupOfSession(request.session, "codex")
-      : startCodex(settings, deps, request.workspace);
+    // A pre-warmed `exec` starts a new thread: a turn that continues one starts `exec resume` cold.
+    const group =
+      request.session && !request.resume
+        ? groupOfSession(request.session, "codex")
+        : startCodex(settings, deps, request.workspace, request.resume);
+    if (request.session && request.resume) request.session.kill();
     // Codex reads the whole prompt until end of input, then starts the turn.
     group.stdin.end(request.prompt);
     try {
@@ -112,8 +119,11 @@ export const codexBackend: BackendKind<BackendSettings> = {
         async () => {
           let last: string | null = null;
           let usage: Usage | null = null;
+          let threadId: string | null = request.resume ?? null;
           const failure = await readJsonLines(group, (event) => {
             usage = codexTurnUsage(event) ?? usage;
+            const read = codexEvent(event);
+            if (read.kind === "thread") threadId = read.threadId;
             const problem = failureIn(event);
             if (problem) return problem;
             const text = agentMessage(event);
@@ -126,7 +136,7 @@ export const codexBackend: BackendKind<BackendSettings> = {
           if (failure) throw new BackendFailure("failed", `codex reported an error: ${failure.slice(0, 500)}`);
           const exit = await group.exited;
           if (last === null || exit.exitCode !== 0) throw describeEarlyExit(command, exit, group.stderr());
-          return { output: last as string, usage };
+          return { output: last as string, usage, conversationId: threadId };
         },
       );
     } finally {

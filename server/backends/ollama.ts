@@ -1,6 +1,6 @@
 // A local Ollama server over HTTP (undici): `GET /api/tags` proves it is up, `GET /api/ps` says
 // which models are in memory, `POST /api/generate` with no prompt loads a model (pre-warm), and
-// with a prompt streams the answer as NDJSON chunks (dispatch).
+// `POST /api/chat` with the conversation's messages streams the answer as NDJSON chunks (dispatch).
 import { createInterface } from "node:readline";
 import type { Clock } from "../../shared/clock.ts";
 import type { Usage } from "../../shared/schemas.ts";
@@ -84,6 +84,7 @@ export function isModelPulled(pulled: string[], model: string): boolean {
 
 export const ollamaBackend: BackendKind<BackendSettings> = {
   kind: "ollama",
+  keepsConversation: false,
 
   async ping(settings, deps, { timeoutMs, signal }) {
     const deadline = deps.clock.now() + timeoutMs;
@@ -146,14 +147,15 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
   },
 
   async dispatch(settings, deps: BackendDeps, requestOptions) {
-    const url = urlOf(settings, "api/generate");
     let usage: Usage | null = null;
+    // The conversation is the hub's: every turn sends the earlier ones (bounded by the router).
+    const messages = [...(requestOptions.history ?? []), { role: "user", content: requestOptions.prompt }];
     const output = await call(
       deps.clock,
       {
-        url,
+        url: urlOf(settings, "api/chat"),
         method: "POST",
-        body: { model: modelOf(settings), prompt: requestOptions.prompt, stream: true },
+        body: { model: modelOf(settings), messages, stream: true },
         timeoutMs: requestOptions.timeoutMs,
         signal: requestOptions.signal,
       },
@@ -161,16 +163,17 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
         const parts: string[] = [];
         for await (const line of createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY })) {
           if (!line.trim()) continue;
-          let chunk: { response?: unknown; done?: unknown; error?: unknown };
+          let chunk: { message?: { content?: unknown }; done?: unknown; error?: unknown };
           try {
             chunk = JSON.parse(line);
           } catch {
             throw new BackendFailure("failed", `ollama sent a line that is not JSON: ${line.slice(0, 100)}`);
           }
           if (typeof chunk.error === "string") throw new BackendFailure("failed", `ollama: ${chunk.error}`);
-          if (typeof chunk.response === "string" && chunk.response) {
-            parts.push(chunk.response);
-            requestOptions.onOutput(chunk.response);
+          const text = chunk.message?.content;
+          if (typeof text === "string" && text) {
+            parts.push(text);
+            requestOptions.onOutput(text);
           }
           if (chunk.done === true) {
             usage = ollamaUsage(chunk);

@@ -28,7 +28,7 @@ export interface ProcessGroup {
   /** Resolves once the process is running; rejects with "not installed" when it cannot start. */
   readonly spawned: Promise<void>;
   readonly stdin: Writable;
-  /** Stdout, one line at a time. Iterate once. */
+  /** Stdout, one line at a time: one reader, which may stop and go on later (see readJsonLines). */
   readonly lines: AsyncIterable<string>;
   /** The last few thousand characters of stderr. */
   stderr(): string;
@@ -227,12 +227,19 @@ export async function raceWithTimeout<T>(
 /**
  * Reads a child's stdout as JSON lines, handing each parsed event to `onEvent` until it returns
  * a final value or stdout ends. Lines that are not JSON objects are ignored (CLIs print banners).
+ * Lines after the final one stay unread for the next call.
  */
 export async function readJsonLines<T>(
   group: ProcessGroup,
   onEvent: (event: Record<string, unknown>) => T | undefined,
 ): Promise<T | undefined> {
-  for await (const line of group.lines) {
+  // Read by hand, not with for-await: leaving a for-await loop would end the line stream, and a
+  // process kept for a conversation's next turn is read again from where this turn stopped.
+  const lines = group.lines[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) break;
+    const line = next.value;
     const trimmed = line.trim();
     if (!trimmed.startsWith("{")) continue;
     let event: unknown;

@@ -120,3 +120,79 @@ export function addUsage(sum: Usage | undefined, run: Usage): Usage {
 
 /** Sums of dollars keep six decimals: floating-point dust never shows as $0.30000000000000004. */
 export const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6;
+
+// ---- the conversation's events: text, ids, the end of a turn, failures ----------------------
+
+/** One Claude stream-json event, read. */
+export type ClaudeEvent =
+  /** `system/init`: the process has loaded; its conversation (session) id. */
+  | { kind: "init"; sessionId: string | null }
+  /** An `assistant` message's text blocks. */
+  | { kind: "text"; text: string }
+  /** `result`: the turn is over. `text` is the final answer when the CLI gives one. */
+  | { kind: "result"; ok: boolean; text: string | null; sessionId: string | null; detail: string }
+  | { kind: "other" };
+
+const stringOr = (value: unknown, fallback: string | null): string | null =>
+  typeof value === "string" && value ? value : fallback;
+
+export function claudeEvent(event: Record<string, unknown>): ClaudeEvent {
+  if (event.type === "system" && event.subtype === "init") {
+    return { kind: "init", sessionId: stringOr(event.session_id, null) };
+  }
+  if (event.type === "assistant") {
+    const message = event.message as { content?: unknown } | undefined;
+    const blocks = Array.isArray(message?.content) ? message.content : [];
+    const text = blocks
+      .filter(
+        (block): block is { type: "text"; text: string } => block?.type === "text" && typeof block.text === "string",
+      )
+      .map((block) => block.text)
+      .join("");
+    return text ? { kind: "text", text } : { kind: "other" };
+  }
+  if (event.type === "result") {
+    const ok = event.is_error !== true && (typeof event.subtype !== "string" || event.subtype === "success");
+    const text = typeof event.result === "string" ? event.result : null;
+    return {
+      kind: "result",
+      ok,
+      text,
+      sessionId: stringOr(event.session_id, null),
+      detail: ok ? "" : (text ?? String(event.subtype ?? "error")),
+    };
+  }
+  return { kind: "other" };
+}
+
+/** One Codex `exec --json` event, read. */
+export type CodexEvent =
+  /** `thread.started`: the conversation's (thread's) id, to resume with `codex exec resume`. */
+  | { kind: "thread"; threadId: string }
+  /** An agent message: the latest is the answer. */
+  | { kind: "message"; text: string }
+  | { kind: "failure"; message: string }
+  | { kind: "other" };
+
+/**
+ * Current CLIs print `{"type":"thread.started","thread_id":…}`, then
+ * `{"type":"item.completed","item":{"type":"agent_message","text":…}}`; older ones
+ * `{"msg":{"type":"agent_message","message":…}}`.
+ */
+export function codexEvent(event: Record<string, unknown>): CodexEvent {
+  if (event.type === "thread.started" && typeof event.thread_id === "string" && event.thread_id) {
+    return { kind: "thread", threadId: event.thread_id };
+  }
+  const item = event.item as { type?: unknown; text?: unknown } | undefined;
+  if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") {
+    return { kind: "message", text: item.text };
+  }
+  const msg = event.msg as { type?: unknown; message?: unknown } | undefined;
+  if (msg?.type === "agent_message" && typeof msg.message === "string") return { kind: "message", text: msg.message };
+  if (event.type === "turn.failed") {
+    const error = event.error as { message?: unknown } | undefined;
+    return { kind: "failure", message: stringOr(error?.message, "the turn failed") as string };
+  }
+  if (event.type === "error") return { kind: "failure", message: stringOr(event.message, "error") as string };
+  return { kind: "other" };
+}

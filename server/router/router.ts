@@ -11,7 +11,7 @@ import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
 import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { newRouteId, type TaskContext, truncate } from "../task-context.ts";
+import { findTask, newRouteId, type TaskContext, truncate } from "../task-context.ts";
 import { localTimeZone } from "../time-zone.ts";
 import { answersByStep, type Transcripts } from "../transcripts.ts";
 import type { UsageBook } from "../usage/usage.ts";
@@ -28,6 +28,7 @@ import { failureMessage, shouldRetry } from "./retry.ts";
 import { createStepRunner } from "./run-step.ts";
 import { type Candidate, type Choice, chooseBackend } from "./scoring.ts";
 import { composeOutput } from "./step-output.ts";
+import { createWarmConversations } from "./warm-conversations.ts";
 
 export type RouterSettings = Config["router"];
 
@@ -91,12 +92,18 @@ export function createRouter(options: RouterOptions) {
     heldUntil: (name) => limits.limitedUntil(name),
   });
   const isActive = (taskId: string): boolean => taskContext.getContext().activeTasks.some((t) => t.taskId === taskId);
+  const conversations = createWarmConversations({
+    clock,
+    keepMs: settings.conversationKeepMs,
+    max: settings.maxWarmConversations,
+  });
   const steps = createStepRunner({
     taskContext,
     warmStandby,
     clock,
     settings,
     transcripts,
+    conversations,
     isActive,
     onStepDone: (job) => lanes.planPrewarm(job.backend),
     ...(options.usage ? { usage: options.usage } : {}),
@@ -336,6 +343,9 @@ export function createRouter(options: RouterOptions) {
         lanes.enqueue(job, true);
       }
     }
+    // A conversation is kept while its task may still take a follow-up.
+    const context = taskContext.getContext();
+    conversations.retain((id) => findTask(context, id) !== null);
   }
 
   // ---- life cycle -------------------------------------------------------------------------
@@ -443,6 +453,7 @@ export function createRouter(options: RouterOptions) {
     unsubscribeHealth?.();
     const settled = lanes.stop();
     for (const job of jobs.values()) job.abort?.abort();
+    conversations.stop();
     await settled;
   }
 

@@ -1,17 +1,21 @@
-// Running one step of a job on its backend through the warm standby: the start, the streamed
-// output (throttled into lastUpdate), the end; and asking a person to approve a step.
+// Running one step of a job on its backend through the warm standby, as the next turn of the
+// task's conversation: the start, the streamed output (throttled into lastUpdate), the answer
+// (in the transcript before the step counts as done), the conversation kept for the next turn;
+// and asking a person to approve a step.
 
 import { type Clock, iso } from "../../shared/clock.ts";
-import type { Usage } from "../../shared/schemas.ts";
+import { LIMITS, type Usage } from "../../shared/schemas.ts";
 import { BackendFailure } from "../backends/backend.ts";
 import { addUsage } from "../backends/stream-events.ts";
-import type { TaskContext } from "../task-context.ts";
+import { type TaskContext, truncate } from "../task-context.ts";
 import type { Transcripts } from "../transcripts.ts";
 import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
+import { conversationHistory, newConversationNote, planTurn, turnPrompt } from "./conversation.ts";
 import type { Job, RouteStep } from "./jobs.ts";
 import type { RouterSettings } from "./router.ts";
 import { createThrottle, outputLine } from "./step-output.ts";
+import type { WarmConversations } from "./warm-conversations.ts";
 
 export interface StepRunnerOptions {
   taskContext: TaskContext;
@@ -19,6 +23,8 @@ export interface StepRunnerOptions {
   clock: Clock;
   settings: RouterSettings;
   transcripts: Transcripts;
+  /** Processes kept from a conversation's last turn. */
+  conversations: WarmConversations;
   isActive: (taskId: string) => boolean;
   /** Called once a step is done: its new ETA moves the queued tasks' estimated starts. */
   onStepDone: (job: Job) => void;
@@ -27,7 +33,7 @@ export interface StepRunnerOptions {
 }
 
 export function createStepRunner(options: StepRunnerOptions) {
-  const { taskContext, warmStandby, clock, settings, transcripts, isActive } = options;
+  const { taskContext, warmStandby, clock, settings, transcripts, conversations, isActive } = options;
 
   /** The task's usage with one more run added (summed over its steps and follow-ups). */
   const usageAfter = (taskId: string, run: Usage): Usage => addUsage(taskContext.getActiveTask(taskId)?.usage, run);
@@ -53,13 +59,30 @@ export function createStepRunner(options: StepRunnerOptions) {
         // The task finished (cancelled, rejected) while output was still arriving.
       });
     });
-    // The warm standby takes a ready session synchronously when dispatch is called, so what the
-    // health document says now is what this step runs on.
-    const warm = warmStandby.getHealth(job.backend).prewarmed.some((s) => s.state === "ready");
-    const running = warmStandby.dispatch(job.backend, {
+    const earlier = (await transcripts.read(job.taskId)) ?? [];
+    const turn = planTurn({ backend: job.backend, conversation: job.conversation, earlier });
+    const prompt = turnPrompt({
+      description: job.description,
+      titles: job.steps.map((s) => s.title),
+      index: job.next,
       prompt: step.prompt,
+      followUp: step.from !== undefined,
+      turn,
+    });
+    const continued = turn.mode === "continue" ? turn.conversation : null;
+    const kept = continued ? conversations.take(job.taskId, continued) : null;
+    // The warm standby takes a ready session synchronously when dispatch is called, so what the
+    // health document says now is what this step runs on (a kept conversation is warm too).
+    const warm =
+      kept !== null ||
+      (continued === null && warmStandby.getHealth(job.backend).prewarmed.some((s) => s.state === "ready"));
+    const running = warmStandby.dispatch(job.backend, {
+      prompt,
       taskId: job.taskId,
       ...(job.workspace ? { workspace: job.workspace } : {}),
+      ...(continued ? { resume: continued.id, history: conversationHistory(earlier, continued) } : {}),
+      ...(kept ? { conversation: kept } : {}),
+      keep: true,
       signal: abort.signal,
       timeoutMs: settings.stepTimeoutMs,
       onOutput: (text) => {
@@ -70,10 +93,11 @@ export function createStepRunner(options: StepRunnerOptions) {
     });
     // Handled below; this keeps a rejection that arrives while the start is saved from counting as unhandled.
     running.catch(() => {});
+    const note = newConversationNote(turn, job.backend);
     const started = taskContext.updateTask(job.taskId, {
       status: "running",
       currentStep: number,
-      lastUpdate: `${label} started: ${step.title}`,
+      lastUpdate: truncate(`${label} started: ${step.title}${note ? ` (${note})` : ""}`, LIMITS.lastUpdate),
       start: warm ? "warm" : "cold",
     });
     try {
@@ -81,20 +105,29 @@ export function createStepRunner(options: StepRunnerOptions) {
       const result = await running;
       throttle.cancel();
       if (result.usage) tally(job.backend, result.usage);
-      if (!isActive(job.taskId)) throw new BackendFailure("cancelled");
+      if (!isActive(job.taskId)) {
+        result.kept?.kill();
+        throw new BackendFailure("cancelled");
+      }
+      // A backend that names no conversation (Ollama) has one the hub keeps, named by the task.
+      const conversation = { backend: job.backend, id: result.conversationId ?? continued?.id ?? job.taskId };
+      if (result.kept) conversations.keep(job.taskId, conversation, result.kept);
+      const changed = job.conversation?.backend !== conversation.backend || job.conversation.id !== conversation.id;
+      job.conversation = conversation;
       await transcripts.append(job.taskId, {
         step: number,
         title: step.title,
-        prompt: step.prompt,
+        prompt,
         answer: result.output,
         backend: job.backend,
-        conversation: job.conversation,
+        conversation,
         from: step.from ?? null,
         at: iso(clock.now()),
       });
       await taskContext.updateTask(job.taskId, {
         progress: number / total,
         lastUpdate: `${label} done: ${step.title}`,
+        ...(changed ? { conversation } : {}),
         ...(result.start !== (warm ? "warm" : "cold") ? { start: result.start } : {}),
         ...(result.usage ? { usage: usageAfter(job.taskId, result.usage) } : {}),
       });

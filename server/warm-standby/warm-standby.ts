@@ -9,6 +9,7 @@ import {
   type BackendDeps,
   BackendFailure,
   BackendLimited,
+  type ChatTurn,
   type DispatchResult,
   type PermissionPrompts,
   type WarmSession,
@@ -64,6 +65,14 @@ export interface DispatchOptions {
   taskId?: string;
   /** Where it works; a warm session started for another workspace is not used. */
   workspace?: ResolvedWorkspace;
+  /** The conversation to continue (a Claude session or Codex thread id); a pre-warmed session cannot, so none is taken. */
+  resume?: string;
+  /** Earlier turns of a conversation the hub keeps (Ollama). */
+  history?: ChatTurn[];
+  /** A process kept from this conversation's last turn: it runs this turn at once. */
+  conversation?: WarmSession;
+  /** Keep the process for the conversation's next turn (returned as `kept`). */
+  keep?: boolean;
 }
 
 export type WarmStandby = ReturnType<typeof createWarmStandby>;
@@ -135,10 +144,16 @@ export function createWarmStandby(options: WarmStandbyOptions) {
   ): Promise<DispatchResult & { start: "warm" | "cold" }> {
     const backend = health.settingsOf(name);
     const session: WarmSession | null =
-      request.preferWarm === false ? null : sessions.acquireSession(name, request.workspace);
+      request.conversation ??
+      (request.preferWarm === false || (request.resume && backendKindOf(backend).keepsConversation)
+        ? null
+        : sessions.acquireSession(name, request.workspace));
     let result: DispatchResult;
     try {
       result = await backendKindOf(backend).dispatch(backend, deps, {
+        ...(request.resume ? { resume: request.resume } : {}),
+        ...(request.history ? { history: request.history } : {}),
+        ...(request.keep ? { keep: true } : {}),
         prompt: request.prompt,
         ...(request.taskId ? { taskId: request.taskId } : {}),
         ...(request.workspace ? { workspace: request.workspace } : {}),

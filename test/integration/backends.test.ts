@@ -98,6 +98,7 @@ describe("claude dispatch", () => {
       output: "three small words",
       usage: { costUsd: 0.0123, inputTokens: 100, outputTokens: 20, cacheReadTokens: 50, turns: 1 },
       rateLimit: null,
+      conversationId: expect.stringMatching(/^fake-session-/),
     });
     expect(streamed.join("")).toBe("three small words");
     expect(streamed.length).toBe(3);
@@ -180,6 +181,7 @@ describe("codex dispatch", () => {
     expect(result).toEqual({
       output: "final answer",
       usage: { costUsd: 0, inputTokens: 100, outputTokens: 30, cacheReadTokens: 20, turns: 1 },
+      conversationId: expect.stringMatching(/^fake-thread-/),
     });
     expect(streamed).toEqual(["final ", "final answer"]);
     expect((await fakeCliCalls(log))[0]?.argv).toEqual(["exec", "--json", "-"]);
@@ -271,11 +273,15 @@ describe("ollama", () => {
     expect([...ollama.loaded]).toEqual(["qwen3"]);
   });
 
-  it("dispatch streams NDJSON response chunks until done", async () => {
+  it("dispatch streams NDJSON chat chunks until done, sending the earlier turns with the prompt", async () => {
     ollama = await startFakeOllama({ reply: "streamed in parts", chunks: 3 });
     const streamed: string[] = [];
     const result = await ollamaBackend.dispatch(settings({ kind: "ollama", url: ollama.url }), deps({}), {
       prompt: "go",
+      history: [
+        { role: "user", content: "first" },
+        { role: "assistant", content: "echo: first" },
+      ],
       onOutput: (text) => streamed.push(text),
       signal: noAbort(),
       timeoutMs: 10_000,
@@ -285,6 +291,17 @@ describe("ollama", () => {
       usage: { costUsd: 0, inputTokens: 40, outputTokens: 12, turns: 1 },
     });
     expect(streamed.length).toBe(3);
-    expect(ollama.calls[0]).toMatchObject({ body: { model: "llama3.2", prompt: "go", stream: true } });
+    expect(ollama.calls[0]).toMatchObject({
+      path: "/api/chat",
+      body: {
+        model: "llama3.2",
+        messages: [
+          { role: "user", content: "first" },
+          { role: "assistant", content: "echo: first" },
+          { role: "user", content: "go" },
+        ],
+        stream: true,
+      },
+    });
   });
 });

@@ -169,7 +169,7 @@ describe("a routed task", () => {
     expect(empty.hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
-  it("runs on Ollama through /api/generate streaming", async () => {
+  it("runs on Ollama through /api/chat streaming", async () => {
     ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer", chunks: 2 });
     const { hub, client, artifactsDir } = await routerHub({
       backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
@@ -178,8 +178,8 @@ describe("a routed task", () => {
     await finished(hub, taskId);
     expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "complete", backend: "ollama" });
     expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("local answer\n");
-    const generate = ollama.calls.filter((c) => c.path === "/api/generate" && c.body?.prompt);
-    expect(generate.map((c) => c.body?.prompt)).toEqual(["Summarize my notes"]);
+    const chats = ollama.calls.filter((c) => c.path === "/api/chat");
+    expect(chats.map((c) => c.body?.messages)).toEqual([[{ role: "user", content: "Summarize my notes" }]]);
   });
 });
 
@@ -263,7 +263,7 @@ describe("failures", () => {
     const { taskId } = await client.route({ description: "Nobody home", startedFrom: "cli" });
     await finished(hub, taskId);
     expect((hub.taskContext.getActiveTask(taskId) as Task).error).toMatch(
-      /^step 1 of 1 \(Nobody home\) failed on ollama: unreachable: http:\/\/127\.0\.0\.1:\d+\/api\/generate: ECONNREFUSED$/,
+      /^step 1 of 1 \(Nobody home\) failed on ollama: unreachable: http:\/\/127\.0\.0\.1:\d+\/api\/chat: ECONNREFUSED$/,
     );
   });
 
@@ -333,7 +333,8 @@ describe("approvals and control", () => {
       status: "complete",
       approval: { decision: "approved" },
     });
-    expect(await runCalls(log)).toHaveLength(2);
+    // The approved step is the next turn of the same conversation, written to the process kept from step 1.
+    expect(await runCalls(log)).toHaveLength(1);
     expect(hub.taskContext.getChannelState("telegram").lastTaskId).toBe(taskId);
   });
 
@@ -402,11 +403,8 @@ describe("pre-warmed sessions", () => {
     expect(hub.taskContext.getActiveTask(warm.taskId)).toMatchObject({ status: "complete", start: "warm" });
     // Two claude processes in all: the cold task's and the pre-warmed one; the warm task started none.
     expect((await runCalls(log)).length).toBe(2);
-    // The used session is not handed out again: it ends once the task is done.
-    await eventually(
-      () => !hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id),
-      5000,
-      "the used session to end",
-    );
+    // The used session is not handed out again: it stays busy, holding the task's conversation
+    // for a follow-up, until the task leaves recentCompleted or router.conversationKeepMs passes.
+    expect(hub.warmStandby.getHealth("claude").prewarmed.find((s) => s.id === session.id)?.state).toBe("busy");
   });
 });

@@ -217,7 +217,7 @@ describe("an Ollama that accepts connections but never answers", () => {
     (ollama as FakeOllama).mode = "hang";
     const failure = await failureOf(dispatch({ hub: running }, "ollama", "first task"));
     expect(failure.reason).toBe("timed out");
-    expect((ollama as FakeOllama).calls.some((c) => c.path === "/api/generate")).toBe(true);
+    expect((ollama as FakeOllama).calls.some((c) => c.path === "/api/chat")).toBe(true);
 
     (ollama as FakeOllama).mode = "ok";
     const next = await dispatch({ hub: running }, "ollama", "second task");

@@ -23,6 +23,7 @@ const benchmarks: (() => Promise<{ default: Benchmark }>)[] = [
   () => import("./chat-adapters.bench.ts"),
   () => import("./router.bench.ts"),
   () => import("./cluster.bench.ts"),
+  () => import("./conversation.bench.ts"),
 ];
 
 interface Outcome {

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
         token: secrets.token,
         settings: config.notify,
         log: (message) => logger.warn(message),
+        ...(running.claimOnce ? { claim: running.claimOnce } : {}),
       })
     : null;
 

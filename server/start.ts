@@ -70,6 +70,11 @@ export interface RunningHub {
   approvals: Approvals;
   /** The built-in router (`POST /api/route`); started after the warm standby, stopped first. */
   router: Router;
+  /**
+   * Hubs sharing one Redis: true for the one hub that is to do a one-off piece of work named by
+   * `key` (a notification); null for a hub alone, which does all of it.
+   */
+  claimOnce: ((key: string) => Promise<boolean>) | null;
   /** The configured workspaces (`GET /api/workspaces`). */
   workspaces: Workspaces;
   /** Every task's answers (`data/transcripts/`). */
@@ -246,6 +251,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    claimOnce: store ? (key) => store.leases.once(`once:${key}`) : null,
     hub,
     taskContext,
     health,

@@ -13,6 +13,11 @@ export interface Notification {
   taskId: string;
   /** The task's status, or the backend's health status. */
   status: string;
+  /**
+   * Names this one occurrence, the same on every hub that sees it: hubs sharing one Redis run
+   * a notification once, on the hub that claims this key first.
+   */
+  key: string;
 }
 
 /** A command run for some events; `args` may hold {text}, {taskId} and {status}. */
@@ -47,13 +52,20 @@ export function completedNotification({ task }: HubEvents["task-completed"], now
     text: taskSentence(task, null, now),
     taskId: task.taskId,
     status: task.status,
+    key: `${task.taskId}:${task.status}:${task.completedAt ?? task.updatedAt}`,
   };
 }
 
 /** A task that has just started waiting for approval; null for any other progress. */
 export function progressNotification({ task, previous }: HubEvents["task-progress"], now: number): Notification | null {
   if (task.status !== "pending-approval" || previous?.status === "pending-approval") return null;
-  return { event: "pending-approval", text: taskSentence(task, null, now), taskId: task.taskId, status: task.status };
+  return {
+    event: "pending-approval",
+    text: taskSentence(task, null, now),
+    taskId: task.taskId,
+    status: task.status,
+    key: `${task.taskId}:pending-approval:${task.currentStep}:${task.updatedAt}`,
+  };
 }
 
 /** A backend that has just become `limited` (its subscription window used up); null otherwise. */
@@ -64,7 +76,14 @@ export function healthNotification(
   // Compared as text: the `limited` status arrives with issue 15's health entries.
   const isLimited = (status: string | undefined) => status === "limited";
   if (!isLimited(entry.status) || isLimited(previous?.status)) return null;
-  return { event: "limited", text: backendSentence(backend, entry, now), taskId: "", status: entry.status };
+  const until = (entry as { limitedUntil?: string | null }).limitedUntil ?? entry.lastPing ?? "";
+  return {
+    event: "limited",
+    text: backendSentence(backend, entry, now),
+    taskId: "",
+    status: entry.status,
+    key: `${backend}:limited:${until}`,
+  };
 }
 
 /** The argv for one command: each placeholder replaced inside its argument, which stays one argument. */

@@ -23,6 +23,11 @@ export interface NotifierOptions {
   settings: NotifySettings;
   log: (message: string) => void;
   now?: () => number;
+  /**
+   * Several hubs on one Redis: true when this hub is the one to run a notification (the first to
+   * claim its key); without it every notification runs here.
+   */
+  claim?: (key: string) => Promise<boolean>;
 }
 
 export interface Notifier {
@@ -88,6 +93,16 @@ export async function startNotifier(options: NotifierOptions): Promise<Notifier 
 
   function notify(notification: Notification | null): void {
     if (!notification) return;
+    if (!options.claim) return run(notification);
+    options.claim(notification.key).then(
+      (mine) => {
+        if (mine) run(notification);
+      },
+      (error: Error) => options.log(`notify: could not claim a notification (${error.message}); not run here`),
+    );
+  }
+
+  function run(notification: Notification): void {
     for (const command of commands) {
       if (!command.events.includes(notification.event)) continue;
       const run = runNotifyCommand(command, commandArgs(command, notification))

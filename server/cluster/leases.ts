@@ -65,6 +65,15 @@ export class Leases implements WorkClaims {
     return false;
   }
 
+  /**
+   * Claims a piece of work that happens once and is never renewed (a notification): true for
+   * the first hub to ask; the key is forgotten after `ttlMs`.
+   */
+  async once(name: string, ttlMs = 60 * 60_000): Promise<boolean> {
+    const { redis, keyPrefix, hubId } = this.options;
+    return (await redis.set(leaseKey(keyPrefix, name), hubId, "PX", ttlMs, "NX")) === "OK";
+  }
+
   async release(name: string): Promise<void> {
     this.held.delete(name);
     await this.options.redis.eval(RELEASE_SCRIPT, 1, leaseKey(this.options.keyPrefix, name), this.options.hubId);

@@ -1,10 +1,12 @@
 // Several hubs on one real Redis share their documents: a change on one reaches the subscribers
 // of all, concurrent writers leave one contiguous history, a client resumes on any hub, and a
 // Redis that restarts or pauses costs clients a snapshot at most, never a wrong or lost patch.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { applyPatch } from "fast-json-patch";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { startNotifier } from "../../client/notify/notifier.ts";
+import { parseConfig } from "../../server/config.ts";
 import { makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
 import { type RedisServer, redisAvailable, startRedis } from "../helpers/redis-server.ts";
@@ -207,5 +209,34 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     );
     const versions = watcher.frames.filter((f) => f.type === "patch").map((f) => (f as { version: number }).version);
     expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+  });
+
+  it("a notification runs once, on one hub, though every hub's notifier sees the event", async () => {
+    const hubsHere = [await clusterHub(), await clusterHub(), await clusterHub()];
+    const log = join(await makeDataDir(), "openclaw.log");
+    process.env.FAKE_OPENCLAW_LOG = log;
+    const command = join(import.meta.dirname, "..", "fixtures", "bin", "openclaw");
+    const settings = parseConfig({ notify: { openclaw: { enabled: true, command } } }).notify;
+    const notifiers = await Promise.all(
+      hubsHere.map((hub) =>
+        startNotifier({
+          hubUrl: hub.url,
+          token: null,
+          settings,
+          log: () => {},
+          claim: hub.claimOnce as (key: string) => Promise<boolean>,
+        }),
+      ),
+    );
+    try {
+      await addTask(hubsHere[0] as TestHub, "notify-once");
+      await hubsHere[1]?.taskContext.completeTask("notify-once", { result: "done" });
+      const runs = async () => (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
+      await vi.waitFor(async () => expect(await runs()).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      await Promise.all(notifiers.map((n) => n?.settled()));
+      expect(await runs()).toHaveLength(1);
+    } finally {
+      await Promise.all(notifiers.map((n) => n?.close()));
+    }
   });
 });

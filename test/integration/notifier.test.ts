@@ -225,6 +225,7 @@ describe("the pure parts", () => {
           text: "t",
           taskId: "t1",
           status: "pending-approval",
+          key: "t1:pending-approval:1:2026-01-01T00:00:00.000Z",
         },
       ),
     ).toEqual(["t1:pending-approval"]);

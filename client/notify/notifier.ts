@@ -93,7 +93,10 @@ export async function startNotifier(options: NotifierOptions): Promise<Notifier 
 
   function notify(notification: Notification | null): void {
     if (!notification) return;
-    if (!options.claim) return run(notification);
+    if (!options.claim) {
+      run(notification);
+      return;
+    }
     options.claim(notification.key).then(
       (mine) => {
         if (mine) run(notification);

@@ -32,7 +32,8 @@ async function clusterHub(name: string, env: NodeJS.ProcessEnv): Promise<HubProc
     JSON.stringify({
       logLevel: "warn",
       store: { kind: "redis", url: redis.url, keyPrefix: "work", leaseTtlMs: 1000 },
-      backends: { claude: { kind: "claude" } },
+      // Backends get a filtered environment: the fakes' settings are passed on purpose.
+      backends: { claude: { kind: "claude", env: Object.keys(env).filter((name) => name.startsWith("FAKE_")) } },
       warmup: { firstPingDelayMs: 0 },
       router: { onRestart: "requeue", artifactsDir: join(dir, "artifacts") },
     }),

@@ -200,7 +200,7 @@ describe("the pure parts", () => {
       event: "limited",
       status: "limited",
       taskId: "",
-      text: expect.stringMatching(/^claude is limited/),
+      text: expect.stringMatching(/^Claude is (limited|resting)/i),
     });
     expect(
       healthNotification({ backend: "claude", entry: entry("limited"), previous: entry("limited") }, now),

@@ -225,7 +225,15 @@ describe("pre-warmed sessions", () => {
     expect(hub.warmStandby.preWarm("claude").id).toBe(session.id);
     await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "the session's CLI to start");
     const [call] = await fakeCliCalls(log);
-    expect(call?.argv).toEqual(["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]);
+    // Stream-json mode first; the default workspace's options (issue 14) follow.
+    expect(call?.argv.slice(0, 6)).toEqual([
+      "-p",
+      "--input-format",
+      "stream-json",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+    ]);
     await eventually(() => groupMembers(session.pid!).length >= 2, 10_000, "its grandchild");
     hub.clock.advance(2 * MIN - 1);
     expect(liveIn(session.pid!).length).toBeGreaterThan(0);

@@ -284,7 +284,8 @@ describe("approvals from each channel", () => {
 describe("the approval server's config", () => {
   it("is a 0600 file naming the hub and this run, passed to Claude by path only, removed once Claude ends", async () => {
     const repo = await repository();
-    const { hub, client, log } = await toolHub(repo, [BASH]);
+    // Claude ends soon after the answer: its process is not kept for the conversation's next turn.
+    const { hub, client, log } = await toolHub(repo, [BASH], {}, { router: { conversationKeepMs: 1 } });
     const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
     await waitingTool(hub, taskId);
     const run = (await fakeCliCalls(log)).find((c) => c.argv.includes("--permission-prompt-tool"));

@@ -81,13 +81,14 @@ export function agoText(then: Moment, now: Moment): string {
 }
 
 /**
- * One step of a plan, when it reads as one (an object with a title). A plan is the publisher's
- * own JSON object, so its steps may be of any shape; the hub's full reading is `planSteps` in
- * server/schemas.ts, which the browser bundle does not load.
+ * Step number `step` of a plan (1-based, as `currentStep` and `awaitingApproval.step` count), when
+ * it reads as one (an object with a title). A plan is the publisher's own JSON object, so its steps
+ * may be of any shape; the hub's full reading is `planSteps` in server/schemas.ts, which the
+ * browser bundle does not load.
  */
-export function planStepAt(plan: Plan, index: number): { title: string; prompt?: string } | undefined {
+export function planStep(plan: Plan, number: number): { title: string; prompt?: string } | undefined {
   const steps = plan.steps;
-  const step = Array.isArray(steps) ? steps[index] : undefined;
+  const step = Array.isArray(steps) && number >= 1 ? steps[number - 1] : undefined;
   if (step === null || typeof step !== "object" || Array.isArray(step)) return undefined;
   const { title, prompt } = step as Record<string, unknown>;
   if (typeof title !== "string") return undefined;
@@ -167,7 +168,8 @@ export function taskSentence(task: Task, context: Pick<Context, "activeTasks"> |
       return `${label} is queued behind ${ahead} ${plural(ahead, "other")}`;
     }
     case "pending-approval": {
-      const what = task.awaitingApproval?.title || planStepAt(task.plan, task.awaitingApproval?.step ?? -1)?.title;
+      const waiting = task.awaitingApproval;
+      const what = waiting?.summary || waiting?.title || planStep(task.plan, waiting?.step ?? task.currentStep)?.title;
       return what ? `${label} is waiting for your approval: ${what}` : `${label} is waiting for your approval`;
     }
     case "complete":

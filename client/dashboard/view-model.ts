@@ -11,7 +11,7 @@ import {
   waitingStep,
 } from "../../shared/schemas.ts";
 import { clockTime } from "../limit-phrasing.ts";
-import { percent, planStepAt, remainingText, stepSentence } from "../phrasing.ts";
+import { percent, planStep, remainingText, stepSentence } from "../phrasing.ts";
 import { costText, countsText, tokensText, usageSummary } from "../usage-view.ts";
 
 export interface QueueItem {
@@ -211,10 +211,11 @@ function backendText(task: Task): string {
 
 export function approvalItem(task: Task): ApprovalItem {
   const waiting = task.awaitingApproval;
-  const step = waiting ? planStepAt(task.plan, waiting.step) : undefined;
+  const number = waitingStep(task);
+  const step = planStep(task.plan, number);
   return {
     taskId: task.taskId,
-    step: waitingStep(task),
+    step: number,
     approvalId: waiting?.kind === "tool" && waiting.id ? waiting.id : null,
     description: task.description,
     whatTitle: waiting?.title || step?.title || "approve this task to continue",

@@ -389,10 +389,10 @@ describe.skipIf(skipWithoutBrowser)("dashboard actions", () => {
       status: "pending-approval",
       plan: { steps: [{ title: "Plan" }, { title: "Apply the rename", requiresApproval: true }] },
       totalSteps: 2,
-      currentStep: 1,
+      currentStep: 2,
     });
     await rest.updateTask("route_rename", {
-      awaitingApproval: { step: 1, title: "Apply the rename", detail: "git mv payments billing" },
+      awaitingApproval: { step: 2, title: "Apply the rename", detail: "git mv payments billing" },
     });
     const page = await openDashboard(hub.url);
     const card = page.locator('#approvals-list [data-task-id="route_rename"]');

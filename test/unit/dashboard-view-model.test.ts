@@ -88,15 +88,34 @@ describe("waiting for you", () => {
     expect(approvalItem(task({ status: "pending-approval", awaitingApproval: stepWait })).approvalId).toBeNull();
   });
 
-  test("falls back to the plan step when the publisher gave no awaitingApproval", () => {
+  test("falls back to the plan step awaitingApproval names, counting steps from 1 as the router does", () => {
+    const plan = {
+      steps: [
+        { title: "Plan", prompt: "list the changes" },
+        { title: "Push to main", prompt: "git push origin main" },
+      ],
+    };
+    const second = approvalItem(
+      task({ status: "pending-approval", plan, awaitingApproval: { step: 2, title: "", detail: "" } }),
+    );
+    expect(second).toMatchObject({ step: 2, whatTitle: "Push to main", whatDetail: "git push origin main" });
+    const first = approvalItem(
+      task({ status: "pending-approval", plan, awaitingApproval: { step: 1, title: "", detail: "" } }),
+    );
+    expect(first).toMatchObject({ step: 1, whatTitle: "Plan", whatDetail: "list the changes" });
+  });
+
+  test("without awaitingApproval, shows the current step of the plan (1-based)", () => {
     const item = approvalItem(
       task({
         status: "pending-approval",
+        currentStep: 2,
+        totalSteps: 2,
         plan: { steps: [{ title: "Plan" }, { title: "Push to main", prompt: "git push origin main" }] },
-        awaitingApproval: { step: 1, title: "", detail: "" },
+        awaitingApproval: null,
       }),
     );
-    expect(item).toMatchObject({ whatTitle: "Push to main", whatDetail: "git push origin main" });
+    expect(item).toMatchObject({ step: 2, whatTitle: "Push to main", whatDetail: "git push origin main" });
   });
 
   test("only pending-approval tasks wait for the person", () => {

@@ -141,13 +141,38 @@ describe("taskSentence", () => {
       "Your OCR task is waiting for your approval: Apply the rename",
     ],
     [
-      "waiting for approval, title from the plan",
+      "waiting for approval, title from the plan step it names (1-based)",
+      {
+        status: "pending-approval",
+        plan: { steps: [{ title: "Read" }, { title: "Push to main" }] },
+        awaitingApproval: { step: 2, title: "", detail: "" },
+      },
+      "Your OCR task is waiting for your approval: Push to main",
+    ],
+    [
+      "waiting for approval of the first step, title from the plan",
       {
         status: "pending-approval",
         plan: { steps: [{ title: "Read" }, { title: "Push to main" }] },
         awaitingApproval: { step: 1, title: "", detail: "" },
       },
-      "Your OCR task is waiting for your approval: Push to main",
+      "Your OCR task is waiting for your approval: Read",
+    ],
+    [
+      "waiting for approval of a tool call: its summary",
+      {
+        status: "pending-approval",
+        awaitingApproval: {
+          kind: "tool",
+          id: "tool_0123456789ab",
+          step: 1,
+          title: "Bash: npm test",
+          detail: "npm test",
+          tool: "Bash",
+          summary: "Bash: npm test",
+        },
+      },
+      "Your OCR task is waiting for your approval: Bash: npm test",
     ],
     [
       "finished with output",

@@ -102,6 +102,11 @@ export interface BackendDeps {
   logger: Logger;
   /** The environment spawned CLIs get (environment.ts: filtered, no hub secrets); per backend, its `env` pass-list is added. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where a CLI runs that works in no task's workspace (health pings, a run given none): the
+   * default workspace's folder, never the hub's own directory.
+   */
+  cwd?: string;
   /** The hub's tool-approval MCP server for Claude (absent: Claude runs without a permission prompt). */
   permissionPrompts?: PermissionPrompts;
 }

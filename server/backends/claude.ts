@@ -84,7 +84,7 @@ function startClaude(
   });
   const group = spawnProcessGroup(commandOf(settings), args, {
     env: environmentFor(deps.env, settings.env),
-    ...(workspace ? { cwd: workspace.path } : {}),
+    ...((workspace?.path ?? deps.cwd) ? { cwd: workspace?.path ?? deps.cwd } : {}),
   });
   if (run) {
     promptRuns.set(group, run);
@@ -126,6 +126,7 @@ export const claudeBackend: BackendKind<BackendSettings> = {
         return { loggedIn, authMethod: typeof method === "string" ? method : null };
       },
       env: environmentFor(deps.env, settings.env),
+      cwd: deps.cwd,
       clock: deps.clock,
       timeoutMs,
       ...(signal ? { signal } : {}),

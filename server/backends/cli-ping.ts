@@ -14,6 +14,8 @@ export interface CliPingOptions {
   authArgs: string[];
   readAuth: (result: CommandResult) => AuthState;
   env: NodeJS.ProcessEnv | undefined;
+  /** Where both commands run (the default workspace's folder). */
+  cwd: string | undefined;
   clock: Clock;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -26,6 +28,7 @@ export async function pingCli(options: CliPingOptions): Promise<PingResult> {
   const run = (args: string[]) =>
     runCommand(command, args, {
       ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       clock,
       timeoutMs: Math.max(1, deadline - clock.now()),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -51,7 +51,7 @@ const startCodex = (
 ) =>
   spawnProcessGroup(commandOf(settings), execArgs(settings, workspace, resume), {
     env: environmentFor(deps.env, settings.env),
-    ...(workspace ? { cwd: workspace.path } : {}),
+    ...((workspace?.path ?? deps.cwd) ? { cwd: workspace?.path ?? deps.cwd } : {}),
   });
 
 /**
@@ -92,6 +92,7 @@ export const codexBackend: BackendKind<BackendSettings> = {
         return { loggedIn: result.exitCode === 0, authMethod: how };
       },
       env: environmentFor(deps.env, settings.env),
+      cwd: deps.cwd,
       clock: deps.clock,
       timeoutMs,
       ...(signal ? { signal } : {}),

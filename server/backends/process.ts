@@ -172,9 +172,12 @@ export interface CommandResult {
 export async function runCommand(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs: number; clock: Clock; signal?: AbortSignal },
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number; clock: Clock; signal?: AbortSignal },
 ): Promise<CommandResult> {
-  const group = spawnProcessGroup(command, args, options.env ? { env: options.env } : {});
+  const group = spawnProcessGroup(command, args, {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   group.stdin.end();
   const stdout: string[] = [];
   const reading = (async () => {

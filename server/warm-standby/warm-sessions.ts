@@ -25,8 +25,8 @@ export interface WarmSessionsOptions {
   deps: BackendDeps;
   clock: Clock;
   logger: Logger;
-  /** Where sessions work: the default workspace (absent: the hub's own directory). */
-  workspace?: ResolvedWorkspace;
+  /** Where sessions work: the default workspace, never the hub's own directory. */
+  workspace: ResolvedWorkspace;
 }
 
 export function createWarmSessions({ health, settings, deps, clock, logger, workspace }: WarmSessionsOptions) {
@@ -76,7 +76,7 @@ export function createWarmSessions({ health, settings, deps, clock, logger, work
       session = backendKindOf(backend).prewarm(backend, deps, {
         id,
         ttlMs: settings.sessionTtlMs,
-        ...(workspace ? { workspace } : {}),
+        workspace,
       });
     } catch (error) {
       throw new SwitchboardError("unavailable", `could not pre-warm ${name}: ${(error as Error).message}`);
@@ -118,7 +118,7 @@ export function createWarmSessions({ health, settings, deps, clock, logger, work
    */
   function acquireSession(name: string, forWorkspace?: ResolvedWorkspace): WarmSession | null {
     health.settingsOf(name);
-    if (forWorkspace && forWorkspace.name !== (workspace?.name ?? null)) return null;
+    if (forWorkspace && forWorkspace.name !== workspace.name) return null;
     const ready = health.entry(name).prewarmed.find((s) => s.state === "ready");
     const session = ready ? live.get(ready.id) : undefined;
     if (!ready || !session) return null;

@@ -42,8 +42,12 @@ export interface WarmStandbyOptions {
   logger?: Logger;
   /** Environment for spawned CLIs, over the hub's own (tests put fake CLIs on PATH here). */
   env?: NodeJS.ProcessEnv;
-  /** Where pre-warmed sessions work: the default workspace (absent: the hub's own directory). */
-  workspace?: ResolvedWorkspace;
+  /**
+   * Where pre-warmed sessions work and health pings run: the default workspace (the data
+   * directory's `workspace` folder unless `router.defaultWorkspace` names another), never the
+   * hub's own directory.
+   */
+  workspace: ResolvedWorkspace;
   /** The hub's tool-approval MCP server, given to Claude processes. */
   permissionPrompts?: PermissionPrompts;
   /** How long a backend rests after a limit whose message gives no reset time (router.limitBackoffMs). */
@@ -92,6 +96,7 @@ export function createWarmStandby(options: WarmStandbyOptions) {
       searchPath: settings.searchPath,
       ...(options.env ? { extra: options.env } : {}),
     }),
+    cwd: options.workspace.path,
     ...(options.permissionPrompts ? { permissionPrompts: options.permissionPrompts } : {}),
   };
   const health = createBackendHealth({ document, backends, windows: settings, clock });
@@ -102,7 +107,7 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     deps,
     clock,
     logger,
-    ...(options.workspace ? { workspace: options.workspace } : {}),
+    workspace: options.workspace,
   });
   let started = false;
   let stopped = false;

@@ -1,7 +1,9 @@
 // Attacks, as an attacker would try them against a hub started with a token: spellings of a path
 // that reach a guarded route, the token where it does not belong, secrets in the log, bind names
 // that only look loopback. Each class stays fixed here.
+import { realpath } from "node:fs/promises";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startStatusServer } from "../../client/voice/status-server.ts";
 import { createLogger } from "../../server/log.ts";
@@ -204,6 +206,30 @@ describe("backends never get the hub's secrets", () => {
       ]) {
         expect(call.envNames).not.toContain(secret);
       }
+    }
+  });
+});
+
+describe("backends never run in the hub's own directory", () => {
+  it("runs health pings (--version, auth status) and pre-warmed sessions in the data directory's workspace folder", async () => {
+    const { hub: routed, log } = await routerHub({
+      backends: { claude: { kind: "claude" }, codex: { kind: "codex" } },
+    });
+    await routed.warmStandby.pingNow("codex");
+    routed.warmStandby.preWarm("claude");
+    // The pre-warmed process logs its start once it runs.
+    await eventually(async () => (await fakeCliCalls(log)).some((c) => c.argv.includes("--input-format")));
+    const calls = await fakeCliCalls(log);
+    const workspace = join(await realpath(routed.dataDir), "workspace");
+    const kinds = (test: (argv: string[]) => boolean) => calls.filter((c) => test(c.argv));
+    // Both kinds' version and auth commands, and the pre-warmed Claude process.
+    expect(kinds((argv) => argv.includes("--version")).map((c) => c.name)).toEqual(
+      expect.arrayContaining(["claude", "codex"]),
+    );
+    expect(kinds((argv) => argv.includes("status")).length).toBeGreaterThanOrEqual(2);
+    expect(kinds((argv) => argv.includes("--input-format")).length).toBe(1);
+    for (const call of calls) {
+      expect({ argv: call.argv, cwd: call.cwd }).toEqual({ argv: call.argv, cwd: workspace });
     }
   });
 });

@@ -47,7 +47,8 @@ export function prepareChatChannels(config: ChatChannelsConfig, env: NodeJS.Proc
   const signingSecret = config.slack.enabled ? slackSigningSecret(env) : null;
   const slackAdapter = config.slack.enabled && config.slack.startAdapter;
   const slack = slackAdapter ? slackBotToken(env) : null;
-  if (slackAdapter) checkSlackSettings(config.slack);
+  // The hub's Slack endpoint acts only on requests from slack.channels, so they are needed with or without the adapter.
+  if (config.slack.enabled) checkSlackSettings(config.slack);
 
   return {
     slackSigningSecret: signingSecret,

@@ -229,6 +229,20 @@ export const configSchema = z.strictObject({
       enabled: flag(false),
       /** Channels (ids like C0123ABCD, or #names) that get a message per task. */
       channels: z.array(z.string({ error: "must be a list of channel ids" })).default([]),
+      /** The workspace's team id (T0123…); when set, requests from any other team are refused. */
+      teamId: z
+        .string({ error: "must be a Slack team id, e.g. T0123ABCD" })
+        .regex(/^[A-Z0-9]{2,40}$/, { error: "must be a Slack team id, e.g. T0123ABCD" })
+        .optional(),
+      /** When not empty, only these Slack user ids (U0123…) may act: press buttons, start and follow up work. */
+      userIds: z
+        .array(
+          z
+            .string({ error: "must be a list of Slack user ids" })
+            .regex(/^[A-Z0-9]{2,40}$/, { error: "must be a list of Slack user ids, e.g. U0123ABCD" }),
+          { error: "must be a list of Slack user ids" },
+        )
+        .default([]),
       /** The Web API root (a fake in tests). */
       apiUrl: z
         .string({ error: "must be an http(s) URL" })

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
         plugins: [
           slackEndpoint({
             signingSecret: chat.slackSigningSecret,
+            access: { channels: config.slack.channels, teamId: config.slack.teamId, userIds: config.slack.userIds },
             views: slackViews,
             hubToken: secrets.token,
             logger,

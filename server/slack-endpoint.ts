@@ -16,6 +16,13 @@ import type { Context, Health, Task } from "../shared/schemas.ts";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { markRoutesPublic } from "./route-access.ts";
+import {
+  createSeenSignatures,
+  type SlackAccess,
+  type SlackAction,
+  type SlackRequester,
+  slackAccess,
+} from "./slack-access.ts";
 
 /** Routes under this prefix authenticate by Slack signature instead of the hub token. */
 export const SLACK_PATH_PREFIX = "/api/slack/";
@@ -53,6 +60,8 @@ export interface SlackThreadReply {
 
 export interface SlackEndpointOptions {
   signingSecret: string;
+  /** Which team, channels and people the hub acts for (slack.teamId, slack.channels, slack.userIds). */
+  access: SlackAccess;
   views: SlackViews;
   /** The hub's own token, so that actions pass its check like any other client's. */
   hubToken: string | null;
@@ -103,9 +112,16 @@ export function verifySlackSignature(input: {
 /** Slack bounds a command's or message's text; anything far longer is not from Slack. */
 const SLASH_TEXT_LIMIT = 12_000;
 
+/** Slack's ids and names are short; these bound what a signed request may carry. */
+const slackId = z.string().max(100).optional();
+
 const slashCommandSchema = z.object({
   command: z.string().max(100),
   text: z.string().max(SLASH_TEXT_LIMIT).default(""),
+  team_id: slackId,
+  channel_id: slackId,
+  channel_name: slackId,
+  user_id: slackId,
 });
 
 /** The Events API envelopes the hub takes: the URL handshake and message events. */
@@ -113,6 +129,7 @@ const eventEnvelopeSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("url_verification"), challenge: z.string().min(1).max(500) }),
   z.object({
     type: z.literal("event_callback"),
+    team_id: slackId,
     event_id: z.string().max(100).optional(),
     event: z.looseObject({
       type: z.string().max(100),
@@ -128,11 +145,17 @@ const eventEnvelopeSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("app_rate_limited") }),
 ]);
 
+/** Requesters refused, remembered so each is logged once; past this many, further ones are not logged. */
+const MAX_REFUSALS_LOGGED = 1000;
+
 /** Event ids already handled, so a retried delivery (Slack retries after 3 s) acts once. */
 const SEEN_EVENTS_LIMIT = 1000;
 
 const blockActionsSchema = z.object({
   type: z.string().max(100),
+  team: z.object({ id: slackId }).nullish(),
+  user: z.object({ id: slackId }).optional(),
+  channel: z.object({ id: slackId, name: slackId }).optional(),
   actions: z
     .array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional() }))
     .max(25)
@@ -142,6 +165,22 @@ const blockActionsSchema = z.object({
 export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInstance) => Promise<void> {
   const now = options.now ?? Date.now;
   const { logger } = options;
+  const maxAgeSeconds = options.maxAgeSeconds ?? SLACK_MAX_AGE_SECONDS;
+  const seenSignatures = createSeenSignatures(maxAgeSeconds);
+  const refusalsLogged = new Set<string>();
+
+  /** Whether the hub acts for this requester; a refusal is logged once per requester and action. */
+  function allowed(who: SlackRequester, action: SlackAction): { ok: true } | { ok: false; reason: string } {
+    const decision = slackAccess(options.access, who, action);
+    if (!decision.ok) {
+      const key = [action, who.team, who.channelId, who.user].join("\u0000");
+      if (!refusalsLogged.has(key) && refusalsLogged.size < MAX_REFUSALS_LOGGED) {
+        refusalsLogged.add(key);
+        logger.warn(`slack: refused to ${action}: ${decision.reason} (logged once)`);
+      }
+    }
+    return decision;
+  }
 
   return async (app) => {
     // Encapsulated: only these routes take form bodies, and they keep them raw for the signature.
@@ -158,7 +197,7 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
 
       scope.addHook("preHandler", async (request) => {
         const rawBody = typeof request.body === "string" ? request.body : null;
-        const check: SignatureCheck =
+        let check: SignatureCheck =
           rawBody === null
             ? { ok: false, reason: "not a Slack request: expected a signed form or JSON body" }
             : verifySlackSignature({
@@ -167,8 +206,19 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
                 signature: header(request.headers["x-slack-signature"]),
                 rawBody,
                 nowMs: now(),
-                ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
+                maxAgeSeconds,
               });
+        // A signature seen before is the same request again: acted on once, whoever resends it.
+        if (
+          check.ok &&
+          seenSignatures.seenBefore(
+            header(request.headers["x-slack-signature"]) as string,
+            Number(header(request.headers["x-slack-request-timestamp"])),
+            now(),
+          )
+        ) {
+          check = { ok: false, reason: "this signed request was already received (a replay); nothing was done" };
+        }
         if (!check.ok) {
           // The route's own path: a query string (which may carry anything) never reaches the log.
           logger.warn(`slack: refused ${request.method} ${request.routeOptions.url}: ${check.reason}`);
@@ -178,9 +228,24 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
 
       scope.post(SLACK_COMMANDS_PATH, async (request) => {
         const form = Object.fromEntries(new URLSearchParams(request.body as string));
-        const { text } = parseInput(slashCommandSchema, form, "slash command");
+        const command = parseInput(slashCommandSchema, form, "slash command");
+        const { text } = command;
         const [verb = "status", ...rest] = text.trim().split(/\s+/).filter(Boolean);
         const at = new Date(now());
+        const who = {
+          team: command.team_id,
+          channelId: command.channel_id,
+          channelName: command.channel_name,
+          user: command.user_id,
+        };
+        // Answered privately and nothing done: the person learns why, the hub's state stays as it was.
+        const refusal = allowed(who, verb === "new" ? "start" : "read");
+        if (!refusal.ok) {
+          return ephemeral({
+            text: `Switchboard does not act on this: ${refusal.reason}. Whoever runs the hub can add the channel to slack.channels or you to slack.userIds.`,
+            blocks: [],
+          });
+        }
         if (verb === "status") {
           await markActive(app, options.hubToken);
           const [context, health] = await Promise.all([
@@ -247,6 +312,9 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         }
         const threadReply = asThreadReply(envelope.event);
         if (!threadReply) return reply.code(200).send();
+        // Acknowledged all the same: Slack turns off an app's events when too many are refused.
+        const who = { team: envelope.team_id, channelId: threadReply.channel, user: threadReply.user };
+        if (!allowed(who, "follow-up").ok) return reply.code(200).send();
         if (options.onThreadReply) options.onThreadReply(threadReply);
         else if (!unroutedLogged) {
           unroutedLogged = true;
@@ -270,6 +338,14 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         const action = interaction.actions.find((a) => a.action_id === "approve" || a.action_id === "reject");
         // Other interactions (shortcuts, other apps' buttons) are acknowledged and left alone.
         if (interaction.type !== "block_actions" || !action?.value) return reply.code(200).send();
+        const who = {
+          team: interaction.team?.id ?? undefined,
+          channelId: interaction.channel?.id,
+          channelName: interaction.channel?.name,
+          user: interaction.user?.id,
+        };
+        const refusal = allowed(who, "decide");
+        if (!refusal.ok) throw new SwitchboardError("forbidden", `${refusal.reason}; nothing was decided`);
         const taskId = action.value;
         const path = `/api/context/tasks/${encodeURIComponent(taskId)}/${action.action_id}`;
         const body =

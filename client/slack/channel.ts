@@ -44,7 +44,7 @@ export function slackSigningSecret(env: NodeJS.ProcessEnv): string {
 export function checkSlackSettings(settings: SlackSettings): void {
   if (settings.channels.length === 0) {
     throw new SlackSetupError(
-      'slack.channels is empty: list the channels that get task messages, e.g. ["C0123ABCD"], and invite the app to them',
+      'slack.channels is empty: list the channels that get task messages and whose buttons and commands the hub acts on, e.g. ["C0123ABCD"], and invite the app to them',
     );
   }
 }

@@ -91,6 +91,12 @@ describe("start-up refuses an enabled channel that cannot work", () => {
       /SLACK_SIGNING_SECRET is not set/,
     ],
     [
+      "slack's endpoint without channels (startAdapter false)",
+      { slack: { enabled: true, startAdapter: false } },
+      { SLACK_SIGNING_SECRET: "s" },
+      /slack\.channels is empty/,
+    ],
+    [
       "slack without SLACK_BOT_TOKEN",
       { slack: { enabled: true, channels: ["C1"] } },
       { SLACK_SIGNING_SECRET: "s" },
@@ -145,7 +151,8 @@ describe("channels started by the hub's entry point", () => {
     await until(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, 10_000, "telegram");
     await until(() => slack?.calls.some((c) => c.method === "chat.postMessage") ?? false, 10_000, "slack");
 
-    const body = new URLSearchParams({ command: "/switchboard", text: "status" }).toString();
+    // From a configured channel: slack.channels reaches the hub's endpoint.
+    const body = new URLSearchParams({ command: "/switchboard", text: "status", channel_id: "C0DEV" }).toString();
     const timestamp = String(Math.floor(Date.now() / 1000));
     const command = await fetch(`${url}/api/slack/commands`, {
       method: "POST",

@@ -43,7 +43,13 @@ async function setUp(channels = ["#ops", "C0DEV"]) {
     secrets: { token: HUB_TOKEN },
     logger: silentLogger,
     plugins: [
-      slackEndpoint({ signingSecret: SIGNING_SECRET, views: slackViews, hubToken: HUB_TOKEN, logger: silentLogger }),
+      slackEndpoint({
+        signingSecret: SIGNING_SECRET,
+        access: { channels, userIds: [] },
+        views: slackViews,
+        hubToken: HUB_TOKEN,
+        logger: silentLogger,
+      }),
     ],
   });
   fake = await startFakeSlack();

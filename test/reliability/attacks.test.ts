@@ -5,9 +5,18 @@ import { realpath } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { slackViews } from "../../client/slack/blocks.ts";
 import { startStatusServer } from "../../client/voice/status-server.ts";
 import { createLogger } from "../../server/log.ts";
-import { slackEndpoint } from "../../server/slack-endpoint.ts";
+import type { SlackAccess } from "../../server/slack-access.ts";
+import {
+  SLACK_COMMANDS_PATH,
+  SLACK_EVENTS_PATH,
+  SLACK_INTERACTIONS_PATH,
+  type SlackThreadReply,
+  slackEndpoint,
+  slackSignature,
+} from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
@@ -122,6 +131,7 @@ describe("the log never holds a URL's query string", () => {
       plugins: [
         slackEndpoint({
           signingSecret: "s3cret",
+          access: { channels: ["C0DEV"], userIds: [] },
           views: { status: noView, task: noView, started: noView, notTaken: noView, textProblem: () => null },
           hubToken: TOKEN,
           logger,
@@ -272,5 +282,168 @@ describe("the voice status server follows the hub's access policy", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("a Slack request acts once, and only for the team, channels and people configured", () => {
+  const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+  const ACCESS: SlackAccess = { channels: ["C0DEV"], teamId: "T1", userIds: ["U1"] };
+  let threadReplies: SlackThreadReply[];
+
+  async function slackHub(access: SlackAccess = ACCESS) {
+    threadReplies = [];
+    hub = await startTestHub({
+      token: TOKEN,
+      plugins: [
+        slackEndpoint({
+          signingSecret: SECRET,
+          access,
+          views: slackViews,
+          hubToken: TOKEN,
+          logger: createLogger("silent"),
+          onThreadReply: (reply) => threadReplies.push(reply),
+        }),
+      ],
+    });
+    const task = await hub.taskContext.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+    await hub.taskContext.updateTask(task.taskId, {
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+    });
+    return { hub, taskId: task.taskId };
+  }
+
+  let sequence = 0;
+  /** Signed as Slack signs; each call is a new request (Slack's bodies carry a fresh trigger_id). */
+  function send(path: string, body: string, contentType = "application/x-www-form-urlencoded") {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return {
+      url: `${hub?.url}${path}`,
+      init: {
+        method: "POST",
+        headers: {
+          "content-type": contentType,
+          "x-slack-request-timestamp": timestamp,
+          "x-slack-signature": slackSignature(SECRET, timestamp, body),
+        },
+        body,
+      },
+    };
+  }
+  const post = async (request: ReturnType<typeof send>) => {
+    const response = await fetch(request.url, request.init);
+    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> };
+  };
+
+  type Who = { team?: string; channel?: string; user?: string };
+  const command = (text: string, who: Who = {}) =>
+    send(
+      SLACK_COMMANDS_PATH,
+      new URLSearchParams({
+        command: "/switchboard",
+        text,
+        team_id: who.team ?? "T1",
+        channel_id: who.channel ?? "C0DEV",
+        user_id: who.user ?? "U1",
+        trigger_id: `trigger-${++sequence}`,
+      }).toString(),
+    );
+  const press = (taskId: string, who: Who = {}) =>
+    send(
+      SLACK_INTERACTIONS_PATH,
+      new URLSearchParams({
+        payload: JSON.stringify({
+          type: "block_actions",
+          team: { id: who.team ?? "T1" },
+          user: { id: who.user ?? "U1" },
+          channel: { id: who.channel ?? "C0DEV", name: "dev" },
+          trigger_id: `trigger-${++sequence}`,
+          actions: [{ action_id: "approve", block_id: "switchboard_approval", value: taskId, type: "button" }],
+        }),
+      }).toString(),
+    );
+  const threadReply = (who: Who = {}) =>
+    send(
+      SLACK_EVENTS_PATH,
+      JSON.stringify({
+        type: "event_callback",
+        team_id: who.team ?? "T1",
+        event_id: `Ev${++sequence}`,
+        event: {
+          type: "message",
+          channel: who.channel ?? "C0DEV",
+          user: who.user ?? "U1",
+          text: "and the staging site too",
+          ts: `1800000000.00000${sequence}`,
+          thread_ts: "1700000000.000001",
+        },
+      }),
+      "application/json",
+    );
+
+  it("refuses a signed request sent a second time (the same signature) with 401, and changes nothing", async () => {
+    const { hub } = await slackHub();
+    const request = command("status");
+    expect((await post(request)).status).toBe(200);
+    const before = hub.taskContext.document.version;
+    const replayed = await post(request);
+    expect(replayed.status).toBe(401);
+    expect(JSON.stringify(replayed.body)).toContain("already received");
+    expect(hub.taskContext.document.version).toBe(before);
+    // The same press replayed is refused as well, before it reaches the task.
+    const pressed = press("route_none");
+    await post(pressed);
+    expect((await post(pressed)).status).toBe(401);
+  });
+
+  it.each<[string, Who]>([
+    ["a channel not in slack.channels", { channel: "C0OTHER" }],
+    ["another team than slack.teamId", { team: "T2" }],
+    ["a person not in slack.userIds", { user: "U9" }],
+  ])("refuses a button press from %s with 403, and the task still waits", async (_, who) => {
+    const { hub, taskId } = await slackHub();
+    const before = hub.taskContext.document.version;
+    const refused = await post(press(taskId, who));
+    expect(refused.status).toBe(403);
+    expect((refused.body.error as { code: string }).code).toBe("forbidden");
+    expect(hub.taskContext.document.version).toBe(before);
+    expect(hub.taskContext.getActiveTask(taskId)?.status).toBe("pending-approval");
+    // The same press from the configured channel, team and person decides.
+    expect((await post(press(taskId))).status).toBe(200);
+    expect(hub.taskContext.getActiveTask(taskId)?.approval).toMatchObject({ decision: "approved", channel: "slack" });
+  });
+
+  it("`/switchboard status` answers only in a configured channel or to a configured person", async () => {
+    const { hub } = await slackHub();
+    const before = hub.taskContext.document.version;
+    const stranger = await post(command("status", { channel: "C0OTHER", user: "U9" }));
+    expect(stranger.status).toBe(200);
+    expect(String(stranger.body.text)).toMatch(
+      /^Switchboard does not act on this: channel C0OTHER is not in slack.channels/,
+    );
+    expect(JSON.stringify(stranger.body)).not.toContain("Deploy the site");
+    expect(hub.taskContext.document.version).toBe(before);
+    const otherTeam = await post(command("status", { team: "T2" }));
+    expect(JSON.stringify(otherTeam.body)).not.toContain("Deploy the site");
+
+    const listedElsewhere = await post(command("status", { channel: "C0OTHER", user: "U1" }));
+    expect(JSON.stringify(listedElsewhere.body)).toContain("Deploy the site");
+    const anyoneInChannel = await post(command("status", { channel: "C0DEV", user: "U9" }));
+    expect(JSON.stringify(anyoneInChannel.body)).toContain("Deploy the site");
+    // Starting work is acting: a person not listed cannot, even in the channel.
+    const start = await post(command("new summarise the logs", { user: "U9" }));
+    expect(String(start.body.text)).toMatch(/U9 is not in slack.userIds/);
+    expect(hub.taskContext.getContext().activeTasks).toHaveLength(1);
+  });
+
+  it("a thread reply from another channel, team or person is acknowledged (200) and goes nowhere", async () => {
+    await slackHub();
+    for (const who of [{ channel: "C0OTHER" }, { team: "T2" }, { user: "U9" }]) {
+      expect((await post(threadReply(who))).status).toBe(200);
+    }
+    expect(threadReplies).toEqual([]);
+    expect((await post(threadReply())).status).toBe(200);
+    expect(threadReplies.map((r) => [r.channel, r.user])).toEqual([["C0DEV", "U1"]]);
   });
 });

@@ -298,6 +298,8 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+/** The `router` section: what the built-in router (server/router/) is given. */
+export type RouterSettings = Config["router"];
 
 export class ConfigError extends Error {
   constructor(message: string) {

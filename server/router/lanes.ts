@@ -2,11 +2,11 @@
 // automatic pre-warm kept ahead of the next queued task's estimated start. A lane whose backend
 // is limited starts nothing until the limit ends (its queued tasks' estimates move to the reset).
 import type { Clock } from "../../shared/clock.ts";
+import type { RouterSettings } from "../config.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import { estimateDispatchTimes } from "./dispatch-estimate.ts";
 import { type Job, remainingMs } from "./jobs.ts";
-import type { RouterSettings } from "./router.ts";
 
 interface Lane {
   queue: string[];

@@ -4,13 +4,13 @@
 // whose limit ended. The decision and its sentence are limit-policy.ts.
 import type { Clock } from "../../shared/clock.ts";
 import { LIMITS } from "../../shared/schemas.ts";
+import type { RouterSettings } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type TaskContext, truncate } from "../task-context.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Job } from "./jobs.ts";
 import type { Lanes } from "./lanes.ts";
 import { limitAction, limitNote, resetTime } from "./limit-policy.ts";
-import type { RouterSettings } from "./router.ts";
 import type { Choice } from "./scoring.ts";
 
 export interface LimitedBackendsOptions {
@@ -27,6 +27,8 @@ export interface LimitedBackendsOptions {
   choose: (request: { exclude: string[] }) => Choice;
   isStopping: () => boolean;
 }
+
+export type LimitedBackends = ReturnType<typeof createLimitedBackends>;
 
 export function createLimitedBackends(options: LimitedBackendsOptions) {
   const { taskContext, warmStandby, jobs, settings, clock, logger } = options;

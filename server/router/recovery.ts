@@ -1,7 +1,7 @@
 // What a starting hub does with a task the previous hub left behind: pure decisions from the
 // stored task and the router's settings; the router acts on them.
 import { planSteps, type Task } from "../../shared/schemas.ts";
-import type { RouterSettings } from "./router.ts";
+import type { RouterSettings } from "../config.ts";
 
 /** Index of the step to run again: the step the task was on (currentStep is 1-based), within the plan. */
 export function resumePoint(task: Pick<Task, "currentStep" | "plan">): number {

@@ -1,36 +1,34 @@
 // The built-in router: takes a task from any channel, picks a backend by health and load, runs
 // its steps through the warm standby (warm session when ready, else cold), and publishes every
 // step through the task context. Approvals, rejections and cancellations reach it as changes to the
-// context document — the same change an external router sees. The parts: jobs.ts (what runs),
-// lanes.ts (queues per backend), run-step.ts (one step), retry.ts and recovery.ts (decisions).
+// context document — the same change an external router sees. This file is intake and wiring;
+// the parts: jobs.ts (what runs), backend-choice.ts (which backend), lanes.ts (queues per backend),
+// run-job.ts (a job to its end, retries), run-step.ts (one step), limited-backends.ts (limits),
+// follow-ups.ts, adoption.ts (tasks no hub runs: after a restart or a hub's death); the decisions
+// are pure functions in scoring.ts, retry.ts, recovery.ts and limit-policy.ts.
 import { dirname } from "node:path";
 import { type Clock, systemClock } from "../../shared/clock.ts";
-import { LIMITS, type RouteRequest, routeRequestSchema, type Task } from "../../shared/schemas.ts";
-import { BackendFailure, BackendLimited } from "../backends/backend.ts";
+import { type RouteRequest, routeRequestSchema, type Task } from "../../shared/schemas.ts";
 import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
-import { type Config, DEFAULT_CONFIG_PATH } from "../config.ts";
+import { DEFAULT_CONFIG_PATH, type RouterSettings } from "../config.ts";
 import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { findTask, newRouteId, type TaskContext, truncate } from "../task-context.ts";
+import { findTask, newRouteId, type TaskContext } from "../task-context.ts";
 import { localTimeZone } from "../time-zone.ts";
-import { answersByStep, type Transcripts } from "../transcripts.ts";
+import type { Transcripts } from "../transcripts.ts";
 import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
-import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
-import { type OutputLocation, resolveOutputPath, writeOutput } from "./artifacts.ts";
+import { createAdoption } from "./adoption.ts";
+import { type OutputLocation, resolveOutputPath } from "./artifacts.ts";
+import { createBackendChoice } from "./backend-choice.ts";
 import { createFollowUps } from "./follow-ups.ts";
-import { type Job, newJob, stepsOfRequest, stepsOfTask } from "./jobs.ts";
+import { type Job, newJob, stepsOfRequest } from "./jobs.ts";
 import { createLanes } from "./lanes.ts";
 import { createLimitedBackends } from "./limited-backends.ts";
-import { recoveryPlan } from "./recovery.ts";
-import { failureMessage, shouldRetry } from "./retry.ts";
+import { createJobRunner } from "./run-job.ts";
 import { createStepRunner } from "./run-step.ts";
-import { type Candidate, type Choice, chooseBackend } from "./scoring.ts";
-import { composeOutput } from "./step-output.ts";
 import { createWarmConversations } from "./warm-conversations.ts";
-
-export type RouterSettings = Config["router"];
 
 export interface RouterOptions {
   taskContext: TaskContext;
@@ -68,6 +66,13 @@ export function createRouter(options: RouterOptions) {
   const claims = options.claims ?? soleClaims;
   const taskLease = (taskId: string) => `task:${taskId}`;
 
+  let unsubscribe: (() => void) | null = null;
+  let unsubscribeHealth: (() => void) | null = null;
+  let reconcileQueued = false;
+  let stopping = false;
+  let adoptTimer: NodeJS.Timeout | null = null;
+  const isStopping = () => stopping;
+
   const jobs = new Map<string, Job>();
   const limits = createLimitedBackends({
     taskContext,
@@ -79,7 +84,7 @@ export function createRouter(options: RouterOptions) {
     logger,
     timeZone: options.timeZone ?? localTimeZone(),
     choose: (request) => choose(request),
-    isStopping: () => stopping,
+    isStopping,
   });
   const lanes = createLanes({
     backends: Object.keys(warmStandby.backends),
@@ -88,7 +93,7 @@ export function createRouter(options: RouterOptions) {
     warmStandby,
     clock,
     settings,
-    run: (job) => runJob(job),
+    run: (job) => runner.runJob(job),
     heldUntil: (name) => limits.limitedUntil(name),
   });
   const isActive = (taskId: string): boolean => taskContext.getContext().activeTasks.some((t) => t.taskId === taskId);
@@ -108,11 +113,19 @@ export function createRouter(options: RouterOptions) {
     onStepDone: (job) => lanes.planPrewarm(job.backend),
     ...(options.usage ? { usage: options.usage } : {}),
   });
-  let unsubscribe: (() => void) | null = null;
-  let unsubscribeHealth: (() => void) | null = null;
-  let reconcileQueued = false;
-  let stopping = false;
-  let adoptTimer: NodeJS.Timeout | null = null;
+  const runner = createJobRunner({
+    taskContext,
+    transcripts,
+    settings,
+    logger,
+    steps,
+    lanes,
+    limits,
+    choose: (request) => choose(request),
+    isActive,
+    isStopping,
+    forget: (taskId) => forget(taskId),
+  });
 
   /** The router is done with a task here: another hub may never need to take it over. */
   function forget(taskId: string): void {
@@ -120,33 +133,7 @@ export function createRouter(options: RouterOptions) {
     claims.release(taskLease(taskId)).catch(() => {});
   }
 
-  // ---- choosing ---------------------------------------------------------------------------
-
-  function candidates(): Candidate[] {
-    return lanes.names().map((name) => {
-      const entry = warmStandby.getHealth(name);
-      return {
-        name,
-        status: entry.status,
-        deadReason: entry.reason,
-        limitedUntil: entry.limitedUntil ?? null,
-        limitReason: entry.limitReason ?? null,
-        ...lanes.load(name),
-        concurrency: settings.concurrency,
-        preference: warmStandby.backends[name]?.preference ?? 0,
-      };
-    });
-  }
-
-  const choose = (request: { explicit?: string | null; kind?: string | null; exclude?: string[] }): Choice =>
-    chooseBackend({
-      candidates: candidates(),
-      kindPreferences: settings.kinds,
-      ...(request.explicit ? { explicit: request.explicit } : {}),
-      ...(request.kind ? { kind: request.kind } : {}),
-      ...(request.exclude ? { exclude: request.exclude } : {}),
-      waitForLimits: settings.onRateLimit === "wait",
-    });
+  const { choose, usableBackend } = createBackendChoice({ lanes, warmStandby, settings });
 
   const locate = (taskId: string, requested?: string | null): OutputLocation =>
     resolveOutputPath({ artifactsDir: settings.artifactsDir, projectRoot, taskId, requested: requested ?? undefined });
@@ -203,108 +190,7 @@ export function createRouter(options: RouterOptions) {
     }
   }
 
-  // ---- running ----------------------------------------------------------------------------
-
-  async function runJob(job: Job): Promise<void> {
-    try {
-      // A follow-up can add a step while the last one finishes: the job runs until none is left.
-      do {
-        while (job.next < job.steps.length) {
-          if (!isActive(job.taskId) || stopping) return;
-          const step = job.steps[job.next] as Job["steps"][number];
-          if (step.requiresApproval && job.approvedStep !== job.next) {
-            await steps.askApproval(job, step);
-            return; // the slot is free while a person decides; approval queues the task again
-          }
-          await steps.runStep(job, step);
-          job.next++;
-        }
-      } while (!(await finish(job)));
-    } catch (error) {
-      await failed(job, error);
-    }
-  }
-
-  /** Writes every answer so far to the output file and completes the task, unless a step was added meanwhile. */
-  async function finish(job: Job): Promise<boolean> {
-    const answers = answersByStep((await transcripts.read(job.taskId)) ?? []);
-    try {
-      await writeOutput(job.output, composeOutput(job.description, answers));
-    } catch (error) {
-      throw new BackendFailure(
-        "output not written",
-        `could not write ${job.output.display}: ${(error as Error).message}`,
-      );
-    }
-    if (job.next < job.steps.length) return false;
-    forget(job.taskId);
-    if (!isActive(job.taskId)) return true;
-    await taskContext.completeTask(job.taskId, {
-      status: "complete",
-      result: truncate(answers[answers.length - 1]?.answer.trim() || "finished", LIMITS.result),
-      outputPath: job.output.display,
-    });
-    logger.info(`task ${job.taskId} complete; output in ${job.output.display}`);
-    return true;
-  }
-
-  /** A step failed: retry once on the next-best backend when configured, else fail the task readably. */
-  async function failed(job: Job, error: unknown): Promise<void> {
-    // Shutting down: the task stays as it is, for the next start-up to recover.
-    if (stopping || !isActive(job.taskId)) return;
-    const step = job.steps[job.next];
-    const message = failureMessage(
-      step ? { number: job.next + 1, total: job.steps.length, title: step.title } : null,
-      job.backend,
-      error,
-    );
-    logger.warn(`task ${job.taskId}: ${message}`);
-    if (error instanceof BackendLimited) {
-      await limits.limited(job, error.limit.until);
-      return;
-    }
-    job.failedOn.push(job.backend);
-    if (shouldRetry({ retryOnFailure: settings.retryOnFailure, failedOn: job.failedOn, error })) {
-      let next: Choice | null = null;
-      try {
-        next = choose({ exclude: job.failedOn });
-      } catch {
-        next = null;
-      }
-      if (next) {
-        try {
-          await taskContext.updateTask(job.taskId, {
-            status: "queued",
-            backend: next.backend,
-            backendReason: `retry after ${job.backend} failed; ${next.reason}`,
-            lastUpdate: truncate(`${message}; retrying on ${next.backend}`, LIMITS.lastUpdate),
-          });
-        } catch {
-          return; // finished meanwhile
-        }
-        job.backend = next.backend;
-        lanes.enqueue(job);
-        return;
-      }
-    }
-    forget(job.taskId);
-    await taskContext
-      .completeTask(job.taskId, { status: "failed", error: truncate(message, LIMITS.error) })
-      .catch(() => {});
-  }
-
   // ---- follow-ups ---------------------------------------------------------------------------
-
-  /** The task's own backend while it is configured and not dead; else the best one now. */
-  function usableBackend(task: Task): { backend: string; reason: string } {
-    const status = task.backend && lanes.has(task.backend) ? warmStandby.getHealth(task.backend).status : "dead";
-    // A limited backend keeps its tasks only when they are to wait for it.
-    if (task.backend && status !== "dead" && (status !== "limited" || settings.onRateLimit === "wait")) {
-      return { backend: task.backend, reason: task.backendReason ?? task.backend };
-    }
-    const choice = choose({ kind: task.kind ?? null });
-    return { backend: choice.backend, reason: choice.reason };
-  }
 
   const followUps = createFollowUps({
     taskContext,
@@ -315,8 +201,23 @@ export function createRouter(options: RouterOptions) {
     locate,
     usableBackend,
     workspaceOf: (task) => options.workspaces?.resolveWorkspace(task.workspace ?? null),
-    isStopping: () => stopping,
+    isStopping,
     claim: (taskId) => claims.claim(taskLease(taskId)),
+  });
+
+  const adoption = createAdoption({
+    taskContext,
+    settings,
+    logger,
+    jobs,
+    lanes,
+    claims,
+    taskLease,
+    workspaces: options.workspaces,
+    locate,
+    usableBackend,
+    isStopping,
+    forget,
   });
 
   // ---- reacting to the context document -----------------------------------------------------
@@ -362,86 +263,14 @@ export function createRouter(options: RouterOptions) {
       reconcileQueued = true;
       queueMicrotask(reconcile);
     });
-    await adoptUnowned();
+    await adoption.adoptUnowned();
     // Several hubs: a task whose hub died (its lease expired) is taken over like a restart.
     if (claims.shared) {
       adoptTimer = setInterval(() => {
-        adoptUnowned().catch((error: Error) => logger.warn(`could not take over tasks: ${error.message}`));
+        adoption.adoptUnowned().catch((error: Error) => logger.warn(`could not take over tasks: ${error.message}`));
       }, claims.checkIntervalMs);
       adoptTimer.unref();
     }
-  }
-
-  /** Takes up the built-in router's tasks that no hub runs: at start-up, and after a hub died. */
-  async function adoptUnowned(): Promise<void> {
-    for (const task of taskContext.getContext().activeTasks) {
-      if (stopping) return;
-      if (!task.backendReason || jobs.has(task.taskId)) continue; // not the built-in router's task
-      if (!(await claims.claim(taskLease(task.taskId)))) continue; // another hub runs it
-      // Claimed: is it still there and still ours to run (it may have finished meanwhile)?
-      const current = taskContext.getActiveTask(task.taskId);
-      if (!current || jobs.has(task.taskId)) continue;
-      try {
-        await recover(current);
-      } catch (error) {
-        logger.warn(`could not recover task ${task.taskId}: ${(error as Error).message}`);
-      }
-    }
-  }
-
-  async function recover(task: Task): Promise<void> {
-    const plan = recoveryPlan(task, settings.onRestart);
-    if (plan.action === "fail") {
-      forget(task.taskId);
-      await taskContext.completeTask(task.taskId, { status: "failed", error: plan.error });
-      logger.info(`task ${task.taskId} was running when the hub stopped; failed with "${plan.error}"`);
-      return;
-    }
-    let backend: string;
-    try {
-      backend = usableBackend(task).backend;
-    } catch (error) {
-      // Its backend is gone from config.json (or dead) and no other can take it: say so, not wait forever.
-      forget(task.taskId);
-      await taskContext.completeTask(task.taskId, {
-        status: "failed",
-        error: truncate((error as Error).message, LIMITS.error),
-      });
-      return;
-    }
-    let workspace: ResolvedWorkspace | undefined;
-    try {
-      workspace = options.workspaces?.resolveWorkspace(task.workspace ?? null);
-    } catch {
-      // config.json no longer names its workspace: running it elsewhere would touch the wrong folder.
-      await taskContext.completeTask(task.taskId, {
-        status: "failed",
-        error: `its workspace ${JSON.stringify(task.workspace)} is no longer configured`,
-      });
-      return;
-    }
-    const job = newJob({
-      taskId: task.taskId,
-      description: task.description,
-      steps: stepsOfTask(task),
-      backend,
-      next: plan.next,
-      approvedStep: plan.action === "queue" ? plan.approvedStep : null,
-      output: locate(task.taskId, task.outputPath ?? undefined),
-      workspace,
-    });
-    jobs.set(task.taskId, job);
-    if (plan.action === "wait") {
-      job.state = "waiting";
-      return;
-    }
-    await taskContext.updateTask(task.taskId, {
-      status: "queued",
-      backend,
-      lastUpdate: plan.note ?? (plan.restarted ? "queued again after a hub restart" : `queued on ${backend}`),
-      ...(task.awaitingApproval ? { awaitingApproval: null } : {}),
-    });
-    lanes.enqueue(job);
   }
 
   /** Stops taking work and kills every running step; their tasks stay for the next start-up. */

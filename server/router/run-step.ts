@@ -7,13 +7,13 @@ import { type Clock, iso } from "../../shared/clock.ts";
 import { LIMITS, type Usage } from "../../shared/schemas.ts";
 import { BackendFailure } from "../backends/backend.ts";
 import { addUsage } from "../backends/stream-events.ts";
+import type { RouterSettings } from "../config.ts";
 import { type TaskContext, truncate } from "../task-context.ts";
 import type { Transcripts } from "../transcripts.ts";
 import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import { conversationHistory, newConversationNote, planTurn, turnPrompt } from "./conversation.ts";
 import type { Job, RouteStep } from "./jobs.ts";
-import type { RouterSettings } from "./router.ts";
 import { createThrottle, outputLine } from "./step-output.ts";
 import type { WarmConversations } from "./warm-conversations.ts";
 
@@ -31,6 +31,8 @@ export interface StepRunnerOptions {
   /** Where every run's usage is tallied per backend and day (the `usage` document). */
   usage?: UsageBook;
 }
+
+export type StepRunner = ReturnType<typeof createStepRunner>;
 
 export function createStepRunner(options: StepRunnerOptions) {
   const { taskContext, warmStandby, clock, settings, transcripts, conversations, isActive } = options;

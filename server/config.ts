@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { HUB_HOST, HUB_PORT, hubTokenFrom, VOICE_DEFAULTS } from "../shared/defaults.ts";
 import { NOTIFY_EVENTS } from "../shared/schemas.ts";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";

@@ -3,7 +3,7 @@
 // state in the hub.
 import { randomBytes } from "node:crypto";
 import { access, readFile, rename } from "node:fs/promises";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { JsonPatchOperation } from "../shared/schemas.ts";
 import type { DurableJsonFile } from "./durable-file.ts";
 import { SwitchboardError } from "./errors.ts";

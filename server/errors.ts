@@ -1,5 +1,5 @@
 // The error catalogue: typed errors whose codes the HTTP layer maps to the contract's statuses.
-import type { z } from "zod";
+import type * as z from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../shared/schemas.ts";
 
 export class SwitchboardError extends Error {

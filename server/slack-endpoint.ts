@@ -11,7 +11,7 @@
 // effect of a press through its hub subscription like any other change.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import * as z from "zod";
 import type { Context, Health, Task } from "../shared/schemas.ts";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";

@@ -3,7 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type Clock, iso, systemClock } from "../shared/clock.ts";
 import {
   contextSchema,

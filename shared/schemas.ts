@@ -1,7 +1,7 @@
 // The wire contract: zod schemas for both documents, every request body and every frame.
 // Types are inferred from these schemas; this module imports nothing else of the project,
 // so client code (Node and browser) can share it.
-import { z } from "zod";
+import * as z from "zod";
 
 export const CHANNELS = ["voice", "telegram", "slack", "dashboard", "cli"] as const;
 export const channelSchema = z.enum(CHANNELS);

@@ -3,7 +3,7 @@
 // to say back to what the phone heard. Loopback by default; a token, when set, is required.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type AccessPolicy,
   isHostAllowed,

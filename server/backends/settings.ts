@@ -1,6 +1,6 @@
 // What config.json says about one backend: its kind and how to reach it. Shared by the config
 // schema and the backend modules, so both agree on every field and default.
-import { z } from "zod";
+import * as z from "zod";
 
 export const BACKEND_KINDS = ["claude", "codex", "ollama"] as const;
 export type BackendKindName = (typeof BACKEND_KINDS)[number];

@@ -3,7 +3,7 @@
 // `rate_limit_event`. Pure readers of parsed JSON; a field of the wrong type is left out, never
 // trusted. Shapes checked against the installed CLIs (claude-code's SDK schema for
 // `rate_limit_info`; codex `exec --json`).
-import { z } from "zod";
+import * as z from "zod";
 import type { Usage } from "../../shared/schemas.ts";
 
 const count = z.number().int().min(0).catch(0);

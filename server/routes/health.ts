@@ -1,6 +1,6 @@
 // REST for the health API: one endpoint per exported function of the warm standby.
 import type { FastifyInstance } from "fastify";
-import { z } from "zod";
+import * as z from "zod";
 import { parseInput } from "../errors.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 

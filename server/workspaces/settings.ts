@@ -1,6 +1,6 @@
 // What config.json says about one workspace: its folder, and how each backend may act in it.
 // Shared by the config schema, the backends (argv) and the tool approvals (policy).
-import { z } from "zod";
+import * as z from "zod";
 
 /** Claude Code's `--permission-mode` choices (claude --help, 2.1). */
 export const CLAUDE_PERMISSION_MODES = [

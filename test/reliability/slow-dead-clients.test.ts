@@ -92,7 +92,7 @@ describe("slow and dead clients", () => {
     const stalled = await inBatches(STALLED, () => subscribe(url));
     for (const subscriber of stalled) subscriber.socket.pause(); // reads nothing more, not even pings
     holder = await spawnHolder(url, VANISHING);
-    await until(() => running.hub.broadcaster.clientCount === HEALTHY + STALLED + VANISHING, 10_000, "all connected");
+    await until(() => running.hub.broadcaster.clientCount === HEALTHY + STALLED + VANISHING, 60_000, "all connected");
 
     holder.kill("SIGKILL");
     await once(holder, "exit");
@@ -110,7 +110,7 @@ describe("slow and dead clients", () => {
     const finalVersion = running.taskContext.document.version;
 
     // Every healthy subscriber holds the final version and never saw a gap.
-    await until(() => healthy.every((s) => s.version === finalVersion), 20_000, "healthy subscribers to catch up");
+    await until(() => healthy.every((s) => s.version === finalVersion), 60_000, "healthy subscribers to catch up");
     expect(healthy.filter((s) => s.gaps > 0)).toEqual([]);
 
     // No client's send buffer in the hub ever passed the limit by more than one frame. (Loopback
@@ -120,7 +120,7 @@ describe("slow and dead clients", () => {
     expect(mostBuffered).toBeLessThanOrEqual(MAX_BUFFERED + largestFrame);
 
     // The vanished and the silent are reaped by the heartbeat; the healthy stay.
-    await until(() => running.hub.broadcaster.clientCount === HEALTHY, 10_000, "dead clients to be reaped");
+    await until(() => running.hub.broadcaster.clientCount === HEALTHY, 60_000, "dead clients to be reaped");
     expect(healthy.every((s) => s.socket.readyState === WebSocket.OPEN)).toBe(true);
-  });
+  }, 240_000); // a thousand sockets connect slowly when other test files share two cores
 });

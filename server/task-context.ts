@@ -55,6 +55,12 @@ export function createTaskContext(options: TaskContextOptions = {}) {
   const document = options.document ?? new VersionedDocument<Context>({ initial: emptyContext(clock.now()) });
   const recentLimit = options.recentLimit ?? 10;
   const newTaskId = options.newTaskId ?? newRouteId;
+  /**
+   * The request that added each task this hub added, to tell a replay (the same request again)
+   * from a different task under the same id. A task added before a restart or by another hub is
+   * judged by the fields that name it (`sameTask`).
+   */
+  const addedAs = new Map<string, NewTask>();
 
   function getContext(): Context {
     return document.state;
@@ -71,16 +77,21 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     if (task.taskId) {
       const existing = findTask(document.state, task.taskId);
       if (existing) {
-        if (sameTask(existing.task, task)) {
+        const original = addedAs.get(task.taskId);
+        const differing = original ? differingFields(original, task) : differingFromTask(existing.task, task);
+        if (differing.length === 0) {
           await document.whenDurable();
           return existing.task;
         }
         throw conflict(
-          `a different task already has the id ${task.taskId}; choose another taskId or leave it out to get a new one`,
+          `a different task already has the id ${task.taskId} (${differing.join(", ")} differ from the task added ` +
+            "under it); a replay must repeat the same fields: choose another taskId or leave it out to get a new one",
         );
       }
     }
     const created = buildTask(task, task.taskId ?? newTaskId(), now);
+    forgetGoneTasks();
+    addedAs.set(created.taskId, task);
     await document.mutate((state) => ({
       ...state,
       lastUpdated: iso(now),
@@ -216,6 +227,13 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     return task;
   }
 
+  /** Drops the requests of tasks no longer in the document (finished out of recentCompleted). */
+  function forgetGoneTasks(): void {
+    const { activeTasks, recentCompleted } = document.state;
+    if (addedAs.size <= activeTasks.length + recentCompleted.length) return;
+    for (const id of addedAs.keys()) if (!findTask(document.state, id)) addedAs.delete(id);
+  }
+
   function requireActive(taskId: string): Task {
     const found = findTask(document.state, taskId);
     if (!found) throw notFound(`no task with id ${taskId}; list tasks with GET /api/context`);
@@ -251,13 +269,24 @@ export function findTask(context: Context, taskId: string): { task: Task; active
   return recent ? { task: recent, active: false } : null;
 }
 
-/** The fields that name a task; a replayed add with the same ones is the same task. */
-function sameTask(existing: Task, input: NewTask): boolean {
-  return (
-    existing.description === input.description &&
-    existing.startedFrom === input.startedFrom &&
-    (input.plan === undefined || deepEqual(existing.plan, input.plan))
-  );
+/** The fields of a replayed add that differ from the add that created the task (none: a replay). */
+export function differingFields(original: NewTask, replay: NewTask): string[] {
+  const names = new Set([...Object.keys(original), ...Object.keys(replay)]);
+  return [...names].filter((name) => !deepEqual(original[name as keyof NewTask], replay[name as keyof NewTask]));
+}
+
+/**
+ * Without the original request (added before a restart, or by another hub): the fields that name
+ * a task and do not change as it runs, compared with the task as it is.
+ */
+function differingFromTask(existing: Task, input: NewTask): string[] {
+  const differing: string[] = [];
+  if (existing.description !== input.description) differing.push("description");
+  if (existing.startedFrom !== input.startedFrom) differing.push("startedFrom");
+  if (input.plan !== undefined && !deepEqual(existing.plan, input.plan)) differing.push("plan");
+  if (input.kind !== undefined && (existing.kind ?? null) !== input.kind) differing.push("kind");
+  if (input.workspace !== undefined && (existing.workspace ?? null) !== input.workspace) differing.push("workspace");
+  return differing;
 }
 
 export function buildTask(input: NewTask, taskId: string, now: number): Task {

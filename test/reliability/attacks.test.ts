@@ -244,6 +244,33 @@ describe("backends never run in the hub's own directory", () => {
   });
 });
 
+describe("a replayed add cannot pass off a different task", () => {
+  it("answers an identical replay of POST /api/context/tasks with the task, and the same id with other fields with 409, changing nothing", async () => {
+    hub = await startTestHub();
+    const task = { taskId: "route_r", description: "Pay the invoice", startedFrom: "cli", kind: "chat" };
+    const post = (body: unknown) =>
+      rawRequest(`${hub!.url}/api/context/tasks`, { method: "POST", headers: json, body: JSON.stringify(body) });
+    expect((await post(task)).status).toBe(201);
+    const version = hub.taskContext.document.version;
+    for (const changed of [{ kind: "code" }, { outputPath: "artifacts/elsewhere.md" }, { status: "queued" }]) {
+      const refused = await post({ ...task, ...changed });
+      expect(refused.status).toBe(409);
+      expect((refused.body as { error: { message: string } }).error.message).toContain(
+        `${Object.keys(changed)[0]} differ`,
+      );
+    }
+    expect(hub.taskContext.document.version).toBe(version);
+    expect(hub.taskContext.getActiveTask("route_r")).toMatchObject({
+      kind: "chat",
+      outputPath: null,
+      status: "running",
+    });
+    const replay = await post(task);
+    expect(replay.status).toBe(200);
+    expect(hub.taskContext.document.version).toBe(version);
+  });
+});
+
 describe("the voice status server follows the hub's access policy", () => {
   async function voice(options: { token?: string | null; allowedHosts?: string[] } = {}) {
     return startStatusServer({

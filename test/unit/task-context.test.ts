@@ -149,6 +149,27 @@ describe("addTask", () => {
     );
   });
 
+  it.each([
+    ["kind", { kind: "code" }, { kind: "research" }],
+    ["status", { status: "queued" }, { status: "running" }],
+    ["outputPath", { outputPath: "artifacts/a.md" }, { outputPath: "artifacts/b.md" }],
+    ["lastUpdate", {}, { lastUpdate: "step 1 started" }],
+    ["totalSteps", { totalSteps: 3 }, {}],
+  ])(
+    "refuses a replay whose %s differs from the add that created the task (409), changing nothing",
+    async (field, first, replay) => {
+      const base = { taskId: "t1", description: "Summarize", startedFrom: "cli" as const };
+      await taskContext.addTask({ ...base, ...first });
+      await expectRefused(
+        () => taskContext.addTask({ ...base, ...replay }),
+        "conflict",
+        new RegExp(`already has the id t1 \\(${field} differ`),
+      );
+      // The identical request is still a replay.
+      expect((await taskContext.addTask({ ...base, ...first })).taskId).toBe("t1");
+    },
+  );
+
   it("refuses invalid tasks with a message naming the field, changing and writing nothing", async () => {
     await taskContext.addTask({ taskId: "t0", description: "first", startedFrom: "cli" });
     await expectRefused(

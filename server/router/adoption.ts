@@ -90,6 +90,8 @@ export function createAdoption(options: AdoptionOptions) {
       approvedStep: plan.action === "queue" ? plan.approvedStep : null,
       output: options.locate(task.taskId, task.outputPath ?? undefined),
       workspace,
+      // The steps left continue the conversation the earlier ones began (resumed by its id).
+      conversation: task.conversation ?? null,
     });
     jobs.set(task.taskId, job);
     if (plan.action === "wait") {

@@ -137,6 +137,46 @@ describe("one conversation per task", () => {
     expect(finishedTask(second.hub, taskId).conversation).toEqual(conversation);
   });
 
+  it("a hub restarted between steps, while step 2 waits for approval, runs step 2 in the same conversation with --resume", async () => {
+    const dataDir = await tempDir();
+    const state = await tempDir();
+    const first = await routerHub({ dataDir, modes: { FAKE_CLI_STATE_DIR: state } });
+    const { taskId } = await first.client.route({
+      description: "File the trust papers",
+      startedFrom: "voice",
+      steps: [
+        { title: "Gather", prompt: "gather the 2024 files" },
+        { title: "Recall", prompt: "recall what you were asked", requiresApproval: true },
+      ],
+    });
+    await eventually(
+      () => first.hub.taskContext.getActiveTask(taskId)?.status === "pending-approval",
+      15_000,
+      "step 2 to wait for approval",
+    );
+    const conversation = first.hub.taskContext.getActiveTask(taskId)?.conversation;
+    expect(conversation).toEqual({ backend: "claude", id: expect.stringMatching(/^fake-session-/) });
+    await first.hub.stop();
+
+    const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir, modes: { FAKE_CLI_STATE_DIR: state } });
+    expect(second.hub.taskContext.getActiveTask(taskId)).toMatchObject({
+      status: "pending-approval",
+      awaitingApproval: { step: 2 },
+      conversation,
+    });
+    await second.client.approve(taskId);
+    await finished(second.hub, taskId);
+
+    // Step 2 was a turn of the first step's conversation: resumed by id, and it remembers step 1.
+    const [run] = await runCalls(second.log);
+    expect(run?.argv).toEqual(expect.arrayContaining(["--resume", conversation?.id]));
+    const entries = await answers(second.hub, taskId);
+    expect(entries).toHaveLength(2);
+    expect(entries[1]?.answer).toContain("recall: Task: File the trust papers");
+    expect(entries[1]?.answer).toContain("gather the 2024 files");
+    expect(finishedTask(second.hub, taskId).conversation).toEqual(conversation);
+  });
+
   it("a retry on another backend starts a new conversation told the earlier answers, and lastUpdate says so", async () => {
     // Claude's one process answers step 1 (three events), then dies on step 2's first event.
     const { hub, client } = await routerHub({

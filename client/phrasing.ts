@@ -275,6 +275,17 @@ export function notTakenSentence(action: "start" | "follow-up", reason: string):
   return `${what}: ${reason.replace(/[.\s]+$/, "")}`;
 }
 
+/**
+ * Said under an approval's text (a step's prompt, a tool call's command or diff) that does not fit
+ * one chat message: how much is shown, and where to read the whole before deciding.
+ */
+export function cutApprovalSentence(shown: number, total: number, dashboardUrl: string | null): string {
+  const where = dashboardUrl
+    ? `on the dashboard, ${dashboardUrl}, under Waiting for you`
+    : "on the dashboard, under Waiting for you";
+  return `Cut: this shows the first ${shown.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} characters. Read it whole ${where}, before you decide.`;
+}
+
 /** Markdown as plain words: no code blocks, markup, link targets or list bullets. */
 export function markdownAsWords(markdown: string): string {
   return markdown

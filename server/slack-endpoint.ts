@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import * as z from "zod";
-import type { Context, Health, Task } from "../shared/schemas.ts";
+import { type ApprovalButton, approvalButtonSchema, type Context, type Health, type Task } from "../shared/schemas.ts";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { markRoutesPublic } from "./route-access.ts";
@@ -31,6 +31,10 @@ export const SLACK_INTERACTIONS_PATH = `${SLACK_PATH_PREFIX}interactions`;
 export const SLACK_EVENTS_PATH = `${SLACK_PATH_PREFIX}events`;
 /** Slack's guidance: refuse requests whose timestamp is more than five minutes off (replays). */
 export const SLACK_MAX_AGE_SECONDS = 300;
+/** Where Slack's response_url points: the hub answers a press only there. */
+export const SLACK_RESPONSE_ORIGIN = "https://hooks.slack.com";
+/** How long a private answer to a press may take. */
+const RESPOND_TIMEOUT_MS = 10_000;
 /** Slack's own requests are a few kilobytes; anything far larger is not from Slack. */
 const SLACK_BODY_LIMIT = 64 * 1024;
 
@@ -74,6 +78,8 @@ export interface SlackEndpointOptions {
    * replies are acknowledged to Slack and logged.
    */
   onThreadReply?: (reply: SlackThreadReply) => void;
+  /** Origins a press's response_url may have (default Slack's, https://hooks.slack.com). */
+  responseOrigins?: string[];
 }
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
@@ -156,6 +162,8 @@ const blockActionsSchema = z.object({
   team: z.object({ id: slackId }).nullish(),
   user: z.object({ id: slackId }).optional(),
   channel: z.object({ id: slackId, name: slackId }).optional(),
+  /** Where a private answer to the person who pressed goes (Slack's hooks URL for this interaction). */
+  response_url: z.string().max(2000).optional(),
   actions: z
     .array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional() }))
     .max(25)
@@ -180,6 +188,33 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
       }
     }
     return decision;
+  }
+
+  const responseOrigins = new Set(options.responseOrigins ?? [SLACK_RESPONSE_ORIGIN]);
+  /**
+   * Answers the person who pressed, privately, through the interaction's response_url; only to
+   * Slack's own origin (or a configured one), never to wherever a payload points. Not awaited:
+   * Slack wants the press acknowledged within three seconds.
+   */
+  function respond(responseUrl: string | undefined, text: string): void {
+    let url: URL;
+    try {
+      url = new URL(responseUrl ?? "");
+    } catch {
+      return;
+    }
+    if (!responseOrigins.has(url.origin)) {
+      logger.warn(`slack: did not answer at ${url.origin}, which is not Slack's (the person was not told)`);
+      return;
+    }
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ response_type: "ephemeral", replace_original: false, text }),
+      signal: AbortSignal.timeout(RESPOND_TIMEOUT_MS),
+    })
+      .then((response) => response.body?.cancel())
+      .catch((error: Error) => logger.warn(`slack: could not answer the person who pressed: ${error.message}`));
   }
 
   return async (app) => {
@@ -346,23 +381,49 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         };
         const refusal = allowed(who, "decide");
         if (!refusal.ok) throw new SwitchboardError("forbidden", `${refusal.reason}; nothing was decided`);
-        const taskId = action.value;
+        const verb = action.action_id === "approve" ? "approved" : "rejected";
+        const button = approvalButton(action.value);
+        if (!button) {
+          // A button from before presses named their step: it cannot say what the person saw.
+          logger.warn(`slack: ${action.action_id} refused: the button names no step (an old message)`);
+          respond(
+            interaction.response_url,
+            `Nothing was ${verb}: this button is out of date. Use the buttons on the task's current message, or \`/switchboard status\`.`,
+          );
+          return reply.code(200).send();
+        }
+        const { taskId, step, approvalId } = button;
         const path = `/api/context/tasks/${encodeURIComponent(taskId)}/${action.action_id}`;
-        const body =
-          action.action_id === "reject" ? { channel: "slack", reason: "rejected from Slack" } : { channel: "slack" };
+        // The step and tool call the message showed: the hub decides exactly that, or nothing (409).
+        const body = {
+          channel: "slack",
+          step,
+          ...(approvalId ? { approvalId } : {}),
+          ...(action.action_id === "reject" ? { reason: "rejected from Slack" } : {}),
+        };
         const outcome = await hubCall<{ error?: { message: string } }>(app, options.hubToken, "POST", path, body);
         await markActive(app, options.hubToken, taskId);
         if (outcome.status >= 400) {
-          // The message itself shows the task's real state; the log says why nothing changed.
-          logger.warn(
-            `slack: ${action.action_id} of ${taskId} refused: ${outcome.body.error?.message ?? outcome.status}`,
-          );
+          const reason = outcome.body.error?.message ?? `the hub answered ${outcome.status}`;
+          logger.warn(`slack: ${action.action_id} of ${taskId} refused: ${reason}`);
+          // Told to the person who pressed, privately; the message itself shows the task's real state.
+          respond(interaction.response_url, `Nothing was ${verb}: ${reason}`);
         }
         // The task message is updated by the Slack adapter when the hub pushes the change.
         return reply.code(200).send();
       });
     });
   };
+}
+
+/** What a press's button carries (taskId, step, approvalId), or null for a value of another shape. */
+function approvalButton(value: string): ApprovalButton | null {
+  try {
+    const parsed = approvalButtonSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -69,9 +69,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     logLevel: LogLevel.ERROR,
   });
 
+  // Named under an approval too long for one message: the whole text is on the dashboard.
+  const dashboardUrl = new URL("/", hub.options.url).toString();
   const messages = createChatMessages<SlackView, SlackMessageRef>({
     destinations: options.channels,
-    render: (task, context) => renderTask(task, now(), context),
+    render: (task, context) => renderTask(task, now(), context, { dashboardUrl }),
     ...(options.timers ? { timers: options.timers } : {}),
     ...(options.minEditIntervalMs !== undefined ? { minIntervalMs: options.minEditIntervalMs } : {}),
     log: (message) => log.warn(`slack: ${message}`),

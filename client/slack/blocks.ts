@@ -2,9 +2,11 @@
 // Approve / Reject buttons while it waits), the `/switchboard status` and `/switchboard task`
 // replies. The hub's Slack endpoint is handed these views by the entry point.
 import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
-import type { Context, Health, Task } from "../../shared/schemas.ts";
+import { type ApprovalButton, type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
 import { textProblem } from "../intake.ts";
 import {
+  answerHead,
+  cutApprovalSentence,
   followUpSentence,
   healthSentence,
   notTakenSentence,
@@ -53,7 +55,17 @@ export function progressBar(done: number): string {
   return `${"▰".repeat(filled)}${"▱".repeat(10 - filled)} ${done}%`;
 }
 
-export function renderTask(task: Task, now: Date, context: Context | null = null): SlackView {
+export interface RenderOptions {
+  /** Where the dashboard is, named when an approval's text is too long to show whole. */
+  dashboardUrl?: string | null;
+}
+
+export function renderTask(
+  task: Task,
+  now: Date,
+  context: Context | null = null,
+  options: RenderOptions = {},
+): SlackView {
   const sentence = taskSentence(task, context, now);
   const blocks: KnownBlock[] = [
     {
@@ -71,25 +83,58 @@ export function renderTask(task: Task, now: Date, context: Context | null = null
   blocks.push({ type: "context", elements: [mrkdwn(details.join("  ·  "))] });
   if (task.status === "pending-approval") {
     if (task.awaitingApproval?.detail) {
-      blocks.push({
-        type: "section",
-        text: mrkdwn(`\`\`\`${escapeText(task.awaitingApproval.detail.slice(0, 2000))}\`\`\``),
-      });
+      blocks.push(...approvalDetailBlocks(task.awaitingApproval.detail, options.dashboardUrl ?? null));
     }
+    const value = approvalButtonValue(task);
     blocks.push({
       type: "actions",
       block_id: "switchboard_approval",
-      elements: [
-        button("Approve", APPROVE_ACTION, task.taskId, "primary"),
-        button("Reject", REJECT_ACTION, task.taskId, "danger"),
-      ],
+      elements: [button("Approve", APPROVE_ACTION, value, "primary"), button("Reject", REJECT_ACTION, value, "danger")],
     });
   }
   return { text: sentence, blocks };
 }
 
-function button(label: string, actionId: string, taskId: string, style: "primary" | "danger"): Button {
-  return { type: "button", action_id: actionId, text: { type: "plain_text", text: label }, style, value: taskId };
+/**
+ * The buttons' value: the task, the step waiting and, for a tool call, its approvalId. The hub
+ * decides exactly that or nothing (409), so a button left on screen cannot decide a later step
+ * or a later tool call of the same step.
+ */
+export function approvalButtonValue(task: Task): string {
+  const value: ApprovalButton = {
+    taskId: task.taskId,
+    step: waitingStep(task),
+    ...(task.awaitingApproval?.id ? { approvalId: task.awaitingApproval.id } : {}),
+  };
+  return JSON.stringify(value);
+}
+
+const FENCE = "```";
+
+/**
+ * What waits for approval (a tool call's command or diff, a step's prompt) as a code block within
+ * Slack's block limit. Escaped, and a ``` inside cannot end the block early. Too long a text is
+ * shown up to a line end, and a line under it says so and where to read it whole.
+ */
+function approvalDetailBlocks(detail: string, dashboardUrl: string | null): KnownBlock[] {
+  const render = (text: string) => `${FENCE}${escapeText(text.replace(/```/g, "``\u200b`"))}${FENCE}`;
+  let room = BLOCK_TEXT_LIMIT;
+  for (;;) {
+    const { head, cut } = answerHead(detail, room);
+    const text = render(head);
+    if (text.length > BLOCK_TEXT_LIMIT) {
+      room -= text.length - BLOCK_TEXT_LIMIT;
+      continue;
+    }
+    const code: KnownBlock = { type: "section", text: { type: "mrkdwn", text } };
+    if (!cut) return [code];
+    const notice = cutApprovalSentence(head.length - 1, detail.length, dashboardUrl);
+    return [code, { type: "context", elements: [mrkdwn(escapeText(notice))] }];
+  }
+}
+
+function button(label: string, actionId: string, value: string, style: "primary" | "danger"): Button {
+  return { type: "button", action_id: actionId, text: { type: "plain_text", text: label }, style, value };
 }
 
 /** `/switchboard status`: the summary, one line per active task, and backend health. */

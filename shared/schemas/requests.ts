@@ -173,6 +173,17 @@ export const actionRequestSchema = z.strictObject({
   approvalId: approvalIdSchema.optional(),
 });
 
+/**
+ * What a Slack Approve / Reject button carries (its `value`, as JSON): the task, and the step and
+ * tool call the message showed, so a press decides what the person saw or nothing (409).
+ */
+export const approvalButtonSchema = z.strictObject({
+  taskId: taskIdSchema,
+  step: z.number().int().min(0).max(LIMITS.steps),
+  approvalId: approvalIdSchema.optional(),
+});
+export type ApprovalButton = z.infer<typeof approvalButtonSchema>;
+
 /** What the approval MCP server sends for one tool call Claude wants to make. */
 export const toolApprovalRequestSchema = z.strictObject({
   /** The Claude process it serves (from its MCP config). */

@@ -38,6 +38,8 @@ afterEach(async () => {
 /** A real hub guarded by a token, with the Slack endpoint mounted as main.ts mounts it. */
 async function setUp(channels = ["#ops", "C0DEV"]) {
   dataDir = await makeDataDir();
+  fake = await startFakeSlack();
+  const fakeOrigin = fake.origin;
   hub = await startHub({
     config: testConfig({}, dataDir),
     secrets: { token: HUB_TOKEN },
@@ -46,13 +48,13 @@ async function setUp(channels = ["#ops", "C0DEV"]) {
       slackEndpoint({
         signingSecret: SIGNING_SECRET,
         access: { channels, userIds: [] },
+        responseOrigins: [fakeOrigin],
         views: slackViews,
         hubToken: HUB_TOKEN,
         logger: silentLogger,
       }),
     ],
   });
-  fake = await startFakeSlack();
   clock = new ManualClock(Date.now());
   publisher = hubClient(hub, { token: HUB_TOKEN });
   adapterHub = hubClient(hub, { token: HUB_TOKEN, channel: "slack" });
@@ -110,15 +112,23 @@ const commandBody = (text: string) =>
     response_url: "https://hooks.slack.invalid/commands/1",
   }).toString();
 
-const actionBody = (actionId: "approve" | "reject", taskId: string) =>
+/** A press as Slack sends it: `value` is what the button carried (approvalButtonValue for our buttons). */
+const actionBody = (actionId: "approve" | "reject", value: string, responseUrl?: string) =>
   new URLSearchParams({
     payload: JSON.stringify({
       type: "block_actions",
       user: { id: "U1" },
       channel: { id: "C0DEV" },
-      actions: [{ action_id: actionId, block_id: "switchboard_approval", value: taskId, type: "button" }],
+      ...(responseUrl ? { response_url: responseUrl } : {}),
+      actions: [{ action_id: actionId, block_id: "switchboard_approval", value, type: "button" }],
     }),
   }).toString();
+
+/** The value the Approve / Reject buttons carry in the last write of a message. */
+function buttonValue(call: { params: Record<string, unknown> } | undefined): string {
+  const actions = blocksOf(call).find((b) => b.type === "actions");
+  return String((actions?.elements?.[0] as { value?: string } | undefined)?.value);
+}
 
 describe("Slack adapter", () => {
   it("posts one Block Kit message per channel for a task, updates it by the returned channel id, and ends with the output path", async () => {
@@ -191,7 +201,7 @@ describe("Slack adapter", () => {
     expect(JSON.stringify(fake.message("C0DEV", ts)?.blocks)).toContain("wording");
   });
 
-  it("a pending approval carries Approve and Reject buttons naming the task", async () => {
+  it("a pending approval carries Approve and Reject buttons naming the task and the step they decide", async () => {
     await setUp(["C0DEV"]);
     const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
     await adapterSees(() => posts("C0DEV").length === 1, "the first post");
@@ -208,16 +218,45 @@ describe("Slack adapter", () => {
         action_id: "approve",
         text: { type: "plain_text", text: "Approve" },
         style: "primary",
-        value: task.taskId,
+        value: JSON.stringify({ taskId: task.taskId, step: 2 }),
       },
       {
         type: "button",
         action_id: "reject",
         text: { type: "plain_text", text: "Reject" },
         style: "danger",
-        value: task.taskId,
+        value: JSON.stringify({ taskId: task.taskId, step: 2 }),
       },
     ]);
+  });
+
+  it("a tool approval shows its command escaped in a code block, and its buttons carry that call's approvalId", async () => {
+    await setUp(["C0DEV"]);
+    const task = await publisher.addTask({ description: "Fix the build", startedFrom: "cli", totalSteps: 1 });
+    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
+    clock.advance(1000);
+    await publisher.updateTask(task.taskId, {
+      status: "pending-approval",
+      awaitingApproval: {
+        kind: "tool",
+        id: "tool_aaa111",
+        step: 1,
+        tool: "Bash",
+        title: "Bash: npm test && rm -rf <dist>",
+        summary: "Bash: npm test && rm -rf <dist>",
+        detail: "npm test && rm -rf <dist>\necho ```done```",
+      },
+    });
+    await adapterSees(() => blockText(chatCalls().at(-1)).includes("approve"), "the buttons");
+    const blocks = blocksOf(chatCalls().at(-1));
+    const code = blocks.find((b) => b.type === "section" && b.text?.text.startsWith("```"));
+    // Escaped for Slack, and the ``` inside cannot close the block early.
+    expect(code?.text?.text).toBe("```npm test &amp;&amp; rm -rf &lt;dist&gt;\necho ``\u200b`done``\u200b````");
+    expect(JSON.parse(buttonValue(chatCalls().at(-1)))).toEqual({
+      taskId: task.taskId,
+      step: 1,
+      approvalId: "tool_aaa111",
+    });
   });
 });
 
@@ -284,7 +323,7 @@ describe("Slack endpoint on the hub", () => {
     await setUp(["C0DEV"]);
     const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
     const before = hub.taskContext.document.version;
-    const body = actionBody("approve", task.taskId);
+    const body = actionBody("approve", JSON.stringify({ taskId: task.taskId, step: 1 }));
     const now = Math.floor(Date.now() / 1000);
     const attempts = {
       unsigned: signed(body, { signature: null }),
@@ -293,7 +332,10 @@ describe("Slack endpoint on the hub", () => {
         headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": "v0=00" },
       },
       "wrong secret": signed(body, { secret: "not-the-signing-secret" }),
-      "tampered body": { ...signed(body), body: actionBody("approve", `${task.taskId}x`) },
+      "tampered body": {
+        ...signed(body),
+        body: actionBody("approve", JSON.stringify({ taskId: task.taskId, step: 2 })),
+      },
       "stale (6 minutes old)": signed(body, { timestamp: now - 360 }),
       "from the future (6 minutes ahead)": signed(body, { timestamp: now + 360 }),
     };
@@ -325,7 +367,8 @@ describe("Slack endpoint on the hub", () => {
     const [message] = [...fake.messages.values()];
 
     clock.advance(1000);
-    const response = await fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, signed(actionBody("approve", task.taskId)));
+    const value = buttonValue(chatCalls().at(-1));
+    const response = await fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, signed(actionBody("approve", value)));
     expect(response.status).toBe(200);
     const decided = [...hub.taskContext.getContext().activeTasks, ...hub.taskContext.getContext().recentCompleted].find(
       (t) => t.taskId === task.taskId,
@@ -337,5 +380,93 @@ describe("Slack endpoint on the hub", () => {
     await adapterSees(() => (message?.updates ?? 0) >= 2, "the message to follow the approval");
     expect(fake.messages.size).toBe(1);
     expect(message?.blocks.some((b) => (b as { type: string }).type === "actions")).toBe(false);
+  });
+});
+
+describe("Slack buttons decide what they showed, or nothing", () => {
+  const responses = () => fake.calls.filter((c) => c.method === "response_url");
+  const press = (action: "approve" | "reject", value: string) =>
+    fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, signed(actionBody(action, value, fake.responseUrl())));
+
+  it("a press on a step that no longer waits is refused (409 from the hub): the next step still waits, and the person is told privately", async () => {
+    await setUp(["C0DEV"]);
+    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
+    clock.advance(1000);
+    await publisher.updateTask(task.taskId, {
+      status: "pending-approval",
+      currentStep: 1,
+      awaitingApproval: { step: 1, title: "Build", detail: "npm run build" },
+    });
+    await adapterSees(() => blockText(chatCalls().at(-1)).includes("approve"), "the step 1 buttons");
+    const stepOneButton = buttonValue(chatCalls().at(-1));
+    await publisher.approve(task.taskId, 1);
+    await publisher.updateTask(task.taskId, {
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+    });
+    const before = hub.taskContext.document.version;
+
+    const response = await press("approve", stepOneButton);
+    expect(response.status).toBe(200);
+    expect(hub.taskContext.document.version).toBe(before + 1); // slack marked active, nothing else
+    expect(hub.taskContext.getActiveTask(task.taskId)).toMatchObject({
+      status: "pending-approval",
+      awaitingApproval: { step: 2 },
+      approval: null,
+    });
+    await until(() => responses().length === 1, 5000, "the private answer");
+    expect(responses()[0]?.params).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(String(responses()[0]?.params.text)).toMatch(
+      /^Nothing was approved: task \S+ waits for a decision on step 2, not step 1: what you saw is out of date/,
+    );
+  });
+
+  it("an old tool call's button cannot decide the next tool call of the same step", async () => {
+    await setUp(["C0DEV"]);
+    const task = await publisher.addTask({ description: "Fix the build", startedFrom: "cli", totalSteps: 1 });
+    const toolCall = (id: string, command: string) => ({
+      status: "pending-approval" as const,
+      awaitingApproval: {
+        kind: "tool" as const,
+        id,
+        step: 1,
+        tool: "Bash",
+        title: `Bash: ${command}`,
+        detail: command,
+      },
+    });
+    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
+    clock.advance(1000);
+    await publisher.updateTask(task.taskId, toolCall("tool_first1", "npm test"));
+    await adapterSees(() => buttonValue(chatCalls().at(-1)).includes("tool_first1"), "the first call's buttons");
+    const firstButton = buttonValue(chatCalls().at(-1));
+    // The first call ended without a decision (say, its time ran out); the next one waits.
+    await publisher.updateTask(task.taskId, toolCall("tool_second", "rm -rf build"));
+    const before = hub.taskContext.document.version;
+
+    expect((await press("approve", firstButton)).status).toBe(200);
+    expect(hub.taskContext.document.version).toBe(before + 1); // slack marked active, nothing else
+    expect(hub.taskContext.getActiveTask(task.taskId)).toMatchObject({
+      status: "pending-approval",
+      awaitingApproval: { id: "tool_second" },
+    });
+    await until(() => responses().length === 1, 5000, "the private answer");
+    expect(String(responses()[0]?.params.text)).toContain("no longer waits on tool call tool_first1");
+  });
+
+  it("a button that names no step (a message from an older version) decides nothing and says so", async () => {
+    await setUp(["C0DEV"]);
+    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+    await publisher.updateTask(task.taskId, {
+      status: "pending-approval",
+      awaitingApproval: { step: 1, title: "Build", detail: "npm run build" },
+    });
+    const before = hub.taskContext.document.version;
+    expect((await press("approve", task.taskId)).status).toBe(200);
+    expect(hub.taskContext.document.version).toBe(before);
+    await until(() => responses().length === 1, 5000, "the private answer");
+    expect(String(responses()[0]?.params.text)).toMatch(/^Nothing was approved: this button is out of date/);
   });
 });

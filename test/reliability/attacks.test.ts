@@ -386,7 +386,14 @@ describe("a Slack request acts once, and only for the team, channels and people 
           user: { id: who.user ?? "U1" },
           channel: { id: who.channel ?? "C0DEV", name: "dev" },
           trigger_id: `trigger-${++sequence}`,
-          actions: [{ action_id: "approve", block_id: "switchboard_approval", value: taskId, type: "button" }],
+          actions: [
+            {
+              action_id: "approve",
+              block_id: "switchboard_approval",
+              value: JSON.stringify({ taskId, step: 2 }),
+              type: "button",
+            },
+          ],
         }),
       }).toString(),
     );

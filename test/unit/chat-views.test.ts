@@ -49,6 +49,39 @@ describe("Telegram task message", () => {
   });
 });
 
+describe("Slack approval text", () => {
+  const waitingOn = (detail: string, kind: "step" | "tool" = "tool") =>
+    task({
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { kind, id: "tool_abc", step: 2, title: "Edit src/app.ts", detail },
+    });
+  const texts = (view: ReturnType<typeof slackTask>) =>
+    view.blocks.flatMap((b) => [
+      (b as { text?: { text: string } }).text?.text ?? "",
+      ...((b as { elements?: { text?: string }[] }).elements ?? []).map((e) => e.text ?? ""),
+    ]);
+
+  it("shows a short diff whole in a code block, with no notice", () => {
+    const view = slackTask(waitingOn("--- a\n+++ b\n-old\n+new"), NOW, null, { dashboardUrl: "http://hub.lan/" });
+    expect(texts(view)).toContain("```--- a\n+++ b\n-old\n+new```");
+    expect(JSON.stringify(view.blocks)).not.toContain("Cut:");
+  });
+
+  it("cuts a diff longer than a block at a line end, within 3000 characters even when escaping grows it, and says where to read it whole", () => {
+    const line = "+ if (a < b && c > d) return;\n";
+    const detail = line.repeat(400);
+    const view = slackTask(waitingOn(detail), NOW, null, { dashboardUrl: "http://hub.lan/" });
+    const code = texts(view).find((t) => t.startsWith("```")) as string;
+    expect(code.length).toBeLessThanOrEqual(BLOCK_TEXT_LIMIT);
+    expect(code.endsWith("return;…```")).toBe(true);
+    const shown = code.slice(3, -4).split("\n").length;
+    expect(JSON.stringify(view.blocks)).toContain(
+      `Cut: this shows the first ${(shown * line.length - 1).toLocaleString("en-US")} of 12,000 characters. Read it whole on the dashboard, http://hub.lan/, under Waiting for you, before you decide.`,
+    );
+  });
+});
+
 describe("Slack task message", () => {
   it("shows a progress bar and the step while running, and no buttons", () => {
     const view = slackTask(task({ currentStep: 3, lastUpdate: "reading" }), NOW);

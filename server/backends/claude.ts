@@ -9,9 +9,10 @@ import {
   type DispatchRequest,
   type PermissionPromptRun,
 } from "./backend.ts";
-import { parseJsonObject, pingCli } from "./cli-ping.ts";
+import { type AuthState, cliPing, parseJsonObject } from "./cli-ping.ts";
 import { environmentFor } from "./environment.ts";
 import {
+  type CommandResult,
   describeEarlyExit,
   groupOfSession,
   type ProcessGroup,
@@ -110,28 +111,19 @@ function assistantText(event: Record<string, unknown>): string {
     .join("");
 }
 
+/** `claude auth status` prints JSON with `loggedIn` and `authMethod`; exit status 1 when logged out. */
+function claudeAuth(result: CommandResult): AuthState {
+  const status = parseJsonObject(result.stdout);
+  const loggedIn = result.exitCode === 0 && status?.loggedIn !== false;
+  const method = status?.authMethod;
+  return { loggedIn, authMethod: typeof method === "string" ? method : null };
+}
+
 export const claudeBackend: BackendKind<BackendSettings> = {
   kind: "claude",
   keepsConversation: true,
 
-  ping(settings, deps, { timeoutMs, signal }) {
-    return pingCli({
-      command: commandOf(settings),
-      authArgs: ["auth", "status"],
-      // JSON with `loggedIn` and `authMethod`; exit status 1 when logged out.
-      readAuth: (result) => {
-        const status = parseJsonObject(result.stdout);
-        const loggedIn = result.exitCode === 0 && status?.loggedIn !== false;
-        const method = status?.authMethod;
-        return { loggedIn, authMethod: typeof method === "string" ? method : null };
-      },
-      env: environmentFor(deps.env, settings.env),
-      cwd: deps.cwd,
-      clock: deps.clock,
-      timeoutMs,
-      ...(signal ? { signal } : {}),
-    });
-  },
+  ping: cliPing("claude", ["auth", "status"], claudeAuth),
 
   prewarm(settings, deps, { id, workspace }) {
     return processWarmSession(id, startClaude(settings, deps, workspace));

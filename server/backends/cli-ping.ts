@@ -1,8 +1,10 @@
 // The health ping both CLI backends share: `<cli> --version` proves the binary runs, then the
 // kind's auth-status command proves it is logged in (a version alone does not).
 import type { Clock } from "../../shared/clock.ts";
-import { BackendFailure, type PingResult } from "./backend.ts";
+import { BackendFailure, type BackendKind, type PingResult } from "./backend.ts";
+import { environmentFor } from "./environment.ts";
 import { type CommandResult, runCommand } from "./process.ts";
+import type { BackendSettings } from "./settings.ts";
 
 export interface AuthState {
   loggedIn: boolean;
@@ -21,7 +23,29 @@ export interface CliPingOptions {
   signal?: AbortSignal;
 }
 
-export async function pingCli(options: CliPingOptions): Promise<PingResult> {
+/**
+ * A CLI backend kind's `ping`: its command (`settings.command`, else `defaultCommand`) run in the
+ * backend's filtered environment and the default workspace, with the kind's auth-status check.
+ */
+export function cliPing(
+  defaultCommand: string,
+  authArgs: string[],
+  readAuth: CliPingOptions["readAuth"],
+): BackendKind<BackendSettings>["ping"] {
+  return (settings, deps, { timeoutMs, signal }) =>
+    pingCli({
+      command: settings.command ?? defaultCommand,
+      authArgs,
+      readAuth,
+      env: environmentFor(deps.env, settings.env),
+      cwd: deps.cwd,
+      clock: deps.clock,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+}
+
+async function pingCli(options: CliPingOptions): Promise<PingResult> {
   const { command, clock } = options;
   // One deadline for both commands: the ping as a whole has the timeout.
   const deadline = clock.now() + options.timeoutMs;

@@ -4,9 +4,10 @@
 import type { Usage } from "../../shared/schemas.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type DispatchRequest } from "./backend.ts";
-import { pingCli } from "./cli-ping.ts";
+import { type AuthState, cliPing } from "./cli-ping.ts";
 import { environmentFor } from "./environment.ts";
 import {
+  type CommandResult,
   describeEarlyExit,
   groupOfSession,
   processWarmSession,
@@ -78,26 +79,17 @@ function failureIn(event: Record<string, unknown>): string | null {
   return null;
 }
 
+/** `codex login status` exits 0 when logged in and says how ("Logged in using ChatGPT"). */
+function codexAuth(result: CommandResult): AuthState {
+  const how = /logged in using (.+)/i.exec(`${result.stdout}\n${result.stderr}`)?.[1]?.trim() ?? null;
+  return { loggedIn: result.exitCode === 0, authMethod: how };
+}
+
 export const codexBackend: BackendKind<BackendSettings> = {
   kind: "codex",
   keepsConversation: true,
 
-  ping(settings, deps, { timeoutMs, signal }) {
-    return pingCli({
-      command: commandOf(settings),
-      authArgs: ["login", "status"],
-      // Exit 0 when logged in; it says how ("Logged in using ChatGPT").
-      readAuth: (result) => {
-        const how = /logged in using (.+)/i.exec(`${result.stdout}\n${result.stderr}`)?.[1]?.trim() ?? null;
-        return { loggedIn: result.exitCode === 0, authMethod: how };
-      },
-      env: environmentFor(deps.env, settings.env),
-      cwd: deps.cwd,
-      clock: deps.clock,
-      timeoutMs,
-      ...(signal ? { signal } : {}),
-    });
-  },
+  ping: cliPing("codex", ["login", "status"], codexAuth),
 
   prewarm(settings, deps, { id, workspace }) {
     return processWarmSession(id, startCodex(settings, deps, workspace));

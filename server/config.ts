@@ -316,18 +316,41 @@ export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url
  * accepted too. Returns the object with `context` only, and the name the file used.
  */
 function sessionAlias(raw: unknown, source: string): { raw: unknown; name: "session" | "context" } {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || !("session" in raw)) {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || !Object.hasOwn(raw, "session")) {
     return { raw, name: "context" };
   }
-  if ("context" in raw) {
+  if (Object.hasOwn(raw, "context")) {
     throw new ConfigError(`${source}: give the session settings once, as "session" (or its other name "context")`);
   }
   const { session, ...rest } = raw as Record<string, unknown>;
   return { raw: { ...rest, context: session }, name: "session" };
 }
 
+/** Names every plain object already answers to (`constructor`, `toString`, `__proto__`, …). */
+const OBJECT_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The first key anywhere in `value` that is an object-prototype name, as a dotted path. Such a key
+ * would be dropped or turn into a prototype hit wherever the hub looks a name up, so it is refused.
+ */
+function prototypeNamedKey(value: unknown, path: string[] = []): string | null {
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, child] of Object.entries(value)) {
+    if (!Array.isArray(value) && OBJECT_NAMES.has(key)) return [...path, key].join(".");
+    const found = prototypeNamedKey(child, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Parses a config object; the error names the key, what it must be, and what was found. */
 export function parseConfig(input: unknown, source = "config.json"): Config {
+  const reserved = prototypeNamedKey(input);
+  if (reserved) {
+    throw new ConfigError(
+      `${source}: ${reserved} uses a name every JavaScript object already has; choose another name for it`,
+    );
+  }
   const { raw, name } = sessionAlias(input, source);
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) {

@@ -16,6 +16,9 @@ const COMMON_HELP = [
   "  --help      this help",
 ];
 
+/** A command's name, as an own key of COMMANDS ("constructor" or "toString" is an unknown command). */
+const isCommand = (word: string): boolean => Object.hasOwn(COMMANDS, word);
+
 function helpText(name: string | null): string {
   if (name) {
     const command = COMMANDS[name] as Command;
@@ -54,11 +57,11 @@ function findCommand(argv: string[]): { name: string | null; rest: string[]; unk
   const before = argv.slice(0, first);
   if (word === "task") {
     const sub = argv[first + 1];
-    if (sub && COMMANDS[`task ${sub}`])
+    if (sub && isCommand(`task ${sub}`))
       return { name: `task ${sub}`, rest: [...before, ...argv.slice(first + 2)], unknown: null };
     return { name: null, rest: argv, unknown: sub ? `task ${sub}` : "task" };
   }
-  if (COMMANDS[word]) return { name: word, rest: [...before, ...argv.slice(first + 1)], unknown: null };
+  if (isCommand(word)) return { name: word, rest: [...before, ...argv.slice(first + 1)], unknown: null };
   return { name: null, rest: argv, unknown: word };
 }
 

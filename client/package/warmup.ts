@@ -32,7 +32,9 @@ export async function getHealth(backend?: string): Promise<Health | BackendHealt
   if (local) return backend === undefined ? local.warmStandby.getHealth() : local.warmStandby.getHealth(backend);
   const connection = hubConnection();
   const found = await connection.read(({ health }) =>
-    structuredClone(backend === undefined ? health : (health.backends[backend] ?? null)),
+    structuredClone(
+      backend === undefined ? health : Object.hasOwn(health.backends, backend) ? health.backends[backend] : null,
+    ),
   );
   // An unknown backend gets the hub's own refusal (404 naming the configured ones).
   return found ?? connection.get<BackendHealth>(`/api/health/${path(backend as string)}`);

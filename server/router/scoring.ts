@@ -77,7 +77,9 @@ export function describeCandidate(candidate: Candidate, notes: string[] = []): s
 /** Picks the best backend, or throws a person-facing error saying why none can be used. */
 export function chooseBackend(request: ChoiceRequest): Choice {
   const { candidates, kind } = request;
-  const preferred = new Set(kind ? (request.kindPreferences?.[kind] ?? []) : []);
+  // An own key only: a kind named "constructor" or "toString" is just a kind no preference names.
+  const preferences = request.kindPreferences ?? {};
+  const preferred = new Set(kind && Object.hasOwn(preferences, kind) ? (preferences[kind] ?? []) : []);
   const names = candidates.map((c) => c.name);
 
   if (request.explicit) {

@@ -24,9 +24,13 @@ export function createBackendHealth({ document, backends, windows, clock }: Back
   const transitionTimers = new Map<string, TimerHandle>();
   let running = false;
 
+  /** The configured backend's settings, looked up as an own key ("constructor" is no backend). */
+  const configured = (name: string): BackendSettings | undefined =>
+    Object.hasOwn(backends, name) ? backends[name] : undefined;
+
   /** The settings of a configured backend; 404 for any other name. */
   function settingsOf(name: string): BackendSettings {
-    const backend = backends[name];
+    const backend = configured(name);
     if (!backend) {
       throw notFound(
         `no backend named ${JSON.stringify(name)}; configured: ${Object.keys(backends).join(", ") || "none"}`,
@@ -41,13 +45,14 @@ export function createBackendHealth({ document, backends, windows, clock }: Back
   };
 
   function entry(name: string): BackendHealth {
-    return document.state.backends[name] ?? emptyEntry(backends[name]?.kind ?? "unknown");
+    const current = Object.hasOwn(document.state.backends, name) ? document.state.backends[name] : undefined;
+    return current ?? emptyEntry(configured(name)?.kind ?? "unknown");
   }
 
   /** Applies a change to one entry (status recomputed) and schedules its next time-driven change. */
   function change(name: string, edit: (entry: BackendHealth) => BackendHealth): BackendHealth {
     const now = clock.now();
-    const kind = backends[name]?.kind ?? "unknown";
+    const kind = configured(name)?.kind ?? "unknown";
     const applied = document.apply((state) => {
       const before = state.backends[name] ?? emptyEntry(kind);
       const after = withStatus(edit(before), now);

@@ -4,8 +4,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../client/cli/dispatch.ts";
+import { ConfigError, parseConfig } from "../../server/config.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
@@ -339,5 +342,101 @@ describe("bad input over WebSocket", () => {
     newcomer.socket.terminate();
     expect(snapshot).toMatchObject({ type: "snapshot", topic: "context", version: hub.taskContext.document.version });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("object-prototype names where a name is looked up", () => {
+  const NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+  const request = async (method: string, path: string, payload?: unknown) => {
+    await backendQuiet();
+    const before = await observe();
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      ...(payload === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: JSON.stringify(payload) }),
+    });
+    const text = await response.text();
+    return { status: response.status, text, before };
+  };
+
+  it.each(NAMES)("%s as a backend, task id or channel in a path is 404 or 400 and changes nothing", async (name) => {
+    const segment = encodeURIComponent(name);
+    for (const [method, path, status] of [
+      ["GET", `/api/health/${segment}`, 404],
+      ["POST", `/api/health/${segment}/ping`, 404],
+      ["POST", `/api/health/${segment}/prewarm`, 404],
+      ["GET", `/api/context/tasks/${segment}`, 404],
+      ["PATCH", `/api/context/tasks/${segment}`, 404],
+      ["POST", `/api/context/tasks/${segment}/approve`, 404],
+      ["GET", `/api/channels/${segment}`, 400],
+    ] as const) {
+      const reply = await request(method, path, method === "PATCH" ? { lastUpdate: "x" } : undefined);
+      expect(`${reply.status} ${method} ${path}`).toBe(`${status} ${method} ${path}`);
+      expect(JSON.parse(reply.text).error.message).toMatch(/no backend named|no task with id|channel/);
+      expect(await observe()).toEqual(reply.before);
+    }
+  });
+
+  it.each(NAMES)(
+    "%s as a route's backend or workspace is a 400 naming it, as its kind an unknown kind",
+    async (name) => {
+      for (const field of ["backend", "workspace"]) {
+        const reply = await request("POST", "/api/route", { description: "d", startedFrom: "cli", [field]: name });
+        expect(reply.status, reply.text).toBe(400);
+        expect(await observe()).toEqual(reply.before);
+      }
+      const routed = await request("POST", "/api/route", { description: "d", startedFrom: "cli", kind: name });
+      expect(routed.status, routed.text).toBe(202);
+      const { taskId } = JSON.parse(routed.text) as { taskId: string };
+      expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ kind: name, backend: "ollama" });
+      await until(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
+    },
+  );
+
+  it("a WebSocket topic or resume position named like a prototype member is an unknown topic", async () => {
+    const socket = await openRawSocket(hub.url);
+    try {
+      for (const name of NAMES) {
+        socket.send({ type: "subscribe", topics: [name] });
+        socket.send(`{"type":"subscribe","topics":["context"],"since":{"${name}":{"epoch":"e","version":1}}}`);
+      }
+      await socket.waitForFrames(NAMES.length * 2, "an answer to every frame");
+      const answers = socket.frames.slice(0, NAMES.length * 2);
+      expect(answers.filter((f) => f.type === "error").length).toBeGreaterThanOrEqual(NAMES.length);
+      expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    } finally {
+      socket.socket.terminate();
+    }
+  });
+
+  it.each([
+    ["backends", { backends: JSON.parse('{"__proto__": {"kind": "claude"}}') }, "backends.__proto__"],
+    ["backends", { backends: { constructor: { kind: "claude" } } }, "backends.constructor"],
+    ["router.kinds", { router: { kinds: { toString: ["claude"] } } }, "router.kinds.toString"],
+    ["workspaces", { workspaces: { hasOwnProperty: { path: "/tmp" } } }, "workspaces.hasOwnProperty"],
+  ])("config.json refuses a prototype name as a key of %s, naming it", (_, config, path) => {
+    expect(() => parseConfig(config)).toThrow(ConfigError);
+    expect(() => parseConfig(config)).toThrow(`config.json: ${path} uses a name every JavaScript object already has`);
+  });
+
+  it.each(NAMES)("the CLI answers %s as an unknown command (exit 2), never a crash", async (name) => {
+    let stderr = "";
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    const errors = new Writable({
+      write: (chunk, _encoding, done) => {
+        stderr += String(chunk);
+        done();
+      },
+    });
+    const status = await runCli([name, "--hub", hub.url], {
+      stdout: sink,
+      stderr: errors,
+      env: {},
+      now: Date.now,
+      interrupted: new Promise(() => {}),
+    });
+    expect(status).toBe(2);
+    expect(stderr).toContain("unknown command");
   });
 });

@@ -5,7 +5,7 @@
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
-import { startVoiceChannel } from "../client/voice/voice-channel.ts";
+import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { slackEndpoint } from "./slack-endpoint.ts";
@@ -83,6 +83,8 @@ async function main(): Promise<void> {
   let voice: Awaited<ReturnType<typeof startVoiceChannel>> | null = null;
   if (config.voice.enabled) {
     try {
+      // Loaded only when enabled, like the chat adapters: a hub without voice never evaluates it.
+      const { startVoiceChannel } = await import("../client/voice/voice-channel.ts");
       voice = await startVoiceChannel({
         hubUrl: running.url,
         token: secrets.token,

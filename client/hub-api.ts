@@ -10,6 +10,7 @@ import type {
   Task,
   Transcript,
   UsageDocument,
+  WorkspaceList,
 } from "../shared/schemas.ts";
 
 export interface HubApiOptions {
@@ -75,6 +76,8 @@ export class HubApi {
   getUsage = () => this.request<UsageDocument>("GET", "/api/usage");
   ping = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/ping`, {});
   prewarm = (backend: string) => this.request("POST", `/api/health/${encodeURIComponent(backend)}/prewarm`, {});
+  /** The configured workspaces a task may name (`workspace` on route), and the default. */
+  getWorkspaces = () => this.request<WorkspaceList>("GET", "/api/workspaces");
   route = (request: RouteRequest) => this.request<{ taskId: string }>("POST", "/api/route", request);
   /** A follow-up in the task's conversation: queued after its current step, or reopening it when finished. */
   sendMessage = (taskId: string, text: string, channel: Channel = this.options.channel ?? "cli") =>

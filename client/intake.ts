@@ -48,7 +48,7 @@ export async function startTask(
   hub: HubClient,
   text: string,
   startedFrom: Channel,
-  extra: Partial<Pick<RouteRequest, "backend">> = {},
+  extra: Partial<Pick<RouteRequest, "backend" | "workspace">> = {},
 ): Promise<{ taskId: string }> {
   const problem = textProblem(text);
   if (problem) throw new IntakeRefused(problem);

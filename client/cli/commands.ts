@@ -12,8 +12,12 @@ import {
   taskSentence,
 } from "../phrasing.ts";
 import { usageTable } from "../usage-view.ts";
+import { workspacesText } from "../workspace-view.ts";
 import { parseInteger, parseStep, parseTaskFields, STATUS_CHOICES } from "./arguments.ts";
 import { type Command, type CommandContext, UsageError } from "./command.ts";
+
+const WORKSPACE_DETAIL =
+  "--workspace NAME: the configured folder it works in (switchboard workspaces lists them); without it, the hub's default.";
 
 /** The command table: one entry per command, named by its words (`task add`). */
 export const COMMANDS: Record<string, Command> = {
@@ -39,14 +43,19 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   route: {
-    usage: 'switchboard route "description" [--step "title: prompt"]… [--backend NAME] [--kind KIND] [--output PATH]',
+    usage:
+      'switchboard route "description" [--step "title: prompt"]… [--backend NAME] [--kind KIND] [--output PATH] [--workspace NAME]',
     summary: "hand a new task to the hub's router",
-    details: ["Each --step is one step of the plan, its title and prompt separated by the first colon."],
+    details: [
+      "Each --step is one step of the plan, its title and prompt separated by the first colon.",
+      WORKSPACE_DETAIL,
+    ],
     options: {
       step: { type: "string", multiple: true },
       backend: { type: "string" },
       kind: { type: "string" },
       output: { type: "string" },
+      workspace: { type: "string" },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx) {
@@ -56,6 +65,7 @@ export const COMMANDS: Record<string, Command> = {
       if (ctx.values.backend) request.backend = ctx.values.backend;
       if (ctx.values.kind) request.kind = ctx.values.kind;
       if (ctx.values.output) request.outputPath = ctx.values.output;
+      if (ctx.values.workspace) request.workspace = ctx.values.workspace;
       const routed = await ctx.client.request<Record<string, unknown>>("POST", "/api/route", request);
       const taskId = typeof routed?.taskId === "string" ? routed.taskId : null;
       await markCli(ctx, taskId);
@@ -64,10 +74,13 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   new: {
-    usage: 'switchboard new "what the task should do" [--backend NAME]',
+    usage: 'switchboard new "what the task should do" [--backend NAME] [--workspace NAME]',
     summary: "start a task: the router picks a backend and plans it from your words",
-    details: ["Follow it up with switchboard say <taskId> and read the answer with switchboard output <taskId>."],
-    options: { backend: { type: "string" } },
+    details: [
+      "Follow it up with switchboard say <taskId> and read the answer with switchboard output <taskId>.",
+      WORKSPACE_DETAIL,
+    ],
+    options: { backend: { type: "string" }, workspace: { type: "string" } },
     positionals: { min: 1, max: 1 },
     async run(ctx) {
       const text = ctx.positionals[0] as string;
@@ -75,12 +88,25 @@ export const COMMANDS: Record<string, Command> = {
       const problem = (await import("../intake.ts")).textProblem(text);
       if (problem) throw new UsageError(problem);
       const backend = ctx.values.backend as string | undefined;
+      const workspace = ctx.values.workspace as string | undefined;
       const routed = await ctx.client.route({
         description: text.trim(),
         startedFrom: "cli",
         ...(backend ? { backend } : {}),
+        ...(workspace ? { workspace } : {}),
       });
       ctx.print(`${startedSentence({ description: text.trim() })}: ${routed.taskId}.`, routed);
+      return 0;
+    },
+  },
+  workspaces: {
+    usage: "switchboard workspaces [--json]",
+    summary: "the workspaces a task may name with --workspace: how each backend may act there",
+    positionals: { min: 0, max: 0 },
+    async run(ctx) {
+      const list = await ctx.client.getWorkspaces();
+      await markCli(ctx, null);
+      ctx.print(workspacesText(list), list);
       return 0;
     },
   },
@@ -201,8 +227,12 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
-  approve: taskAction("approve", "approve the step a task is waiting on"),
-  reject: taskAction("reject", "reject a task waiting for approval (it fails)", true),
+  approve: taskAction("approve", "approve the step or the tool call a task is waiting on"),
+  reject: taskAction(
+    "reject",
+    "reject what a task waits on: a step (the task fails) or a tool call (Claude is told no and goes on)",
+    true,
+  ),
   cancel: taskAction("cancel", "cancel a task (it fails as cancelled)"),
   usage: {
     usage: "switchboard usage [--json]",
@@ -223,18 +253,19 @@ export const COMMANDS: Record<string, Command> = {
 function taskAction(action: "approve" | "reject" | "cancel", summary: string, reason = false): Command {
   const decides = action !== "cancel";
   return {
-    usage: `switchboard ${action} <taskId>${decides ? " [--step N]" : ""}${reason ? " [--reason TEXT]" : ""}`,
+    usage: `switchboard ${action} <taskId>${decides ? " [--step N] [--approval ID]" : ""}${reason ? " [--reason TEXT]" : ""}`,
     summary,
     ...(decides
       ? {
           details: [
             "--step N: the step you saw waiting (as `status` shows it); the hub refuses a decision on any other.",
-            "Without it, the step waiting now is read from the hub, decided on, and named in the answer.",
+            "--approval ID: the tool call you saw waiting (its awaitingApproval.id in `status --json`); the hub refuses a decision on any other.",
+            "Without them, what waits now (the step, and the tool call if it is one) is read from the hub, decided on, and named in the answer.",
           ],
         }
       : {}),
     options: {
-      ...(decides ? { step: { type: "string" } } : {}),
+      ...(decides ? { step: { type: "string" }, approval: { type: "string" } } : {}),
       ...(reason ? { reason: { type: "string" } } : {}),
     },
     positionals: { min: 1, max: 1 },
@@ -245,18 +276,37 @@ function taskAction(action: "approve" | "reject" | "cancel", summary: string, re
         ctx.print(`${taskSentence(task, null, ctx.io.now())}.`, task);
         return 0;
       }
-      const given = ctx.values.step as string | undefined;
-      // The step is always sent: the one the person saw, or the one read just now and named.
-      // The schemas module (and zod with it) is loaded only here, so other commands start without it.
-      const waitingStep = async () =>
-        (await import("../../shared/schemas.ts")).waitingStep(await ctx.client.getTask(taskId));
-      const step = given !== undefined ? parseInteger("--step", given) : await waitingStep();
+      const givenStep = ctx.values.step as string | undefined;
+      const givenApproval = ctx.values.approval as string | undefined;
+      // The step is always sent: the one the person saw, or the one read just now and named; so
+      // is a tool call's approval id when read here. The schemas module (and zod with it) is
+      // loaded only here, so other commands start without it.
+      let step: number;
+      let toolCall: { id: string; summary: string } | null = null;
+      if (givenStep !== undefined) {
+        step = parseInteger("--step", givenStep);
+      } else {
+        const waiting = await ctx.client.getTask(taskId);
+        step = (await import("../../shared/schemas.ts")).waitingStep(waiting);
+        const shown = waiting.awaitingApproval;
+        if (givenApproval === undefined && shown?.kind === "tool" && shown.id) {
+          toolCall = { id: shown.id, summary: shown.summary || shown.title };
+        }
+      }
+      const approvalId = givenApproval ?? toolCall?.id;
       const task =
         action === "reject"
-          ? await ctx.client.reject(taskId, ctx.values.reason as string | undefined, step)
-          : await ctx.client.approve(taskId, step);
+          ? await ctx.client.reject(taskId, ctx.values.reason as string | undefined, step, approvalId)
+          : await ctx.client.approve(taskId, step, approvalId);
       // The hub marks the acting channel (cli) active itself.
-      const decided = step > 0 ? ` (step ${step} ${action === "approve" ? "approved" : "rejected"})` : "";
+      const verb = action === "approve" ? "approved" : "rejected";
+      const decided = toolCall
+        ? ` (tool call ${toolCall.summary} ${verb})`
+        : givenApproval
+          ? ` (tool call ${givenApproval} ${verb})`
+          : step > 0
+            ? ` (step ${step} ${verb})`
+            : "";
       ctx.print(`${taskSentence(task, null, ctx.io.now())}.${decided}`, task);
       return 0;
     },
@@ -290,9 +340,27 @@ async function markCli(ctx: CommandContext, taskId: string | null): Promise<void
 /** `status` as text: the summary, a sentence per active task, the last finished, the backends. */
 function statusText(context: Context, health: Health, now: number): string {
   const lines = [`${summarySentence(context, now)}.`];
-  for (const task of context.activeTasks) lines.push(`  ${task.taskId}: ${taskSentence(task, context, now)}.`);
+  for (const task of context.activeTasks) {
+    lines.push(`  ${task.taskId}: ${taskSentence(task, context, now)}.`);
+    if (task.status === "pending-approval" && task.awaitingApproval?.kind === "tool") {
+      lines.push(...toolCallLines(task.awaitingApproval.detail));
+    }
+  }
   const last = context.recentCompleted[0] as Task | undefined;
   if (last) lines.push(`Last finished — ${last.taskId}: ${taskSentence(last, context, now)}.`);
   lines.push(`Backends: ${healthSentence(health, now)}.`);
   return lines.join("\n");
+}
+
+/** The most of a tool call's detail (the command, the diff) `status` prints under its task. */
+const TOOL_DETAIL_LINES = 20;
+
+/** A tool call's command or diff, indented under its task; a long one is cut, saying where the rest is. */
+function toolCallLines(detail: string): string[] {
+  const lines = detail.replace(/\n$/, "").split("\n");
+  const shown = lines.slice(0, TOOL_DETAIL_LINES).map((line) => `      ${line}`);
+  if (lines.length > TOOL_DETAIL_LINES) {
+    shown.push(`      … ${lines.length - TOOL_DETAIL_LINES} more lines (switchboard status --json shows all)`);
+  }
+  return shown;
 }

@@ -2,23 +2,13 @@
 // never a path), the start-up check of every folder, and the public list `GET /api/workspaces` serves.
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { WorkspaceList, WorkspaceSummary } from "../../shared/schemas.ts";
 import type { BackendSettings } from "../backends/settings.ts";
 import { invalidInput } from "../errors.ts";
 import { claudeWorkspaceSchema, type ResolvedWorkspace, type WorkspaceSettings } from "./settings.ts";
 
 /** The folder tasks run in when neither the request nor `router.defaultWorkspace` names a workspace. */
 export const dataWorkspacePath = (dataDir: string): string => join(dataDir, "workspace");
-
-/** One workspace as `GET /api/workspaces` shows it: no folder paths, nothing secret. */
-export interface WorkspaceSummary {
-  name: string;
-  description: string | null;
-  default: boolean;
-  /** Configured backends that work in its folder (Ollama answers only and gets no file access). */
-  backends: string[];
-  claude: { permissionMode: string | null; approveTools: string };
-  codex: { sandbox: string | null };
-}
 
 export interface WorkspacesOptions {
   workspaces: Record<string, WorkspaceSettings>;
@@ -59,7 +49,7 @@ export function createWorkspaces(options: WorkspacesOptions) {
     return { name, path: settings.path, claude: settings.claude, codex: settings.codex };
   }
 
-  function listWorkspaces(): { workspaces: WorkspaceSummary[]; default: string | null } {
+  function listWorkspaces(): WorkspaceList {
     const fileBackends = Object.entries(options.backends ?? {})
       .filter(([, b]) => b.enabled && (b.kind === "claude" || b.kind === "codex"))
       .map(([name]) => name);
@@ -67,7 +57,7 @@ export function createWorkspaces(options: WorkspacesOptions) {
       default: defaultName,
       workspaces: names.map((name) => {
         const w = workspaces[name] as WorkspaceSettings;
-        return {
+        const summary: WorkspaceSummary = {
           name,
           description: w.description ?? null,
           default: name === defaultName,
@@ -75,6 +65,7 @@ export function createWorkspaces(options: WorkspacesOptions) {
           claude: { permissionMode: w.claude.permissionMode ?? null, approveTools: w.claude.approveTools },
           codex: { sandbox: w.codex.sandbox ?? null },
         };
+        return summary;
       }),
     };
   }

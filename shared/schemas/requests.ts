@@ -161,6 +161,26 @@ export type Transcript = z.infer<typeof transcriptSchema>;
 export const followUpAcceptedSchema = z.strictObject({ taskId: taskIdSchema, step: z.number().int().min(1) });
 export type FollowUpAccepted = z.infer<typeof followUpAcceptedSchema>;
 
+/** One workspace as `GET /api/workspaces` shows it: no folder paths, nothing secret. */
+const workspaceSummarySchema = z.strictObject({
+  name: z.string().max(LIMITS.workspaceName),
+  description: z.string().nullable(),
+  /** The one `router.defaultWorkspace` names. */
+  default: z.boolean(),
+  /** Configured backends that work in its folder (Ollama answers only and gets no file access). */
+  backends: z.array(z.string()),
+  claude: z.strictObject({ permissionMode: z.string().nullable(), approveTools: z.string() }),
+  codex: z.strictObject({ sandbox: z.string().nullable() }),
+});
+export type WorkspaceSummary = z.infer<typeof workspaceSummarySchema>;
+
+/** `GET /api/workspaces`: the configured workspaces, in config order, and the default's name. */
+const workspaceListSchema = z.strictObject({
+  default: z.string().nullable(),
+  workspaces: z.array(workspaceSummarySchema),
+});
+export type WorkspaceList = z.infer<typeof workspaceListSchema>;
+
 export const actionRequestSchema = z.strictObject({
   channel: channelSchema.optional(),
   reason: z.string().max(LIMITS.error).optional(),

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { StartHubOptions } from "../../server/start.ts";
 import type { ManualClock } from "../../shared/clock.ts";
+import type { Task } from "../../shared/schemas.ts";
 import { eventually, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "./hub.ts";
 
@@ -71,4 +72,11 @@ export async function cleanupRouterHubs(): Promise<void> {
   for (const client of clients.splice(0)) client.close();
   for (const hub of hubs.splice(0)) await hub.stop();
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+/** Waits until the task is among the recently finished, and returns it as finished. */
+export async function finishedTask(hub: TestHub, taskId: string, ms = 20_000): Promise<Task> {
+  const find = () => hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);
+  await eventually(() => find() !== undefined, ms, `${taskId} to finish`);
+  return find() as Task;
 }

@@ -8,20 +8,12 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { runCli } from "../helpers/cli.ts";
 import { makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "client", "cli", "bin.js");
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = await execa(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    reject: false,
-    timeout: 20_000,
-    env: { SWITCHBOARD_TOKEN: "", SWITCHBOARD_HUB: "", ...env },
-  });
-  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = runCli;
 
 /** A loopback URL where nothing listens: a port just taken and released. */
 async function closedPortUrl(): Promise<string> {

@@ -11,7 +11,7 @@ import { permissionPromptFiles } from "../../server/tool-approvals/tool-approval
 import type { Channel, Task } from "../../shared/schemas.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -61,15 +61,6 @@ const waitingTool = (hub: TestHub, taskId: string) =>
     "the tool approval",
   );
 
-const finished = async (hub: TestHub, taskId: string): Promise<Task> => {
-  await eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    20_000,
-    `${taskId} to finish`,
-  );
-  return hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId) as Task;
-};
-
 describe("a Bash call Claude asks about", () => {
   it("puts the task into pending-approval with the command, and an approval lets it run and the task complete", async () => {
     const repo = await repository();
@@ -100,7 +91,7 @@ describe("a Bash call Claude asks about", () => {
       id: waiting.awaitingApproval?.id,
     });
 
-    const done = await finished(hub, taskId);
+    const done = await finishedTask(hub, taskId);
     expect(done.status).toBe("complete");
     expect(done.result).toBe(`Bash allowed: ${JSON.stringify(BASH.input)}`);
   });
@@ -121,7 +112,7 @@ describe("an Edit call Claude asks about", () => {
     expect(["running", "complete"]).toContain(rejected.status);
     expect(rejected.approval).toMatchObject({ decision: "rejected", channel: "slack", reason: "not now" });
 
-    const done = await finished(hub, taskId);
+    const done = await finishedTask(hub, taskId);
     expect(done.status).toBe("complete");
     expect(done.result).toBe("Edit denied: rejected on slack: not now");
     expect(await readFile(join(repo, "notes.txt"), "utf8")).toBe("one\ntwo\nthree\n");
@@ -134,7 +125,7 @@ describe("an Edit call Claude asks about", () => {
     const { taskId } = await client.route({ description: "capitalise two", startedFrom: "cli" });
     await waitingTool(hub, taskId);
     await client.approve(taskId);
-    expect((await finished(hub, taskId)).status).toBe("complete");
+    expect((await finishedTask(hub, taskId)).status).toBe("complete");
     expect(await readFile(join(repo, "notes.txt"), "utf8")).toBe("one\nTWO\nthree\n");
   });
 });
@@ -144,7 +135,7 @@ describe("no decision", () => {
     const repo = await repository();
     const { hub, client } = await toolHub(repo, [BASH], { approvalTimeoutMs: 300 });
     const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
-    const done = await finished(hub, taskId);
+    const done = await finishedTask(hub, taskId);
     expect(done.status).toBe("complete");
     expect(done.result).toBe("Bash denied: no decision within 300 ms; denied");
     expect(done.awaitingApproval).toBeNull();
@@ -162,7 +153,7 @@ describe("a restart while a tool call waits", () => {
     await first.hub.stop();
 
     const second = await toolHub(repo, [BASH], {}, { dataDir });
-    const failed = await finished(second.hub, taskId);
+    const failed = await finishedTask(second.hub, taskId);
     expect(failed.status).toBe("failed");
     expect(failed.error).toBe("the hub restarted while Bash: npm test waited for approval; the tool call was denied");
   });
@@ -199,7 +190,7 @@ describe("a restart while a tool call waits", () => {
       "the call asked again",
     );
     await second.client.approve(taskId);
-    expect((await finished(second.hub, taskId)).status).toBe("complete");
+    expect((await finishedTask(second.hub, taskId)).status).toBe("complete");
   });
 });
 
@@ -225,7 +216,7 @@ describe("the workspace's rules", () => {
       seen.push(hub.taskContext.getContext().activeTasks[0]?.status);
     });
     const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
-    const done = await finished(hub, taskId);
+    const done = await finishedTask(hub, taskId);
     stop();
     expect(done.result).toBe(result);
     expect(seen).not.toContain("pending-approval");
@@ -259,7 +250,7 @@ describe("binding a decision to its tool call", () => {
     }
 
     await client.reject(taskId, "keep it", undefined, second);
-    const done = await finished(hub, taskId);
+    const done = await finishedTask(hub, taskId);
     expect(done.result).toBe(`Bash allowed: ${JSON.stringify(BASH.input)}\nEdit denied: rejected on telegram: keep it`);
   });
 });
@@ -275,7 +266,7 @@ describe("approvals from each channel", () => {
       await waitingTool(hub, taskId);
       const approved = await actor.approve(taskId, undefined, task(hub, taskId).awaitingApproval?.id as string);
       expect(approved.approval).toMatchObject({ decision: "approved", channel });
-      expect((await finished(hub, taskId)).result).toMatch(/^Bash allowed/);
+      expect((await finishedTask(hub, taskId)).result).toMatch(/^Bash allowed/);
       actor.close();
     },
   );
@@ -299,7 +290,7 @@ describe("the approval server's config", () => {
     expect(server.env.SWITCHBOARD_PERMISSION_RUN).toMatch(/^[0-9a-f]{32}$/);
 
     await client.approve(taskId);
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     await eventually(() => permissionPromptFiles(hub.dataDir).length === 0, 10_000, "the config to be removed");
   });
 });

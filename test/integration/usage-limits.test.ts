@@ -10,10 +10,10 @@ import { HubError } from "../../client/hub-client.ts";
 import { resetTime } from "../../server/router/limit-policy.ts";
 import { dayKey, localTimeZone } from "../../server/time-zone.ts";
 import { ManualClock } from "../../shared/clock.ts";
-import type { Task, UsageDocument } from "../../shared/schemas.ts";
+import type { UsageDocument } from "../../shared/schemas.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
-import { hubClient, makeDataDir, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { hubClient, makeDataDir } from "../helpers/hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
 const dataDirs: string[] = [];
 afterEach(async () => {
@@ -23,15 +23,6 @@ afterEach(async () => {
 
 const HOUR = 3_600_000;
 const CLAUDE_AND_CODEX = { claude: { kind: "claude", preference: 2 }, codex: { kind: "codex", preference: 1 } };
-
-const finishedTask = async (hub: TestHub, taskId: string): Promise<Task> => {
-  await eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    15_000,
-    `${taskId} to finish`,
-  );
-  return hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId) as Task;
-};
 
 /** A hub whose fake CLIs read their modes from a file the test rewrites between runs. */
 async function limitHub(options: {

@@ -1,8 +1,9 @@
 // What every channel run on its own (`npm run voice`, `telegram`, `slack`) shares: a command line
 // with --hub URL and --help (a usage error is one line, then the usage, exit status 2), the hub's
-// token from the environment, a log on stderr, and a clean stop on Ctrl-C or SIGTERM.
+// token from the environment, a log on stderr, a set-up error as one line and exit status 2, and a
+// clean stop on Ctrl-C or SIGTERM.
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { DEFAULT_HUB_URL } from "../shared/defaults.ts";
+import { DEFAULT_HUB_URL, hubTokenFrom } from "../shared/defaults.ts";
 import type { AdapterLog } from "./chat-messages.ts";
 
 export interface StandaloneCommand {
@@ -51,14 +52,14 @@ export function hubUrlProblem(hub: string): string | null {
   return `--hub must be an http:// or https:// URL, like ${DEFAULT_HUB_URL} (got ${JSON.stringify(hub)})`;
 }
 
-export const stderrLog: AdapterLog = {
+const stderrLog: AdapterLog = {
   info: (message) => process.stderr.write(`${message}\n`),
   warn: (message) => process.stderr.write(`${message}\n`),
   error: (message) => process.stderr.write(`${message}\n`),
 };
 
 /** On Ctrl-C or SIGTERM runs `stop` once and exits 0, or 1 if it takes longer than five seconds. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = async () => {
     if (stopping) return;
@@ -69,4 +70,36 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   };
   process.on("SIGINT", () => void onSignal());
   process.on("SIGTERM", () => void onSignal());
+}
+
+/**
+ * Runs a channel on its own: `start` it (a set-up error — `isSetupError` — is one line on stderr
+ * and exit status 2), print `started` and then "connected to the hub" once `connected` settles,
+ * and `stop` it on Ctrl-C or SIGTERM.
+ */
+export async function runStandalone<Channel>(
+  command: StandaloneCommand,
+  hub: string,
+  channel: {
+    /** Given the hub's address, its token from the environment and a log on stderr. */
+    start: (connection: { hubUrl: string; hubToken: string | null; log: AdapterLog }) => Promise<Channel>;
+    isSetupError: (error: unknown) => boolean;
+    started: (channel: Channel) => string;
+    connected: (channel: Channel) => Promise<unknown>;
+    stop: (channel: Channel) => Promise<void>;
+  },
+): Promise<void> {
+  let running: Channel;
+  try {
+    running = await channel.start({ hubUrl: hub, hubToken: hubTokenFrom(process.env), log: stderrLog });
+  } catch (error) {
+    if (channel.isSetupError(error)) {
+      process.stderr.write(`${command.name}: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  process.stdout.write(`${command.name}: ${channel.started(running)}\n`);
+  void channel.connected(running).then(() => process.stdout.write(`${command.name}: connected to the hub\n`));
+  stopOnSignals(() => channel.stop(running));
 }

@@ -1,6 +1,5 @@
 // `npm run slack -- --hub URL --channel ID [--channel ID …] [--api-url URL]`: the Slack adapter on its own.
-import { hubTokenFrom } from "../../shared/defaults.ts";
-import { parseStandaloneArgs, stderrLog, stopOnSignals } from "../standalone.ts";
+import { parseStandaloneArgs, runStandalone } from "../standalone.ts";
 import { createSlackChannel, SLACK_DEFAULTS, type SlackSettings, SlackSetupError, slackBotToken } from "./channel.ts";
 
 const command = {
@@ -29,23 +28,10 @@ function parse(argv: string[]): { hub: string; settings: SlackSettings } {
 }
 
 const { hub, settings } = parse(process.argv.slice(2));
-let adapter: Awaited<ReturnType<typeof createSlackChannel>>;
-try {
-  adapter = await createSlackChannel({
-    hubUrl: hub,
-    hubToken: hubTokenFrom(process.env),
-    token: slackBotToken(process.env),
-    settings,
-    log: stderrLog,
-  });
-} catch (error) {
-  if (error instanceof SlackSetupError) {
-    process.stderr.write(`slack: ${error.message}\n`);
-    process.exit(2);
-  }
-  throw error;
-}
-process.stdout.write(`slack: posting to ${settings.channels.join(", ")}, following the hub at ${hub}\n`);
-void adapter.start().then(() => process.stdout.write("slack: connected to the hub\n"));
-
-stopOnSignals(() => adapter.stop());
+await runStandalone(command, hub, {
+  start: (connection) => createSlackChannel({ ...connection, token: slackBotToken(process.env), settings }),
+  isSetupError: (error) => error instanceof SlackSetupError,
+  started: () => `posting to ${settings.channels.join(", ")}, following the hub at ${hub}`,
+  connected: (adapter) => adapter.start(),
+  stop: (adapter) => adapter.stop(),
+});

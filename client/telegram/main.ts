@@ -1,6 +1,5 @@
 // `npm run telegram -- --hub URL --chat ID [--chat ID …] [--api-root URL]`: the Telegram adapter on its own.
-import { hubTokenFrom } from "../../shared/defaults.ts";
-import { parseStandaloneArgs, stderrLog, stopOnSignals, usageError } from "../standalone.ts";
+import { parseStandaloneArgs, runStandalone, usageError } from "../standalone.ts";
 import {
   createTelegramChannel,
   TELEGRAM_DEFAULTS,
@@ -33,22 +32,10 @@ function parse(argv: string[]): { hub: string; settings: TelegramSettings } {
 }
 
 const { hub, settings } = parse(process.argv.slice(2));
-let adapter: Awaited<ReturnType<typeof createTelegramChannel>>;
-try {
-  adapter = await createTelegramChannel({
-    hubUrl: hub,
-    hubToken: hubTokenFrom(process.env),
-    token: telegramToken(process.env),
-    settings,
-    log: stderrLog,
-  });
-} catch (error) {
-  if (error instanceof TelegramSetupError) {
-    process.stderr.write(`telegram: ${error.message}\n`);
-    process.exit(2);
-  }
-  throw error;
-}
-process.stdout.write(`telegram: serving chat(s) ${settings.chatIds.join(", ")}, following the hub at ${hub}\n`);
-void adapter.start().then(() => process.stdout.write("telegram: connected to the hub\n"));
-stopOnSignals(() => adapter.stop());
+await runStandalone(command, hub, {
+  start: (connection) => createTelegramChannel({ ...connection, token: telegramToken(process.env), settings }),
+  isSetupError: (error) => error instanceof TelegramSetupError,
+  started: () => `serving chat(s) ${settings.chatIds.join(", ")}, following the hub at ${hub}`,
+  connected: (adapter) => adapter.start(),
+  stop: (adapter) => adapter.stop(),
+});

@@ -1,7 +1,7 @@
 // `npm run voice -- --hub URL [--port N] [--host H] [--tts COMMAND|auto|none]`: the voice channel on its own.
 
-import { hubTokenFrom, VOICE_DEFAULTS, type VoiceSettings } from "../../shared/defaults.ts";
-import { parseStandaloneArgs, stopOnSignals, usageError } from "../standalone.ts";
+import { VOICE_DEFAULTS, type VoiceSettings } from "../../shared/defaults.ts";
+import { parseStandaloneArgs, runStandalone, usageError } from "../standalone.ts";
 import { VoiceStartError } from "./status-server.ts";
 import { startVoiceChannel } from "./voice-channel.ts";
 
@@ -35,24 +35,10 @@ function parse(argv: string[]): { hub: string; settings: VoiceSettings } {
 }
 
 const { hub, settings } = parse(process.argv.slice(2));
-let channel: Awaited<ReturnType<typeof startVoiceChannel>>;
-try {
-  channel = await startVoiceChannel({
-    hubUrl: hub,
-    token: hubTokenFrom(process.env),
-    settings,
-    log: (message) => process.stderr.write(`${message}\n`),
-  });
-} catch (error) {
-  if (error instanceof VoiceStartError || (error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    process.stderr.write(`voice: ${(error as Error).message}\n`);
-    process.exit(2);
-  }
-  throw error;
-}
-process.stdout.write(
-  `voice: listening on ${channel.url} (GET /status, POST /utterance), following the hub at ${hub}\n`,
-);
-void channel.ready.then(() => process.stdout.write("voice: connected to the hub\n"));
-
-stopOnSignals(() => channel.close());
+await runStandalone(command, hub, {
+  start: ({ hubUrl, hubToken, log }) => startVoiceChannel({ hubUrl, token: hubToken, settings, log: log.info }),
+  isSetupError: (error) => error instanceof VoiceStartError || (error as NodeJS.ErrnoException).code === "EADDRINUSE",
+  started: (channel) => `listening on ${channel.url} (GET /status, POST /utterance), following the hub at ${hub}`,
+  connected: (channel) => channel.ready,
+  stop: (channel) => channel.close(),
+});

@@ -1,13 +1,14 @@
 // Builds what the entry points run: the dashboard (Vite) and every process entry point — the hub
-// (`npm start`, dist/switchboard.mjs), the CLI (dist/cli.mjs) and the voice, Telegram and Slack
-// channels — as ES modules bundled with esbuild together with their dependencies, the code they
+// (`npm start`, dist/switchboard.mjs), the CLI (dist/cli.mjs), the voice, Telegram and Slack
+// channels and the switchboard/* package's ES module entries (dist/package/*.mjs) — as ES modules
+// bundled with esbuild together with their dependencies, the code they
 // share split into chunks (dist/chunk-*.mjs) so that nothing is loaded twice. A bundle starts in
 // a fraction of the time of loading the TypeScript sources through tsx and hundreds of package
 // files (`npm run bench -- startup cli`). Everything is rebuilt only when a source is newer
 // (prestart, and client/launch.js before a channel or the CLI runs); `--force` always rebuilds.
 // Tests build once (test/global-setup.ts).
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { BUILD_MANIFEST, bundlePath, isBundleCurrent } from "../client/launch.js";
@@ -25,6 +26,14 @@ export const ENTRY_POINTS = {
   slack: "client/slack/main.ts",
   /** The approval MCP server Claude starts for the hub's permission prompts (server/tool-approvals). */
   "approval-mcp-server": "server/tool-approvals/mcp-server.ts",
+  /**
+   * The switchboard/session, switchboard/warmup and switchboard/client package's ES module entries
+   * (package.json exports `import`), sharing their chunks with the CLI and the channels. Their
+   * CommonJS files and type declarations come from client/package/build.ts.
+   */
+  "package/session": "client/package/session.ts",
+  "package/warmup": "client/package/warmup.ts",
+  "package/client": "client/package/client.ts",
 } as const;
 export type EntryPoint = keyof typeof ENTRY_POINTS;
 
@@ -73,9 +82,13 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
       chunkNames: "chunk-[hash]",
       metafile: true,
     });
-    const outputs = await readdir(staging);
+    // Paths below dist/: chunks at the top, entries at the top or in a folder (package/).
+    const outputs = (await readdir(staging, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(staging, join(entry.parentPath, entry.name)));
     const isChunk = (name: string) => name.startsWith("chunk-");
     for (const name of [...outputs.filter(isChunk), ...outputs.filter((name) => !isChunk(name))]) {
+      await mkdir(dirname(join(DIST, name)), { recursive: true });
       await rename(join(staging, name), join(DIST, name));
     }
     // Chunks of earlier builds that no bundle imports any more.

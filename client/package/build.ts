@@ -1,11 +1,12 @@
-// Builds the switchboard/session, switchboard/warmup and switchboard/client package entries into
-// dist/package, when a source is newer than the last build (`npm start` and the tests run it,
-// through server/build.ts and test/global-setup.ts): esbuild writes each entry as an ES module
-// (.mjs) and as CommonJS (.cjs), with the project's own modules bundled in and the npm packages
-// (ws) left to node_modules; tsc writes the type declarations. Plain JavaScript, no TypeScript at
-// run time. esbuild is already the hub's bundler; tsup would wrap the same two tools.
+// Builds what the switchboard/session, switchboard/warmup and switchboard/client package needs
+// besides its ES module entries (those are bundled by server/build.ts with every other entry point,
+// sharing its chunks): the CommonJS files for `require` (dist/package/*.cjs; CommonJS cannot share
+// chunks, so each is bundled whole, packages included, like the hub) and the type declarations
+// (dist/package/types, from tsc). Rebuilt when a source is newer than the last build (`npm start`
+// and the tests run it, through server/build.ts and test/global-setup.ts). Plain JavaScript, no
+// TypeScript at run time.
 import { execFile } from "node:child_process";
-import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,29 +31,32 @@ const SOURCES: Source[] = [
 /** Builds unless the build is current; resolves with whether it built. */
 export async function buildPackage(options: { force?: boolean } = {}): Promise<boolean> {
   if (!options.force && (await isBuildCurrent(MARKER, SOURCES))) return false;
-  // Built beside and moved into place whole, so a program loading the package never sees half of it.
+  // Built beside and moved into place, the marker last, so a program loading the package never
+  // sees half of it. dist/package also holds the ES module entries server/build.ts writes there.
   const partial = `${PACKAGE_DIR}.${process.pid}.tmp`;
   await rm(partial, { recursive: true, force: true });
   try {
     await declarations(join(partial, "types"));
-    for (const format of ["esm", "cjs"] as const) {
-      await build({
-        entryPoints: Object.fromEntries(
-          PACKAGE_ENTRIES.map((name) => [name, join(REPO, "client", "package", `${name}.ts`)]),
-        ),
-        outdir: partial,
-        outExtension: { ".js": format === "esm" ? ".mjs" : ".cjs" },
-        bundle: true,
-        // ws and zod come from the switchboard folder's node_modules, found through the link.
-        packages: "external",
-        platform: "node",
-        format,
-        target: "node20.19",
-        logLevel: "warning",
-      });
-    }
-    await rm(PACKAGE_DIR, { recursive: true, force: true });
-    await rename(partial, PACKAGE_DIR);
+    await build({
+      entryPoints: Object.fromEntries(
+        PACKAGE_ENTRIES.map((name) => [name, join(REPO, "client", "package", `${name}.ts`)]),
+      ),
+      outdir: partial,
+      outExtension: { ".js": ".cjs" },
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20.19",
+      minifyWhitespace: true,
+      minifySyntax: true,
+      keepNames: true,
+      logLevel: "warning",
+    });
+    await mkdir(PACKAGE_DIR, { recursive: true });
+    await rm(join(PACKAGE_DIR, "types"), { recursive: true, force: true });
+    await rename(join(partial, "types"), join(PACKAGE_DIR, "types"));
+    // In PACKAGE_ENTRIES order: client.cjs, the marker, comes last.
+    for (const name of PACKAGE_ENTRIES) await rename(join(partial, `${name}.cjs`), join(PACKAGE_DIR, `${name}.cjs`));
   } finally {
     await rm(partial, { recursive: true, force: true });
   }

@@ -13,8 +13,12 @@ import { startTestHub, type TestHub } from "../helpers/hub.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 const DIST = join(ROOT, "dist");
 
+/** Every bundle and chunk by its path below dist/ (the package's entries are in dist/package/). */
 async function bundles(): Promise<Map<string, string>> {
-  const files = (await readdir(DIST)).filter((name) => name.endsWith(".mjs"));
+  const files = [
+    ...(await readdir(DIST)).filter((name) => name.endsWith(".mjs")),
+    ...(await readdir(join(DIST, "package"))).filter((name) => name.endsWith(".mjs")).map((name) => `package/${name}`),
+  ];
   return new Map(
     await Promise.all(files.map(async (name) => [name, await readFile(join(DIST, name), "utf8")] as const)),
   );
@@ -39,8 +43,9 @@ describe("entry-point bundles", () => {
     const files = await bundles();
     for (const name of Object.keys(ENTRY_POINTS)) expect(files.has(`${name}.mjs`)).toBe(true);
     // phrasing.ts (every channel's sentences) and hub-client.ts (every mirror) serve the hub's
-    // channels and the CLI alike; esbuild names each function once where it is defined.
-    for (const definition of ["__name(summarySentence,", "__name(reconnectDelay,"]) {
+    // channels, the CLI and the switchboard/* package alike; esbuild names each function once
+    // where it is defined.
+    for (const definition of ["__name(summarySentence,", "__name(reconnectDelay,", "__name(localHub,"]) {
       const holders = [...files].filter(([, text]) => text.includes(definition)).map(([name]) => name);
       expect(holders, definition).toHaveLength(1);
       expect(holders[0]).toMatch(/^chunk-/);
@@ -53,7 +58,7 @@ describe("entry-point bundles", () => {
     let left = 0;
     for (const [name, text] of files) {
       if (needless(text) && name.startsWith("chunk-")) left++;
-      else await copyFile(join(DIST, name), join(outside, name));
+      else if (!name.includes("/")) await copyFile(join(DIST, name), join(outside, name));
     }
     expect(left).toBeGreaterThanOrEqual(1);
 

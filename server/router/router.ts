@@ -20,7 +20,7 @@ import type { UsageBook } from "../usage/usage.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Workspaces } from "../workspaces/workspaces.ts";
 import { createAdoption } from "./adoption.ts";
-import { type OutputLocation, resolveOutputPath } from "./artifacts.ts";
+import { checkOutputPath, type OutputLocation, resolveOutputPath } from "./artifacts.ts";
 import { createBackendChoice } from "./backend-choice.ts";
 import { createFollowUps } from "./follow-ups.ts";
 import { type Job, newJob, stepsOfRequest } from "./jobs.ts";
@@ -149,14 +149,19 @@ export function createRouter(options: RouterOptions) {
       throw invalidInput("workspace: this hub has no workspaces configured");
     }
     const workspace = options.workspaces?.resolveWorkspace(request.workspace ?? null);
-    const choice = choose({ explicit: request.backend ?? null, kind: request.kind ?? null });
     const taskId = newTaskId();
+    const output = locate(taskId, request.outputPath);
+    // A symbolic link that already takes the path out of the artifacts directory: 400 now.
+    await checkOutputPath(output);
+    if (stopping)
+      throw new SwitchboardError("unavailable", "the hub is shutting down; send the task again once it is back");
+    const choice = choose({ explicit: request.backend ?? null, kind: request.kind ?? null });
     const job = newJob({
       taskId,
       description: request.description,
       steps: stepsOfRequest(request),
       backend: choice.backend,
-      output: locate(taskId, request.outputPath),
+      output,
       workspace,
     });
     // One change: every subscriber sees the task with its backend and the reason at once.

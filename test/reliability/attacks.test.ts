@@ -1,8 +1,9 @@
 // Attacks, as an attacker would try them against a hub started with a token: spellings of a path
 // that reach a guarded route, the token where it does not belong, secrets in the log, bind names
 // that only look loopback. Each class stays fixed here.
-import { realpath } from "node:fs/promises";
+import { mkdtemp, readdir, realpath, rm, symlink } from "node:fs/promises";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { slackViews } from "../../client/slack/blocks.ts";
@@ -240,6 +241,57 @@ describe("backends never run in the hub's own directory", () => {
     expect(kinds((argv) => argv.includes("--input-format")).length).toBe(1);
     for (const call of calls) {
       expect({ argv: call.argv, cwd: call.cwd }).toEqual({ argv: call.argv, cwd: workspace });
+    }
+  });
+});
+
+describe("an outputPath cannot leave the artifacts directory through a symbolic link", () => {
+  it("refuses at intake (400, nothing registered) a path whose folder is a link pointing outside", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "switchboard-outside-"));
+    try {
+      const { hub: routed, client, artifactsDir } = await routerHub();
+      await symlink(outside, join(artifactsDir, "escape"));
+      const refused = await client
+        .route({ description: "Sneaky", startedFrom: "cli", outputPath: "escape/loot.md" })
+        .then(
+          () => null,
+          (e: unknown) => e as { status: number; message: string },
+        );
+      expect(refused?.status).toBe(400);
+      expect(refused?.message).toContain("leads outside the artifacts directory through a symbolic link");
+      expect(routed.taskContext.getContext().activeTasks).toEqual([]);
+      expect(await readdir(outside)).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("fails the task readably, writing nothing outside, when the link appears after intake", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "switchboard-outside-"));
+    try {
+      const { hub: routed, client, artifactsDir } = await routerHub();
+      const { taskId } = await client.route({
+        description: "Two steps",
+        startedFrom: "cli",
+        outputPath: "later/loot.md",
+        steps: [
+          { title: "First", prompt: "one" },
+          { title: "Second", prompt: "two", requiresApproval: true },
+        ],
+      });
+      await eventually(() => routed.taskContext.getActiveTask(taskId)?.status === "pending-approval", 15_000);
+      // While the task waits, someone with access to the artifacts folder plants the link.
+      await symlink(outside, join(artifactsDir, "later"));
+      await client.approve(taskId, 2);
+      await eventually(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+      const failed = routed.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);
+      expect(failed?.status).toBe("failed");
+      expect(failed?.error).toMatch(
+        /output not written.*leads outside the artifacts directory through a symbolic link/,
+      );
+      expect(await readdir(outside)).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
     }
   });
 });

@@ -129,7 +129,7 @@ describe("nextJobs", () => {
 });
 
 describe("jobs", () => {
-  const output = { absolute: "/p/artifacts/t.md", display: "artifacts/t.md" };
+  const output = { absolute: "/p/artifacts/t.md", display: "artifacts/t.md", artifactsDir: "/p/artifacts" };
 
   it("newJob starts queued at the first step unless told otherwise", () => {
     const steps = stepsOfRequest({ description: "Look into it" });

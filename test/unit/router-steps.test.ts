@@ -1,11 +1,16 @@
 // The router's small decisions: where an output file may go, how streamed output becomes
 // lastUpdate text (and how often), how step answers form the file, and when queued tasks start.
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SwitchboardError } from "../../server/errors.ts";
-import { resolveOutputPath, writeOutput } from "../../server/router/artifacts.ts";
+import {
+  checkOutputPath,
+  OutputOutsideArtifacts,
+  resolveOutputPath,
+  writeOutput,
+} from "../../server/router/artifacts.ts";
 import { estimateDispatchTimes } from "../../server/router/dispatch-estimate.ts";
 import { composeOutput, createThrottle, outputLine } from "../../server/router/step-output.ts";
 import { ManualClock } from "../../shared/clock.ts";
@@ -32,13 +37,15 @@ describe("resolveOutputPath", () => {
     },
     { requested: "a/../b.md", absolute: "/home/me/switchboard/artifacts/b.md", display: "artifacts/b.md" },
   ])("$requested → $display", ({ requested, absolute, display }) => {
-    expect(resolveOutputPath({ ...base, requested })).toEqual({ absolute, display });
+    const artifactsDir = "/home/me/switchboard/artifacts";
+    expect(resolveOutputPath({ ...base, requested })).toEqual({ absolute, display, artifactsDir });
   });
 
   it("an artifacts directory outside the project is shown as an absolute path", () => {
     expect(resolveOutputPath({ ...base, artifactsDir: "/srv/out", requested: "x.md" })).toEqual({
       absolute: "/srv/out/x.md",
       display: "/srv/out/x.md",
+      artifactsDir: "/srv/out",
     });
   });
 
@@ -76,6 +83,63 @@ describe("resolveOutputPath", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("outputs and symbolic links", () => {
+  let root = "";
+  let outside = "";
+  const at = (requested: string) =>
+    resolveOutputPath({ projectRoot: root, artifactsDir: "artifacts", taskId: "t", requested });
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "switchboard-links-"));
+    outside = join(root, "outside");
+    await mkdir(join(root, "artifacts"), { recursive: true });
+    await mkdir(outside);
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it.each([["escape/x.md"], ["escape/deeper/x.md"], ["reports/../escape/x.md"]])(
+    "refuses %j when a linked folder inside artifacts points outside: at intake (400) and when writing, writing nothing there",
+    async (requested) => {
+      await symlink(outside, join(root, "artifacts", "escape"));
+      const location = at(requested);
+      const intake = await checkOutputPath(location).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(intake).toBeInstanceOf(SwitchboardError);
+      expect((intake as SwitchboardError).code).toBe("invalid_input");
+      expect((intake as SwitchboardError).message).toMatch(
+        /leads outside the artifacts directory through a symbolic link/,
+      );
+      await expect(writeOutput(location, "secret\n")).rejects.toBeInstanceOf(OutputOutsideArtifacts);
+      expect(await readdir(outside)).toEqual([]);
+    },
+  );
+
+  it("replaces a link at the last component with the file, never writing where the link points", async () => {
+    const target = join(outside, "victim.txt");
+    await writeFile(target, "untouched\n");
+    await symlink(target, join(root, "artifacts", "x.md"));
+    await writeOutput(at("x.md"), "answer\n");
+    expect(await readFile(target, "utf8")).toBe("untouched\n");
+    expect((await lstat(join(root, "artifacts", "x.md"))).isSymbolicLink()).toBe(false);
+    expect(await readFile(join(root, "artifacts", "x.md"), "utf8")).toBe("answer\n");
+  });
+
+  it("accepts an artifacts directory that is itself a link, and linked folders that stay inside it", async () => {
+    const real = join(root, "real-artifacts");
+    await mkdir(join(real, "drafts"), { recursive: true });
+    await rm(join(root, "artifacts"), { recursive: true });
+    await symlink(real, join(root, "artifacts"));
+    await symlink(join(real, "drafts"), join(real, "latest"));
+    await checkOutputPath(at("latest/x.md"));
+    await writeOutput(at("latest/x.md"), "ok\n");
+    expect(await readFile(join(real, "drafts", "x.md"), "utf8")).toBe("ok\n");
   });
 });
 

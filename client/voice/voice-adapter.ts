@@ -199,11 +199,23 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
       case "decide": {
         const task = findTask(utterance.taskId);
         const label = taskLabel(task ?? { description: utterance.taskId });
+        // Bound to what the mirror shows waiting (what was announced): that step, that tool call.
+        const waiting = task?.awaitingApproval;
+        const step = task ? (waiting?.step ?? task.currentStep) : undefined;
+        const toolCall = waiting?.kind === "tool" && waiting.id ? waiting : null;
+        const approvalId = toolCall?.id;
         try {
-          if (utterance.decision === "approve") await client.approve(utterance.taskId);
-          else await client.reject(utterance.taskId, "rejected by voice");
+          if (utterance.decision === "approve") await client.approve(utterance.taskId, step, approvalId);
+          else await client.reject(utterance.taskId, "rejected by voice", step, approvalId);
           lastTaskId = utterance.taskId;
-          return `${utterance.decision === "approve" ? "Approved" : "Rejected"}: ${label.charAt(0).toLowerCase()}${label.slice(1)}.`;
+          const lowered = `${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+          if (toolCall) {
+            const what = toolCall.summary || toolCall.title;
+            return utterance.decision === "approve"
+              ? `Approved ${what}; ${lowered} goes on.`
+              : `Rejected ${what}; ${lowered} goes on without it.`;
+          }
+          return `${utterance.decision === "approve" ? "Approved" : "Rejected"}: ${lowered}.`;
         } catch (error) {
           return said(
             `Could not ${utterance.decision} ${label.charAt(0).toLowerCase()}${label.slice(1)}: ${refusalReason(error)}`,

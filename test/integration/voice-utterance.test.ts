@@ -10,7 +10,7 @@ import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/
 import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { hubClient, type TestHub, until } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
 
@@ -133,6 +133,39 @@ describe("POST /utterance", () => {
       channel: "voice",
     });
     expect((await say("approve")).body.text).toBe("Nothing is waiting for your approval.");
+  });
+
+  it("a tool call Claude asks about is announced by its summary; “approve” and “reject” decide that call, and the task goes on", async () => {
+    const calls = [
+      { tool_name: "Bash", input: { command: "npm test" } },
+      { tool_name: "Bash", input: { command: "git push origin main" } },
+    ];
+    await setUp({ FAKE_CLAUDE_TOOL_CALLS: JSON.stringify(calls) });
+    await say("start testing the site");
+    const taskId = allTasks()[0]?.taskId as string;
+
+    await heard("Your task “testing the site” is waiting for your approval: Bash: npm test");
+    const first = hub.taskContext.getActiveTask(taskId)?.awaitingApproval;
+    // The next call's wait clears the decision's record: every record the task shows is kept.
+    const records: unknown[] = [];
+    const stop = hub.taskContext.document.subscribe(() => {
+      const approval = hub.taskContext.getActiveTask(taskId)?.approval;
+      if (approval && JSON.stringify(records.at(-1)) !== JSON.stringify(approval)) records.push(approval);
+    });
+    expect((await say("approve")).body.text).toBe("Approved Bash: npm test; your task “testing the site” goes on.");
+    expect(records[0]).toMatchObject({ decision: "approved", channel: "voice", step: 1, id: first?.id });
+
+    await heard("Your task “testing the site” is waiting for your approval: Bash: git push origin main");
+    expect((await say("reject")).body.text).toBe(
+      "Rejected Bash: git push origin main; your task “testing the site” goes on without it.",
+    );
+    const done = await finishedTask(hub, taskId);
+    stop();
+    expect(records[1]).toMatchObject({ decision: "rejected", channel: "voice", reason: "rejected by voice" });
+    expect(done.status).toBe("complete");
+    expect(done.result).toBe(
+      `Bash allowed: ${JSON.stringify(calls[0]?.input)}\nBash denied: rejected on voice: rejected by voice`,
+    );
   });
 
   it("when a task finishes, the voice channel speaks the first sentence or two of its answer", async () => {

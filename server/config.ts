@@ -217,6 +217,15 @@ export const configSchema = z.strictObject({
         .string({ error: "must be an http(s) URL without a trailing slash" })
         .regex(/^https?:\/\/.*[^/]$/, { error: "must be an http(s) URL without a trailing slash" })
         .default("https://api.telegram.org"),
+      /** When not empty, only these Telegram user ids may act in a configured chat (a private chat's own user always may). */
+      userIds: z
+        .array(
+          z
+            .number({ error: "must be a list of numeric user ids" })
+            .int({ error: "must be a list of numeric user ids" }),
+          { error: "must be a list of numeric user ids" },
+        )
+        .default([]),
       /** Least time between two edits of one task's message. */
       minEditIntervalMs: positiveInt(1000),
       /** How long one long poll (getUpdates) waits for news. */

@@ -11,7 +11,17 @@ import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake
 import { limitAnnouncement } from "../limit-phrasing.ts";
 import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { usageMessage } from "../usage-view.ts";
-import { clip, renderStatus, renderTask, TEXT_LIMIT, type TelegramView } from "./message.ts";
+import {
+  approvalDigest,
+  clip,
+  type PressedButton,
+  parseButtonData,
+  renderStatus,
+  renderTask,
+  TEXT_LIMIT,
+  type TelegramView,
+} from "./message.ts";
+import { telegramAccess } from "./who-may-act.ts";
 
 export interface TelegramAdapterOptions {
   /** A hub client created with `channel: "telegram"`; the adapter connects and closes it. */
@@ -19,6 +29,8 @@ export interface TelegramAdapterOptions {
   token: string;
   /** The only chats served: task messages go to each, and updates from any other are ignored. */
   chatIds: number[];
+  /** When not empty, only these people may act in a group chat (a private chat is its own person's). */
+  userIds?: number[];
   /** Bot API root, without a trailing slash (default https://api.telegram.org). */
   apiRoot?: string;
   timers?: Clock;
@@ -38,44 +50,37 @@ export interface TelegramAdapter {
   stop(): Promise<void>;
 }
 
-type Action = "approve" | "reject";
-
 /** Answers remembered so that a reply to one continues its task. */
 const MAX_ANSWER_MESSAGES = 2000;
 /** Telegram refuses a caption over 1024 characters. */
 const CAPTION_LIMIT = 1024;
 
-/** Chats outside the allowlist remembered for log-once; past this many, further ones are not logged. */
+/** Chats and people outside the allowlists remembered for log-once; past this many, further ones are not logged. */
 const MAX_STRANGERS_LOGGED = 1000;
+/** Telegram shows at most 200 characters in a button press's answer. */
+const CALLBACK_ANSWER_LIMIT = 200;
 
 export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
   const { hub, log } = options;
-  const allowed = new Set(options.chatIds.map(String));
+  const access = { chatIds: options.chatIds, userIds: options.userIds ?? [] };
+  // Named under an approval too long for one message: the whole text is on the dashboard.
+  const dashboardUrl = new URL("/", hub.options.url).toString();
   const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
 
   const messages = createChatMessages<TelegramView, number>({
     destinations: options.chatIds.map(String),
-    render: (task, context) => renderTask(task, new Date(timersOf(options).now()), context),
+    render: (task, context) => renderTask(task, new Date(timersOf(options).now()), context, { dashboardUrl }),
     ...(options.timers ? { timers: options.timers } : {}),
     ...(options.minEditIntervalMs !== undefined ? { minIntervalMs: options.minEditIntervalMs } : {}),
     log: (message) => log.warn(`telegram: ${message}`),
     transport: {
       async send(chatId, view) {
-        const sent = await callTelegram(() =>
-          bot.api.sendMessage(Number(chatId), view.text, view.buttons ? { reply_markup: keyboard(view) } : {}),
-        );
+        const sent = await callTelegram(() => bot.api.sendMessage(Number(chatId), view.text, formatting(view)));
         return sent.message_id;
       },
       async edit(chatId, messageId, view) {
         // No markup in an edit removes the keyboard, which is what a decided task wants.
-        await callTelegram(() =>
-          bot.api.editMessageText(
-            Number(chatId),
-            messageId,
-            view.text,
-            view.buttons ? { reply_markup: keyboard(view) } : {},
-          ),
-        );
+        await callTelegram(() => bot.api.editMessageText(Number(chatId), messageId, view.text, formatting(view)));
       },
     },
   });
@@ -133,16 +138,21 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   });
 
-  // Only configured chats are served; an update from anywhere else stops here, logged once per
-  // chat so a stranger's flood cannot flood the log too.
+  // Only configured chats, and in them only the people allowed to act, are served; any other
+  // update (a message, a button press) stops here unanswered, logged once per chat or person so
+  // a stranger's flood cannot flood the log too.
   const strangersLogged = new Set<string>();
   bot.use(async (ctx, next) => {
-    const chatId = ctx.chat?.id;
-    if (chatId === undefined || !allowed.has(String(chatId))) {
-      const who = String(chatId ?? "(none)");
+    const origin = { chatId: ctx.chat?.id, chatType: ctx.chat?.type, userId: ctx.from?.id };
+    const decision = telegramAccess(access, origin);
+    if (!decision.ok) {
+      const who =
+        decision.refused === "chat" ? `chat ${origin.chatId ?? "(none)"}` : `user ${origin.userId ?? "(none)"}`;
       if (!strangersLogged.has(who) && strangersLogged.size < MAX_STRANGERS_LOGGED) {
         strangersLogged.add(who);
-        log.warn(`telegram: ignored an update from chat ${who}, which is not in telegram.chatIds (logged once)`);
+        const list = decision.refused === "chat" ? "telegram.chatIds" : "telegram.userIds";
+        const where = decision.refused === "chat" ? "" : ` in chat ${origin.chatId}`;
+        log.warn(`telegram: ignored updates from ${who}${where}, which is not in ${list} (logged once)`);
       }
       return;
     }
@@ -172,11 +182,12 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
     const task = findTask(taskId);
     markActive(task ? taskId : undefined);
-    await ctx.reply(
-      task
-        ? renderTask(task, new Date(timersOf(options).now()), hub.context).text
-        : `No task with id ${taskId}. /status lists the tasks.`,
-    );
+    if (!task) {
+      await ctx.reply(`No task with id ${taskId}. /status lists the tasks.`);
+      return;
+    }
+    const view = renderTask(task, new Date(timersOf(options).now()), hub.context, { dashboardUrl });
+    await ctx.reply(view.text, view.entities ? { entities: view.entities } : {});
   });
 
   bot.command("new", async (ctx) => {
@@ -203,24 +214,42 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     else await startTask(ctx, text);
   });
 
+  // A button acts on the task of the message it sits on (never on an id the press carries), and
+  // only on the step and tool call it showed: the hub refuses (409) anything else, and says why.
   bot.on("callback_query:data", async (ctx) => {
-    const pressed = parseButton(ctx.callbackQuery.data, ctx, messages);
-    if (!pressed) {
-      await ctx.answerCallbackQuery({ text: "This button is out of date; send /status for the current tasks." });
+    const messageId = ctx.callbackQuery.message?.message_id;
+    const taskId = messageId === undefined ? null : messages.taskAt(String(ctx.chat?.id), messageId);
+    const pressed = parseButtonData(ctx.callbackQuery.data);
+    const approvalId = pressed && taskId ? approvalIdOf(pressed, taskId) : undefined;
+    if (!pressed || !taskId || approvalId === null) {
+      await ctx.answerCallbackQuery({
+        text: "This button is out of date; nothing was done. /status shows what waits now.",
+      });
       return;
     }
-    markActive(pressed.taskId);
+    markActive(taskId);
     try {
-      if (pressed.action === "approve") await hub.approve(pressed.taskId);
-      else await hub.reject(pressed.taskId, "rejected from Telegram");
+      if (pressed.action === "approve") await hub.approve(taskId, pressed.step, approvalId);
+      else await hub.reject(taskId, "rejected from Telegram", pressed.step, approvalId);
       // The message itself changes when the hub pushes the task's new state.
       await ctx.answerCallbackQuery({ text: pressed.action === "approve" ? "Approved" : "Rejected" });
     } catch (error) {
       const reason = error instanceof HubError ? error.message : "the hub could not be reached";
-      log.warn(`telegram: ${pressed.action} of ${pressed.taskId} failed: ${reason}`);
-      await ctx.answerCallbackQuery({ text: `Not done: ${reason}`.slice(0, 200), show_alert: true });
+      log.warn(`telegram: ${pressed.action} of ${taskId} failed: ${reason}`);
+      await ctx.answerCallbackQuery({ text: clip(`Not done: ${reason}`, CALLBACK_ANSWER_LIMIT), show_alert: true });
     }
   });
+
+  /**
+   * The tool call a press names: its id as carried, or the waiting call's when the carried digest
+   * is that call's; null when the digest names another (older) call; undefined for a step.
+   */
+  function approvalIdOf(pressed: PressedButton, taskId: string): string | null | undefined {
+    if (!pressed.approval) return undefined;
+    if ("id" in pressed.approval) return pressed.approval.id;
+    const waiting = findTask(taskId)?.awaitingApproval?.id;
+    return waiting && approvalDigest(waiting) === pressed.approval.digest ? waiting : null;
+  }
 
   bot.catch((error) => log.error(`telegram: handling an update failed: ${error.message}`));
 
@@ -317,26 +346,18 @@ function timersOf(options: TelegramAdapterOptions): Pick<Clock, "now"> {
   return options.timers ?? { now: () => Date.now() };
 }
 
-function keyboard(view: TelegramView) {
+/** The code block (entities) and the buttons of a task's message; none of either removes them in an edit. */
+function formatting(view: TelegramView) {
   return {
-    inline_keyboard: [(view.buttons ?? []).map((button) => ({ text: button.text, callback_data: button.data }))],
+    ...(view.entities ? { entities: view.entities } : {}),
+    ...(view.buttons
+      ? {
+          reply_markup: {
+            inline_keyboard: [view.buttons.map((button) => ({ text: button.text, callback_data: button.data }))],
+          },
+        }
+      : {}),
   };
-}
-
-/** `approve:<taskId>`; a bare `approve` (an id too long for 64 bytes) names the task by its message. */
-function parseButton(
-  data: string,
-  ctx: BotContext,
-  messages: ChatMessages<number>,
-): { action: Action; taskId: string } | null {
-  const [action, ...rest] = data.split(":");
-  if (action !== "approve" && action !== "reject") return null;
-  if (rest.length > 0) return { action, taskId: rest.join(":") };
-  const chatId = ctx.chat?.id;
-  const messageId = ctx.callbackQuery?.message?.message_id;
-  if (chatId === undefined || messageId === undefined) return null;
-  const taskId = messages.taskAt(String(chatId), messageId);
-  return taskId ? { action, taskId } : null;
 }
 
 /** Runs a Bot API call, turning Telegram's 429 into RateLimitedError and "not modified" into success. */

@@ -6,6 +6,8 @@ import type { TelegramAdapter } from "./adapter.ts";
 
 export interface TelegramSettings {
   chatIds: number[];
+  /** When not empty, only these people may act in a group chat (a private chat is its own person's). */
+  userIds: number[];
   apiRoot: string;
   minEditIntervalMs: number;
   pollTimeoutSeconds: number;
@@ -13,6 +15,7 @@ export interface TelegramSettings {
 
 export const TELEGRAM_DEFAULTS: TelegramSettings = {
   chatIds: [],
+  userIds: [],
   apiRoot: "https://api.telegram.org",
   minEditIntervalMs: 1000,
   pollTimeoutSeconds: 30,
@@ -60,6 +63,7 @@ export async function createTelegramChannel(options: TelegramChannelOptions): Pr
     hub: createNodeHubClient({ url: options.hubUrl, token: options.hubToken, channel: "telegram" }),
     token: options.token,
     chatIds: options.settings.chatIds,
+    userIds: options.settings.userIds,
     apiRoot: options.settings.apiRoot,
     minEditIntervalMs: options.settings.minEditIntervalMs,
     pollTimeoutSeconds: options.settings.pollTimeoutSeconds,

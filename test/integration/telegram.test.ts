@@ -29,7 +29,11 @@ afterEach(async () => {
   for (const dir of keptDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-async function setUp(chatIds = [CHAT_A, CHAT_B], hubOptions: Parameters<typeof startTestHub>[0] = {}) {
+async function setUp(
+  chatIds = [CHAT_A, CHAT_B],
+  hubOptions: Parameters<typeof startTestHub>[0] = {},
+  userIds: number[] = [],
+) {
   hub = await startTestHub(hubOptions);
   fake = await startFakeTelegram();
   clock = new ManualClock(Date.now());
@@ -41,6 +45,7 @@ async function setUp(chatIds = [CHAT_A, CHAT_B], hubOptions: Parameters<typeof s
     hub: adapterHub,
     token: fake.token,
     chatIds,
+    userIds,
     apiRoot: fake.apiRoot,
     timers: clock,
     pollTimeoutSeconds: 1,
@@ -230,7 +235,7 @@ describe("Telegram adapter", () => {
     expect(logged.some((line) => line.startsWith("telegram: stopped without reaching Telegram"))).toBe(true);
   });
 
-  it("a pending approval shows Approve / Reject buttons; pressing Reject acts through the hub and the message loses its buttons", async () => {
+  it("a pending approval shows Approve / Reject buttons naming its step; pressing Reject acts through the hub and the message loses its buttons", async () => {
     await setUp([CHAT_A]);
     const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
     await adapterSees(() => sends(CHAT_A).length === 1, "the task message");
@@ -247,14 +252,14 @@ describe("Telegram adapter", () => {
     expect(shown?.replyMarkup).toEqual({
       inline_keyboard: [
         [
-          { text: "Approve", callback_data: `approve:${task.taskId}` },
-          { text: "Reject", callback_data: `reject:${task.taskId}` },
+          { text: "Approve", callback_data: "approve:2" },
+          { text: "Reject", callback_data: "reject:2" },
         ],
       ],
     });
 
     clock.advance(1000);
-    const updateId = fake.press(CHAT_A, messageId, `reject:${task.taskId}`);
+    const updateId = fake.press(CHAT_A, messageId, "reject:2");
     await until(() => fake.handled(updateId), 5000, "the button press to be handled");
     const answer = fake.chatCalls().find((c) => c.method === "answerCallbackQuery");
     expect(answer?.params.text).toBe("Rejected");
@@ -291,5 +296,145 @@ describe("Telegram adapter", () => {
     await adapterSees(() => edits(CHAT_A).length === 1, "the edit after restart");
     expect(fake.chatCalls().map((c) => c.method)).toEqual(["sendMessage", "editMessageText"]);
     expect(edits(CHAT_A)[0]?.params.message_id).toBe(fake.message(CHAT_A, 100)?.messageId);
+  });
+
+  /** Puts the task's message into the waiting state and returns the message id, once the chat shows it. */
+  async function waitingMessage(taskId: string, update: Parameters<HubClient["updateTask"]>[1], shows: string) {
+    clock.advance(1000);
+    await publisher.updateTask(taskId, update);
+    await adapterSees(
+      () => [...fake.messages.values()].some((m) => m.text.includes(shows)),
+      `the message to show ${shows}`,
+    );
+    return ([...fake.messages.values()].find((m) => m.text.includes(shows)) as { messageId: number }).messageId;
+  }
+  const answers = () => fake.chatCalls().filter((c) => c.method === "answerCallbackQuery");
+
+  it("a tool approval shows its command in a code block, and an old button of the same step cannot approve the next tool call", async () => {
+    await setUp([CHAT_A]);
+    const task = await publisher.addTask({ description: "Fix the build", startedFrom: "cli", totalSteps: 1 });
+    await adapterSees(() => sends(CHAT_A).length === 1, "the task message");
+    const toolCall = (id: string, command: string) => ({
+      status: "pending-approval" as const,
+      awaitingApproval: {
+        kind: "tool" as const,
+        id,
+        step: 1,
+        tool: "Bash",
+        title: `Bash: ${command}`,
+        detail: command,
+      },
+    });
+    const messageId = await waitingMessage(task.taskId, toolCall("tool_first1", "npm test"), "npm test");
+    const shown = fake.message(CHAT_A, messageId);
+    const [entity] = (shown?.entities ?? []) as { type: string; offset: number; length: number; language: string }[];
+    expect(entity).toMatchObject({ type: "pre", language: "bash" });
+    expect(shown?.text.slice(entity?.offset, (entity?.offset ?? 0) + (entity?.length ?? 0))).toBe("npm test");
+    expect(shown?.replyMarkup).toEqual({
+      inline_keyboard: [
+        [
+          { text: "Approve", callback_data: "approve:1:tool_first1" },
+          { text: "Reject", callback_data: "reject:1:tool_first1" },
+        ],
+      ],
+    });
+
+    // The first call ends undecided (its time ran out); the next one of the same step waits.
+    await waitingMessage(task.taskId, toolCall("tool_second", "rm -rf build"), "rm -rf build");
+    const before = hub.taskContext.document.version;
+    const updateId = fake.press(CHAT_A, messageId, "approve:1:tool_first1");
+    await until(() => fake.handled(updateId), 5000, "the press to be handled");
+    expect(answers().at(-1)?.params).toMatchObject({ show_alert: true });
+    expect(String(answers().at(-1)?.params.text)).toMatch(
+      /^Not done: task \S+ no longer waits on tool call tool_first1/,
+    );
+    expect(String(answers().at(-1)?.params.text).length).toBeLessThanOrEqual(200);
+    await until(() => hub.taskContext.document.version > before, 5000, "telegram marked active");
+    expect(hub.taskContext.getActiveTask(task.taskId)).toMatchObject({
+      status: "pending-approval",
+      awaitingApproval: { id: "tool_second" },
+    });
+
+    // The button on screen now decides the call it shows.
+    const now = fake.press(CHAT_A, messageId, "approve:1:tool_second");
+    await until(() => fake.handled(now), 5000, "the second press");
+    expect(answers().at(-1)?.params.text).toBe("Approved");
+    expect(hub.taskContext.getActiveTask(task.taskId)?.approval).toMatchObject({
+      decision: "approved",
+      id: "tool_second",
+    });
+  });
+
+  it("a press for a step that no longer waits is refused by the hub: nothing is decided, and the alert says why", async () => {
+    await setUp([CHAT_A]);
+    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+    await adapterSees(() => sends(CHAT_A).length === 1, "the task message");
+    const messageId = await waitingMessage(
+      task.taskId,
+      {
+        status: "pending-approval",
+        currentStep: 1,
+        awaitingApproval: { step: 1, title: "Build", detail: "npm run build" },
+      },
+      "npm run build",
+    );
+    await publisher.approve(task.taskId, 1);
+    await publisher.updateTask(task.taskId, {
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+    });
+    const updateId = fake.press(CHAT_A, messageId, "approve:1");
+    await until(() => fake.handled(updateId), 5000, "the press to be handled");
+    expect(String(answers().at(-1)?.params.text)).toMatch(
+      /^Not done: task \S+ waits for a decision on step 2, not step 1/,
+    );
+    expect(hub.taskContext.getActiveTask(task.taskId)).toMatchObject({
+      status: "pending-approval",
+      awaitingApproval: { step: 2 },
+      approval: null,
+    });
+  });
+
+  it("telegram.userIds: in a group only listed people act; others' messages and presses are ignored and logged once per person; a private chat is its own person's", async () => {
+    const GROUP = -3003;
+    await setUp([GROUP, CHAT_A], {}, [7]);
+    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+    await adapterSees(() => sends(GROUP).length === 1 && sends(CHAT_A).length === 1, "the task messages");
+    const update = {
+      status: "pending-approval" as const,
+      currentStep: 2,
+      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+    };
+    clock.advance(1000);
+    await publisher.updateTask(task.taskId, update);
+    await adapterSees(() => edits(GROUP).length === 1 && edits(CHAT_A).length === 1, "the approval edits");
+    const groupMessage = Number(edits(GROUP)[0]?.params.message_id);
+    const before = fake.chatCalls().length;
+
+    const stranger = { from: 8, chatType: "group" as const };
+    const ids = [
+      fake.sendText(GROUP, "/status", stranger),
+      fake.sendText(GROUP, "delete everything", stranger),
+      fake.press(GROUP, groupMessage, "approve:2", stranger),
+    ];
+    await until(() => ids.every((id) => fake.handled(id)), 5000, "the stranger's updates to be consumed");
+    expect(fake.chatCalls().slice(before)).toEqual([]);
+    expect(hub.taskContext.getActiveTask(task.taskId)?.status).toBe("pending-approval");
+    expect(hub.taskContext.getContext().channelHistory.telegram).toBeUndefined();
+    expect(logged.filter((line) => line.includes("user 8"))).toEqual([
+      `telegram: ignored updates from user 8 in chat ${GROUP}, which is not in telegram.userIds (logged once)`,
+    ]);
+
+    // The listed person in the group, and the person of the private chat (not listed), may act.
+    const listed = fake.sendText(GROUP, "/status", { from: 7, chatType: "group" });
+    await until(() => fake.handled(listed), 5000, "the listed person's command");
+    expect(sends(GROUP).length).toBe(2);
+    const own = fake.press(CHAT_A, Number(edits(CHAT_A)[0]?.params.message_id), "approve:2");
+    await until(() => fake.handled(own), 5000, "the private chat's press");
+    expect(hub.taskContext.getActiveTask(task.taskId)?.approval).toMatchObject({
+      decision: "approved",
+      channel: "telegram",
+    });
   });
 });

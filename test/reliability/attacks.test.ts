@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { slackViews } from "../../client/slack/blocks.ts";
+import { createTelegramAdapter } from "../../client/telegram/adapter.ts";
 import { startStatusServer } from "../../client/voice/status-server.ts";
 import { createLogger } from "../../server/log.ts";
 import type { SlackAccess } from "../../server/slack-access.ts";
@@ -20,7 +21,8 @@ import {
 } from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
-import { makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
+import { startFakeTelegram } from "../fixtures/fake-telegram.ts";
+import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig, until } from "../helpers/hub.ts";
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
@@ -531,5 +533,66 @@ describe("a Slack request acts once, and only for the team, channels and people 
     expect(threadReplies).toEqual([]);
     expect((await post(threadReply())).status).toBe(200);
     expect(threadReplies.map((r) => [r.channel, r.user])).toEqual([["C0DEV", "U1"]]);
+  });
+});
+
+describe("a Telegram button acts on the task of the message it sits on", () => {
+  it("a forged callback naming another task, or pressed under a message that is no task's, decides nothing", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    const telegram = await startFakeTelegram();
+    const CHAT = 1001;
+    const adapter = createTelegramAdapter({
+      hub: hubClient(hub, { token: TOKEN, channel: "telegram" }),
+      token: telegram.token,
+      chatIds: [CHAT],
+      apiRoot: telegram.apiRoot,
+      minEditIntervalMs: 0,
+      pollTimeoutSeconds: 1,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    try {
+      await adapter.start();
+      const waiting = async (description: string) => {
+        const task = await hub!.taskContext.addTask({ description, startedFrom: "cli", totalSteps: 2 });
+        await hub!.taskContext.updateTask(task.taskId, {
+          status: "pending-approval",
+          currentStep: 2,
+          awaitingApproval: { step: 2, title: "Push", detail: `push ${description}` },
+        });
+        return task.taskId;
+      };
+      const harmless = await waiting("Tidy the docs");
+      const dangerous = await waiting("Wipe the production database");
+      await until(() => adapter.messages.refOf(harmless, String(CHAT)) !== null, 5000, "the harmless task's message");
+      await until(
+        () => [...telegram.messages.values()].filter((m) => m.text.includes("push ")).length === 2,
+        5000,
+        "both approval messages",
+      );
+      const harmlessMessage = adapter.messages.refOf(harmless, String(CHAT)) as number;
+      const press = async (messageId: number, data: string) => {
+        const id = telegram.press(CHAT, messageId, data);
+        await until(() => telegram.handled(id), 5000, "the press to be handled");
+        return telegram
+          .chatCalls()
+          .filter((c) => c.method === "answerCallbackQuery")
+          .at(-1)?.params.text;
+      };
+      const before = hub.taskContext.document.version;
+
+      // Under the harmless task's message, data naming the other task (the old format) is not read as a task.
+      expect(await press(harmlessMessage, `approve:${dangerous}`)).toMatch(/out of date; nothing was done/);
+      // A message that is no task's (an id the bot never sent, or another chat's) has no task to act on.
+      expect(await press(999_999, "approve:2")).toMatch(/out of date; nothing was done/);
+      expect(hub.taskContext.document.version).toBe(before);
+
+      // The button of the harmless message decides the harmless task, and only it.
+      expect(await press(harmlessMessage, "approve:2")).toBe("Approved");
+      expect(hub.taskContext.getActiveTask(harmless)?.status).toBe("running");
+      expect(hub.taskContext.getActiveTask(dangerous)?.status).toBe("pending-approval");
+    } finally {
+      await adapter.stop();
+      await telegram.close();
+    }
   });
 });

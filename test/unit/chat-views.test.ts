@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { BLOCK_TEXT_LIMIT, escapeText, progressBar, renderTask as slackTask } from "../../client/slack/blocks.ts";
-import { TEXT_LIMIT, renderTask as telegramTask } from "../../client/telegram/message.ts";
+import {
+  approvalDigest,
+  parseButtonData,
+  TEXT_LIMIT,
+  renderTask as telegramTask,
+} from "../../client/telegram/message.ts";
 import { applyUpdate, buildTask, finishTask } from "../../server/task-context.ts";
 import type { Task } from "../../shared/schemas.ts";
 
@@ -26,7 +31,7 @@ describe("Telegram task message", () => {
   it.each([
     ["running", task({ currentStep: 2, lastUpdate: "reading" }), "▶️", null],
     ["queued", task({ status: "queued" }), "⏳", null],
-    ["pending approval", pending(), "✋", ["approve:route_abc", "reject:route_abc"]],
+    ["pending approval", pending(), "✋", ["approve:2", "reject:2"]],
     ["complete", finishTask(task(), { outputPath: "artifacts/trust.md" }, T0), "✅", null],
     ["failed", finishTask(task(), { error: "timed out" }, T0), "❌", null],
   ])("%s: icon, sentence, id, and buttons only while waiting", (_, t, icon, buttons) => {
@@ -36,9 +41,79 @@ describe("Telegram task message", () => {
     expect(view.buttons?.map((b) => b.data) ?? null).toEqual(buttons);
   });
 
-  it("an id too long for Telegram's 64-byte callback_data leaves it out (the adapter finds the task by its message)", () => {
-    const longId = `route_${"x".repeat(70)}`;
-    expect(telegramTask(pending(longId), NOW).buttons?.map((b) => b.data)).toEqual(["approve", "reject"]);
+  it("buttons never carry the task (the adapter acts on the task of the message), however short its id", () => {
+    for (const button of telegramTask(pending("t1"), NOW).buttons ?? []) expect(button.data).not.toContain("t1");
+  });
+
+  const toolCall = (approvalId: string, detail = "npm test && rm -rf build", tool = "Bash") =>
+    task({
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: { kind: "tool", id: approvalId, step: 2, tool, title: `${tool}: …`, detail },
+    });
+
+  it("a tool call's buttons name its step and approvalId; one too long for 64 bytes goes as a digest", () => {
+    expect(telegramTask(toolCall("tool_abc123"), NOW).buttons?.map((b) => b.data)).toEqual([
+      "approve:2:tool_abc123",
+      "reject:2:tool_abc123",
+    ]);
+    const longId = `tool_${"x".repeat(70)}`;
+    const data = telegramTask(toolCall(longId), NOW).buttons?.map((b) => b.data) ?? [];
+    expect(data).toEqual([`approve:2:#${approvalDigest(longId)}`, `reject:2:#${approvalDigest(longId)}`]);
+    for (const d of data) expect(Buffer.byteLength(d)).toBeLessThanOrEqual(64);
+  });
+
+  it.each([
+    ["approve:2", { action: "approve", step: 2, approval: null }],
+    ["reject:3:tool_abc", { action: "reject", step: 3, approval: { id: "tool_abc" } }],
+    ["approve:1:#abcdefghijklmnop", { action: "approve", step: 1, approval: { digest: "abcdefghijklmnop" } }],
+    ["approve:route_abc", null],
+    ["approve", null],
+    ["approve:2:tool abc", null],
+    ["delete:2", null],
+  ])("reads callback data %j", (data, expected) => {
+    expect(parseButtonData(data)).toEqual(expected);
+  });
+
+  it("shows a tool call's command as a code block: a pre entity over exactly the command", () => {
+    const view = telegramTask(toolCall("tool_abc", "npm test && rm -rf <build>"), NOW);
+    const [entity] = view.entities ?? [];
+    expect(entity).toMatchObject({ type: "pre", language: "bash" });
+    expect(view.text.slice(entity?.offset, (entity?.offset ?? 0) + (entity?.length ?? 0))).toBe(
+      "npm test && rm -rf <build>",
+    );
+    expect(telegramTask(toolCall("tool_abc", "--- a\n+++ b", "Edit"), NOW).entities?.[0]?.language).toBe("diff");
+    // A step's prompt is prose: no code block.
+    expect(telegramTask(pending(), NOW).entities).toBeUndefined();
+    expect(telegramTask(pending(), NOW).text).toContain("git push origin main");
+  });
+
+  it("never cuts an approval's text silently: a diff longer than a message is cut at a line, within 4096 characters, with where to read it whole", () => {
+    const line = "+ const total = items.reduce((sum, item) => sum + item.price, 0); // 🧾\n";
+    const detail = line.repeat(100);
+    const view = telegramTask(toolCall("tool_abc", detail, "Write"), NOW, null, { dashboardUrl: "http://hub.lan/" });
+    expect(view.text.length).toBeLessThanOrEqual(TEXT_LIMIT);
+    expect(view.text.endsWith("\nid: route_abc")).toBe(true);
+    const [entity] = view.entities ?? [];
+    const shown = view.text.slice(entity?.offset, (entity?.offset ?? 0) + (entity?.length ?? 0));
+    expect(shown.endsWith("// 🧾…")).toBe(true);
+    expect(detail.startsWith(shown.slice(0, -1))).toBe(true);
+    expect(view.text).toContain(
+      `Cut: this shows the first ${(shown.length - 1).toLocaleString("en-US")} of ${detail.length.toLocaleString("en-US")} characters. Read it whole on the dashboard, http://hub.lan/, under Waiting for you, before you decide.`,
+    );
+    // The same for a step's prompt, which was shown only in its first 500 characters before.
+    const prompt = "Summarise every contract. ".repeat(300);
+    const stepView = telegramTask(
+      task({
+        status: "pending-approval",
+        currentStep: 2,
+        awaitingApproval: { step: 2, title: "Summarise", detail: prompt },
+      }),
+      NOW,
+    );
+    expect(stepView.text.length).toBeLessThanOrEqual(TEXT_LIMIT);
+    expect(stepView.text.length).toBeGreaterThan(3000);
+    expect(stepView.text).toContain("of 7,800 characters. Read it whole on the dashboard, under Waiting for you");
   });
 
   it("never exceeds Telegram's 4096 characters, and keeps the id line", () => {

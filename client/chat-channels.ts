@@ -1,7 +1,8 @@
 // The Telegram and Slack channels as config.json enables them next to the hub: every token and
 // setting checked before anything listens, adapters started once the hub does, stopped before it closes.
+
+import type { SlackThreadReply } from "../shared/slack-thread-reply.ts";
 import type { AdapterLog } from "./chat-messages.ts";
-import type { SlackThreadReply } from "./slack/adapter.ts";
 import {
   checkSlackSettings,
   createSlackChannel,

@@ -9,10 +9,12 @@
 // from client/slack/blocks.ts: server/ may not import client/, so the entry point hands those
 // views in. The Slack adapter (client/slack/) only posts and updates task messages; it hears the
 // effect of a press through its hub subscription like any other change.
+
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import * as z from "zod";
 import { type ApprovalButton, approvalButtonSchema, type Context, type Health, type Task } from "../shared/schemas.ts";
+import type { SlackThreadReply } from "../shared/slack-thread-reply.ts";
 import { parseInput, SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { markRoutesPublic } from "./route-access.ts";
@@ -51,15 +53,6 @@ export interface SlackViews {
   notTaken(action: "start" | "follow-up", reason: string): SlackReply;
   /** What is wrong with a new task's text, for the person, or null. */
   textProblem(text: string): string | null;
-}
-
-/** A person's message in a thread of a channel the app is in (an Events API `message` event). */
-export interface SlackThreadReply {
-  channel: string;
-  user: string;
-  text: string;
-  ts: string;
-  threadTs: string;
 }
 
 export interface SlackEndpointOptions {

@@ -2,8 +2,10 @@
 // chat.postMessage and kept up to date with chat.update from the hub's pushed context. Button
 // presses and slash commands go to the hub's own Slack endpoint (server/slack-endpoint.ts),
 // which acts through the hub; the resulting change comes back here and updates the message.
+
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import type { Clock } from "../../shared/clock.ts";
+import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
@@ -28,15 +30,6 @@ export interface SlackAdapterOptions {
   /** Least time between two updates of one message. */
   minEditIntervalMs?: number;
   log: AdapterLog;
-}
-
-/** A person's reply in a message thread, as the hub's Events API endpoint hands it over. */
-export interface SlackThreadReply {
-  channel: string;
-  user: string;
-  text: string;
-  ts: string;
-  threadTs: string;
 }
 
 /** Slack answers an update only with the channel's id, which postMessage returns. */
@@ -74,8 +67,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const messages = createChatMessages<SlackView, SlackMessageRef>({
     destinations: options.channels,
     render: (task, context) => renderTask(task, now(), context, { dashboardUrl }),
-    ...(options.timers ? { timers: options.timers } : {}),
-    ...(options.minEditIntervalMs !== undefined ? { minIntervalMs: options.minEditIntervalMs } : {}),
+    timers: options.timers,
+    minIntervalMs: options.minEditIntervalMs,
     log: (message) => log.warn(`slack: ${message}`),
     transport: {
       async send(channel, view) {

@@ -70,8 +70,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const messages = createChatMessages<TelegramView, number>({
     destinations: options.chatIds.map(String),
     render: (task, context) => renderTask(task, new Date(timersOf(options).now()), context, { dashboardUrl }),
-    ...(options.timers ? { timers: options.timers } : {}),
-    ...(options.minEditIntervalMs !== undefined ? { minIntervalMs: options.minEditIntervalMs } : {}),
+    timers: options.timers,
+    minIntervalMs: options.minEditIntervalMs,
     log: (message) => log.warn(`telegram: ${message}`),
     transport: {
       async send(chatId, view) {

@@ -15,11 +15,11 @@ import {
   SLACK_COMMANDS_PATH,
   SLACK_EVENTS_PATH,
   SLACK_INTERACTIONS_PATH,
-  type SlackThreadReply,
   slackEndpoint,
   slackSignature,
 } from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
+import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig, until } from "../helpers/hub.ts";

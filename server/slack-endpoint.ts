@@ -25,6 +25,7 @@ import {
   type SlackRequester,
   slackAccess,
 } from "./slack-access.ts";
+import { createSlackResponder, SLACK_RESPONSE_ORIGIN } from "./slack-response.ts";
 
 /** Routes under this prefix authenticate by Slack signature instead of the hub token. */
 export const SLACK_PATH_PREFIX = "/api/slack/";
@@ -33,10 +34,6 @@ export const SLACK_INTERACTIONS_PATH = `${SLACK_PATH_PREFIX}interactions`;
 export const SLACK_EVENTS_PATH = `${SLACK_PATH_PREFIX}events`;
 /** Slack's guidance: refuse requests whose timestamp is more than five minutes off (replays). */
 export const SLACK_MAX_AGE_SECONDS = 300;
-/** Where Slack's response_url points: the hub answers a press only there. */
-export const SLACK_RESPONSE_ORIGIN = "https://hooks.slack.com";
-/** How long a private answer to a press may take. */
-const RESPOND_TIMEOUT_MS = 10_000;
 /** Slack's own requests are a few kilobytes; anything far larger is not from Slack. */
 const SLACK_BODY_LIMIT = 64 * 1024;
 
@@ -183,32 +180,10 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
     return decision;
   }
 
-  const responseOrigins = new Set(options.responseOrigins ?? [SLACK_RESPONSE_ORIGIN]);
-  /**
-   * Answers the person who pressed, privately, through the interaction's response_url; only to
-   * Slack's own origin (or a configured one), never to wherever a payload points. Not awaited:
-   * Slack wants the press acknowledged within three seconds.
-   */
-  function respond(responseUrl: string | undefined, text: string): void {
-    let url: URL;
-    try {
-      url = new URL(responseUrl ?? "");
-    } catch {
-      return;
-    }
-    if (!responseOrigins.has(url.origin)) {
-      logger.warn(`slack: did not answer at ${url.origin}, which is not Slack's (the person was not told)`);
-      return;
-    }
-    fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ response_type: "ephemeral", replace_original: false, text }),
-      signal: AbortSignal.timeout(RESPOND_TIMEOUT_MS),
-    })
-      .then((response) => response.body?.cancel())
-      .catch((error: Error) => logger.warn(`slack: could not answer the person who pressed: ${error.message}`));
-  }
+  const respond = createSlackResponder({
+    origins: options.responseOrigins ?? [SLACK_RESPONSE_ORIGIN],
+    logger,
+  });
 
   return async (app) => {
     // Encapsulated: only these routes take form bodies, and they keep them raw for the signature.

@@ -2,7 +2,8 @@
 // that reach a guarded route, the token where it does not belong, secrets in the log, bind names
 // that only look loopback. Each class stays fixed here.
 import { mkdtemp, readdir, realpath, rm, symlink } from "node:fs/promises";
-import { connect } from "node:net";
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -21,6 +22,7 @@ import {
 import { StartupError, startHub } from "../../server/start.ts";
 import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { startFakeSlack } from "../fixtures/fake-slack.ts";
 import { startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig, until } from "../helpers/hub.ts";
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
@@ -371,7 +373,7 @@ describe("a Slack request acts once, and only for the team, channels and people 
   const ACCESS: SlackAccess = { channels: ["C0DEV"], teamId: "T1", userIds: ["U1"] };
   let threadReplies: SlackThreadReply[];
 
-  async function slackHub(access: SlackAccess = ACCESS) {
+  async function slackHub(access: SlackAccess = ACCESS, responseOrigins?: string[]) {
     threadReplies = [];
     hub = await startTestHub({
       token: TOKEN,
@@ -383,6 +385,7 @@ describe("a Slack request acts once, and only for the team, channels and people 
           hubToken: TOKEN,
           logger: createLogger("silent"),
           onThreadReply: (reply) => threadReplies.push(reply),
+          ...(responseOrigins ? { responseOrigins } : {}),
         }),
       ],
     });
@@ -430,12 +433,13 @@ describe("a Slack request acts once, and only for the team, channels and people 
         trigger_id: `trigger-${++sequence}`,
       }).toString(),
     );
-  const press = (taskId: string, who: Who = {}) =>
+  const press = (taskId: string, who: Who = {}, responseUrl?: string, value = JSON.stringify({ taskId, step: 2 })) =>
     send(
       SLACK_INTERACTIONS_PATH,
       new URLSearchParams({
         payload: JSON.stringify({
           type: "block_actions",
+          ...(responseUrl ? { response_url: responseUrl } : {}),
           team: { id: who.team ?? "T1" },
           user: { id: who.user ?? "U1" },
           channel: { id: who.channel ?? "C0DEV", name: "dev" },
@@ -444,7 +448,7 @@ describe("a Slack request acts once, and only for the team, channels and people 
             {
               action_id: "approve",
               block_id: "switchboard_approval",
-              value: JSON.stringify({ taskId, step: 2 }),
+              value,
               type: "button",
             },
           ],
@@ -523,6 +527,32 @@ describe("a Slack request acts once, and only for the team, channels and people 
     const start = await post(command("new summarise the logs", { user: "U9" }));
     expect(String(start.body.text)).toMatch(/U9 is not in slack.userIds/);
     expect(hub.taskContext.getContext().activeTasks).toHaveLength(1);
+  });
+
+  it("answers a refused press only at Slack's origin, never at a response_url pointing elsewhere", async () => {
+    const slack = await startFakeSlack();
+    const elsewhere: string[] = [];
+    const other = createServer((request, response) => {
+      elsewhere.push(request.url ?? "");
+      response.end("{}");
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const { taskId } = await slackHub(ACCESS, [slack.origin]);
+      const { port } = other.address() as AddressInfo;
+      // A press the hub refuses (step 1 does not wait), each asking to be answered somewhere.
+      const stale = JSON.stringify({ taskId, step: 1 });
+      await post(press(taskId, {}, `http://127.0.0.1:${port}/actions/T1/1/x`, stale));
+      await post(press(taskId, {}, slack.responseUrl(), stale));
+      await until(() => slack.calls.some((c) => c.method === "response_url"), 5000, "the answer at Slack's origin");
+      expect(elsewhere).toEqual([]);
+      expect(String(slack.calls.find((c) => c.method === "response_url")?.params.text)).toMatch(
+        /^Nothing was approved/,
+      );
+    } finally {
+      await slack.close();
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 
   it("a thread reply from another channel, team or person is acknowledged (200) and goes nowhere", async () => {

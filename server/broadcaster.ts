@@ -150,14 +150,23 @@ export class Broadcaster {
     return this.closing;
   }
 
+  /** The hub holds more for this client than `maxBufferedBytes`: it is not sent anything more now. */
+  private isFull(client: Client): boolean {
+    return client.socket.bufferedAmount > this.options.maxBufferedBytes;
+  }
+
+  /** Stops feeding a slow reader on `topic`; it gets a fresh snapshot once its buffer drains. */
+  private fallBehind(client: Client, topic: Topic): void {
+    client.behind.add(topic);
+    this.awaitDrain(client);
+  }
+
   private publish(topic: Topic, change: Change): void {
     let frame: EncodedFrame | undefined;
     for (const client of this.clients) {
       if (!client.topics.has(topic) || client.behind.has(topic)) continue;
-      if (client.socket.bufferedAmount > this.options.maxBufferedBytes) {
-        // Stop feeding a slow reader; it gets a fresh snapshot once its buffer drains.
-        client.behind.add(topic);
-        this.awaitDrain(client);
+      if (this.isFull(client)) {
+        this.fallBehind(client, topic);
         continue;
       }
       frame ??= this.patchFrame(topic, change);
@@ -196,7 +205,12 @@ export class Broadcaster {
   private catchUp(client: Client): void {
     const topics = [...client.behind];
     client.behind.clear();
-    for (const topic of topics) if (client.topics.has(topic)) this.send(client, this.snapshotFrame(topic));
+    for (const topic of topics) {
+      if (!client.topics.has(topic)) continue;
+      // Several topics behind: each snapshot waits for room, like every other frame.
+      if (this.isFull(client)) this.fallBehind(client, topic);
+      else this.send(client, this.snapshotFrame(topic));
+    }
   }
 
   private receive(client: Client, data: unknown, isBinary: boolean): void {
@@ -205,6 +219,12 @@ export class Broadcaster {
       return;
     }
     const frame = readClientFrame(String(data));
+    // A client that asks for more (a subscribe, or a bad frame that earns an error) while it has
+    // not read what it was sent is dropped, not fed: its buffer would grow with every frame.
+    if (this.isFull(client) && !("type" in frame && frame.type === "unsubscribe")) {
+      client.socket.close(CLOSE.policyViolation, "too slow: read what was sent before asking for more");
+      return;
+    }
     if ("code" in frame) {
       this.reject(client, frame.code, frame.message);
       return;
@@ -224,13 +244,27 @@ export class Broadcaster {
     }
   }
 
-  /** Only the missed patches when `since` is still in history, otherwise a snapshot. */
+  /**
+   * Only the missed patches when `since` is still in history, otherwise a snapshot — within the
+   * same buffer limit as live patches: once the client's buffer is past it, the rest waits, and
+   * a fresh snapshot follows when the buffer has drained.
+   */
   private sendInitial(client: Client, topic: Topic, since: StreamPosition | undefined): void {
+    if (this.isFull(client)) {
+      this.fallBehind(client, topic);
+      return;
+    }
     const missed = since ? this.documents[topic].changesSince(since.epoch, since.version) : null;
-    if (missed) {
-      for (const change of missed) this.send(client, this.patchFrame(topic, change));
-    } else {
+    if (!missed) {
       this.send(client, this.snapshotFrame(topic));
+      return;
+    }
+    for (const change of missed) {
+      if (this.isFull(client)) {
+        this.fallBehind(client, topic);
+        return;
+      }
+      this.send(client, this.patchFrame(topic, change));
     }
   }
 

@@ -7,6 +7,7 @@ import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { WebSocket } from "ws";
 import { slackViews } from "../../client/slack/blocks.ts";
 import { createTelegramAdapter } from "../../client/telegram/adapter.ts";
 import { startStatusServer } from "../../client/voice/status-server.ts";
@@ -297,6 +298,58 @@ describe("an outputPath cannot leave the artifacts directory through a symbolic 
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+});
+
+describe("subscribers that never read cannot grow the hub's memory", () => {
+  it("sends snapshots and resume patches within the per-client buffer limit, and closes (1008) a client that asks for more without reading", async () => {
+    const maxBufferedBytes = 64 * 1024;
+    hub = await startTestHub({ config: { hub: { maxBufferedBytes }, persistence: { fsync: false } } });
+    const { epoch } = hub.taskContext.document;
+    // A document of about 2 MB: ten tasks of ten 20,000-character prompts each.
+    for (let n = 0; n < 10; n++) {
+      const steps = Array.from({ length: 10 }, (_, i) => ({
+        title: `step ${i}`,
+        prompt: `${n}:${"p".repeat(19_990)}`,
+      }));
+      await hub.taskContext.addTask({
+        taskId: `big_${n}`,
+        description: "A large plan",
+        startedFrom: "cli",
+        plan: { steps },
+      });
+    }
+    const documentBytes = Buffer.byteLength(JSON.stringify(hub.taskContext.getContext()));
+    const stalled: Awaited<ReturnType<typeof openRawSocket>>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const raw = await openRawSocket(hub.url);
+      raw.socket.pause(); // never reads: what the hub sends stays in the kernel, then in the hub
+      stalled.push(raw);
+      // Each asks again and again: for a snapshot, and to resume from the first version (every patch).
+      for (let k = 0; k < 15; k++) {
+        raw.send({ type: "subscribe", topics: ["context"] });
+        raw.send({ type: "subscribe", topics: ["context"], since: { context: { epoch, version: 0 } } });
+      }
+    }
+    const server = () => [...(hub!.hub.app.websocketServer.clients as Set<WebSocket>)];
+    await until(
+      () => server().length === 20 && server().every((s) => s.readyState !== s.OPEN),
+      20_000,
+      "every client that never reads to be closed",
+    );
+    // What the hub holds for each: at most the limit and the one frame that crossed it (a snapshot).
+    for (const socket of server())
+      expect(socket.bufferedAmount).toBeLessThanOrEqual(maxBufferedBytes + documentBytes + 1024);
+    for (const raw of stalled) raw.socket.resume();
+    const closes = await Promise.all(stalled.map((raw) => raw.closed));
+    expect(closes.map((c) => c.code)).toEqual(Array(20).fill(1008));
+    expect(closes[0]?.reason).toContain("too slow");
+    // A client that reads is still served the whole document.
+    const reader = await openRawSocket(hub.url);
+    reader.send({ type: "subscribe", topics: ["context"] });
+    const [snapshot] = await reader.waitForFrames(1, "a snapshot");
+    expect(snapshot).toMatchObject({ type: "snapshot", version: hub.taskContext.document.version });
+    reader.socket.terminate();
   });
 });
 

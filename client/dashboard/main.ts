@@ -5,7 +5,7 @@ import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import { followUpSentence, notTakenSentence, startedSentence } from "../phrasing.ts";
 import { type DashboardActions, mountDashboard } from "./sections.ts";
 import { takeToken } from "./token.ts";
-import { dashboardView } from "./view-model.ts";
+import { dashboardView, workspaceChoices } from "./view-model.ts";
 
 /** How often "3 minutes ago" and "about 12 minutes left" are re-phrased; no network involved. */
 const RETELL_INTERVAL_MS = 15_000;
@@ -42,13 +42,12 @@ const actions: DashboardActions = {
   },
   async startTask(request) {
     try {
-      const { taskId } = await startTask(
-        client,
-        request.description,
-        "dashboard",
-        request.backend ? { backend: request.backend } : {},
-      );
-      return `${startedSentence(request)} (${taskId}). Its card is in the live queue.`;
+      const { taskId } = await startTask(client, request.description, "dashboard", {
+        ...(request.backend ? { backend: request.backend } : {}),
+        ...(request.workspace ? { workspace: request.workspace } : {}),
+      });
+      const where = request.workspace ? ` in workspace ${request.workspace}` : "";
+      return `${startedSentence(request)}${where} (${taskId}). Its card is in the live queue.`;
     } catch (error) {
       throw new Error(`${notTakenSentence("start", refusalReason(error))}.`);
     }
@@ -87,8 +86,20 @@ function scheduleDraw(): void {
 client.on("change", scheduleDraw);
 client.on("connection", ({ state }) => {
   page.setConnection(state);
-  if (state === "live") page.showNotice(null);
+  if (state === "live") {
+    page.showNotice(null);
+    void showWorkspaces();
+  }
 });
+
+/** The New task form's workspaces, asked on every (re)connection: a restarted hub may have others. */
+async function showWorkspaces(): Promise<void> {
+  try {
+    page.setWorkspaces(workspaceChoices(await client.getWorkspaces()));
+  } catch {
+    // The form keeps what it offered; the next connection asks again.
+  }
+}
 setInterval(scheduleDraw, RETELL_INTERVAL_MS);
 
 page.setConnection(client.state);

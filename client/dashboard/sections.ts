@@ -9,12 +9,14 @@ import {
   type BackendItem,
   type ChannelItem,
   type DashboardView,
+  diffLines,
   type FinishedItem,
   type NewTaskRequest,
   newTaskRequest,
   type QueueItem,
   sparklinePoints,
   type UsageItem,
+  type WorkspaceChoices,
 } from "./view-model.ts";
 
 /** One answer of a task's transcript, as the card shows it. */
@@ -50,6 +52,8 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
 
 export interface DashboardPage {
   render(view: DashboardView): void;
+  /** The New task form's workspaces (`GET /api/workspaces`, asked again on every reconnection). */
+  setWorkspaces(choices: WorkspaceChoices): void;
   setConnection(state: ConnectionState): void;
   showNotice(text: string | null): void;
 }
@@ -111,6 +115,9 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
         panels[key].classList.toggle("has-items", view[key].length > 0);
       }
     },
+    setWorkspaces(choices) {
+      newTask.setWorkspaces(choices);
+    },
     setConnection(state) {
       connection.dataset.state = state;
       setText(connection.querySelector(".label") ?? connection, CONNECTION_TEXT[state]);
@@ -123,12 +130,20 @@ export function mountDashboard(doc: Document, actions: DashboardActions): Dashbo
 }
 
 /** The New task form: Enter (without Shift) or its button starts the task; the outcome shows below. */
-function newTaskForm(doc: Document, actions: DashboardActions): { setBackends(choices: BackendChoice[]): void } {
+function newTaskForm(
+  doc: Document,
+  actions: DashboardActions,
+): { setBackends(choices: BackendChoice[]): void; setWorkspaces(choices: WorkspaceChoices): void } {
   const form = byId(doc, "new-task-form") as HTMLFormElement;
   const description = byId(doc, "new-task-description") as HTMLTextAreaElement;
   const backend = byId(doc, "new-task-backend") as HTMLSelectElement;
+  const workspace = byId(doc, "new-task-workspace") as HTMLSelectElement;
+  const workspaceChoice = byId(doc, "new-task-workspace-choice");
   const outcome = byId(doc, "new-task-outcome");
   const submit = form.querySelector("button[type=submit]") as HTMLButtonElement;
+  workspace.addEventListener("change", () => {
+    workspace.dataset.chosen = workspace.value;
+  });
   description.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -157,6 +172,15 @@ function newTaskForm(doc: Document, actions: DashboardActions): { setBackends(ch
       for (const option of [...backend.options].slice(1)) option.remove();
       for (const choice of choices) backend.append(new Option(choice.label, choice.name));
       backend.value = choices.some((choice) => choice.name === selected) ? selected : "";
+    },
+    setWorkspaces(choices) {
+      // The person's choice stays while the hub still offers it; otherwise the default.
+      const chosen = workspace.dataset.chosen;
+      workspace.replaceChildren(...choices.options.map((option) => new Option(option.label, option.value)));
+      const keep = chosen !== undefined && choices.options.some((option) => option.value === chosen);
+      workspace.value = keep ? (chosen as string) : choices.selected;
+      workspace.disabled = choices.options.length === 0;
+      workspaceChoice.hidden = choices.options.length === 0;
     },
   };
 }
@@ -320,6 +344,7 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
   const channel = el("span", { className: "when" });
   const title = el("div", { className: "approval-title" });
   const detail = el("pre", { className: "approval-what" });
+  let shownDetail: string | null = null;
   const approve = el("button", { className: "primary", text: "Approve", attrs: { type: "button" } });
   const reject = el("button", { text: "Reject", attrs: { type: "button" } });
   const buttons = [approve, reject];
@@ -356,11 +381,39 @@ function approvalCard(initial: ApprovalItem, actions: DashboardActions, outcome:
       setText(description, item.description);
       setText(channel, item.channelText);
       setText(title, item.whatTitle);
-      setText(detail, item.whatDetail);
+      // Rebuilt only when it changed: a redraw keeps the diff's scroll position.
+      const detailKey = `${item.detailKind}\u0000${item.whatDetail}`;
+      if (detailKey !== shownDetail) {
+        shownDetail = detailKey;
+        showApprovalDetail(detail, item);
+      }
       setAttr(approve, "aria-label", `Approve ${item.description}`);
       setAttr(reject, "aria-label", `Reject ${item.description}`);
     },
   };
+}
+
+/**
+ * What an approval would let happen: a diff with each added and removed line marked (ins / del,
+ * their +/- kept, so colour is never the only cue), a Bash command as code, or plain text.
+ */
+function showApprovalDetail(pre: HTMLElement, item: ApprovalItem): void {
+  setAttr(pre, "data-kind", item.detailKind);
+  if (item.detailKind === "diff") {
+    setAttr(pre, "aria-label", `changes: ${item.whatTitle}`);
+    pre.replaceChildren(
+      ...diffLines(item.whatDetail).map((line) => {
+        const tag = line.kind === "add" ? "ins" : line.kind === "remove" ? "del" : "span";
+        return el(tag, { className: `diff-line diff-${line.kind}`, text: line.text });
+      }),
+    );
+  } else if (item.detailKind === "command") {
+    setAttr(pre, "aria-label", "command");
+    pre.replaceChildren(el("code", { className: "command", text: item.whatDetail }));
+  } else {
+    setAttr(pre, "aria-label", null);
+    pre.replaceChildren(item.whatDetail);
+  }
 }
 
 function finishedRow(initial: FinishedItem, actions: DashboardActions): ItemView<FinishedItem> {

@@ -8,11 +8,13 @@ import {
   type HealthStatus,
   type Task,
   type UsageDocument,
+  type WorkspaceList,
   waitingStep,
 } from "../../shared/schemas.ts";
 import { clockTime } from "../limit-phrasing.ts";
 import { percent, planStep, remainingText, stepSentence } from "../phrasing.ts";
 import { costText, countsText, tokensText, usageSummary } from "../usage-view.ts";
+import { workspaceLabel } from "../workspace-view.ts";
 
 export interface QueueItem {
   taskId: string;
@@ -39,7 +41,17 @@ export interface ApprovalItem {
   description: string;
   whatTitle: string;
   whatDetail: string;
+  /** How the detail is shown: a unified diff (an edit Claude asks about), a command (Bash), or text. */
+  detailKind: DetailKind;
   channelText: string;
+}
+
+export type DetailKind = "diff" | "command" | "text";
+
+/** One line of a unified diff as the approval card styles it. */
+export interface DiffLine {
+  kind: "file" | "hunk" | "add" | "remove" | "context" | "note";
+  text: string;
 }
 
 export interface FinishedItem {
@@ -87,6 +99,14 @@ export type NewTaskFields = Record<string, string>;
 export interface NewTaskRequest {
   description: string;
   backend?: string;
+  workspace?: string;
+}
+
+/** The New task form's workspace choice: no options (nothing configured, the choice is hidden), or the configured ones. */
+export interface WorkspaceChoices {
+  options: { value: string; label: string }[];
+  /** Preselected: the default workspace, or "" (none) when there is no default. */
+  selected: string;
 }
 
 /**
@@ -97,7 +117,21 @@ export function newTaskRequest(fields: NewTaskFields): NewTaskRequest {
   const request: NewTaskRequest = { description: (fields.description ?? "").trim() };
   const backend = fields.backend?.trim();
   if (backend) request.backend = backend;
+  const workspace = fields.workspace?.trim();
+  if (workspace) request.workspace = workspace;
   return request;
+}
+
+/**
+ * The workspaces the New task form offers (`GET /api/workspaces`), the default preselected.
+ * Without a default, a first choice leaves the workspace out: the task runs in the hub's data
+ * folder (a request can name only a configured workspace, so that folder has no name to send).
+ */
+export function workspaceChoices(list: WorkspaceList | null): WorkspaceChoices {
+  if (!list || list.workspaces.length === 0) return { options: [], selected: "" };
+  const options = list.workspaces.map((workspace) => ({ value: workspace.name, label: workspaceLabel(workspace) }));
+  if (list.default !== null) return { options, selected: list.default };
+  return { options: [{ value: "", label: "none (the hub's data folder)" }, ...options], selected: "" };
 }
 
 /** Every configured backend, with a word on its state; a dead one says so but can still be asked for. */
@@ -213,15 +247,41 @@ export function approvalItem(task: Task): ApprovalItem {
   const waiting = task.awaitingApproval;
   const number = waitingStep(task);
   const step = planStep(task.plan, number);
+  const whatDetail = waiting?.detail || step?.prompt || task.lastUpdate;
   return {
     taskId: task.taskId,
     step: number,
     approvalId: waiting?.kind === "tool" && waiting.id ? waiting.id : null,
     description: task.description,
     whatTitle: waiting?.title || step?.title || "approve this task to continue",
-    whatDetail: waiting?.detail || step?.prompt || task.lastUpdate,
+    whatDetail,
+    detailKind: waiting?.kind === "tool" ? toolDetailKind(waiting.tool, whatDetail) : "text",
     channelText: `from ${task.startedFrom}`,
   };
+}
+
+/** The tools whose approval detail is a unified diff of the file they change (server/tool-approvals/tool-call.ts). */
+const EDIT_TOOLS = new Set(["Edit", "MultiEdit", "Write"]);
+
+/** A Bash call's detail is its command; an edit's is a diff (or, when the hub could not make one, its input as JSON). */
+function toolDetailKind(tool: string | undefined, detail: string): DetailKind {
+  if (tool === "Bash") return "command";
+  if (tool && EDIT_TOOLS.has(tool) && detail.startsWith("--- ")) return "diff";
+  return "text";
+}
+
+/** A unified diff, line by line, each with what it is: file header, hunk header, added, removed, unchanged, or a note. */
+export function diffLines(diff: string): DiffLine[] {
+  const lines = diff.endsWith("\n") ? diff.slice(0, -1).split("\n") : diff.split("\n");
+  return lines.map((text): DiffLine => {
+    if (text.startsWith("--- ") || text.startsWith("+++ ")) return { kind: "file", text };
+    if (text.startsWith("@@")) return { kind: "hunk", text };
+    if (text.startsWith("+")) return { kind: "add", text };
+    if (text.startsWith("-")) return { kind: "remove", text };
+    if (text.startsWith(" ") || text === "") return { kind: "context", text };
+    // "\ No newline at end of file", "… (1200 more characters not shown)", separators.
+    return { kind: "note", text };
+  });
 }
 
 export function finishedItem(task: Task, now: Date): FinishedItem {

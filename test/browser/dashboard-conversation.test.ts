@@ -8,6 +8,7 @@ import type { Task } from "../../shared/schemas.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
+import { openLiveDashboard } from "./dashboard-page.ts";
 
 /** An answer with structure, a link, and markup that must never run or become elements. */
 const MARKDOWN_ANSWER = [
@@ -39,16 +40,9 @@ afterEach(async () => {
 });
 
 async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.context.newPage();
-  pages.push(page);
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
-  });
-  await page.goto(hub.url);
-  await page.locator('#connection[data-state="live"]').waitFor();
-  return { page, problems };
+  const opened = await openLiveDashboard(browser, hub.url);
+  pages.push(opened.page);
+  return opened;
 }
 
 const tasksOf = (hub: TestHub): Task[] => [

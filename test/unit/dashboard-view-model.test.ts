@@ -5,12 +5,15 @@ import {
   approvalItem,
   backendItem,
   dashboardView,
+  diffLines,
   finishedItem,
+  newTaskRequest,
   queueItem,
   RECENT_SHOWN,
   sparklinePoints,
+  workspaceChoices,
 } from "../../client/dashboard/view-model.ts";
-import type { BackendHealth, Context, Task } from "../../shared/schemas.ts";
+import type { BackendHealth, Context, Task, WorkspaceSummary } from "../../shared/schemas.ts";
 import { makeBackend, makeTask } from "../fixtures/tasks.ts";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -66,6 +69,29 @@ describe("waiting for you", () => {
     const waiting = { step: 3, title: "Push", detail: "git push" };
     expect(approvalItem(task({ status: "pending-approval", awaitingApproval: waiting })).step).toBe(3);
     expect(approvalItem(task({ status: "pending-approval", currentStep: 2, awaitingApproval: null })).step).toBe(2);
+  });
+
+  const toolWait = (tool: string, detail: string) => ({
+    kind: "tool" as const,
+    id: "tool_0123456789ab",
+    step: 1,
+    title: `${tool} notes.txt`,
+    detail,
+    tool,
+    summary: `${tool} notes.txt`,
+  });
+  const DIFF = "--- notes.txt\n+++ notes.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
+
+  test.each([
+    ["an Edit's diff", toolWait("Edit", DIFF), "diff"],
+    ["a MultiEdit's diff", toolWait("MultiEdit", DIFF), "diff"],
+    ["a Write's diff", toolWait("Write", "--- new.txt\n+++ new.txt\n@@ -0,0 +1 @@\n+hello\n"), "diff"],
+    ["an Edit the hub could not diff (its input as JSON)", toolWait("Edit", '{\n  "file_path": "x"\n}'), "text"],
+    ["a Bash command", toolWait("Bash", "npm test"), "command"],
+    ["another tool's input", toolWait("WebFetch", '{"url": "https://example.com"}'), "text"],
+    ["a step's prompt", { step: 1, title: "Push", detail: "--- not a diff" }, "text"],
+  ])("shows %s as %s", (_what, waiting, kind) => {
+    expect(approvalItem(task({ status: "pending-approval", awaitingApproval: waiting })).detailKind).toBe(kind);
   });
 
   test("carries a tool call's approval id, which the buttons send so a stale card cannot decide a later call", () => {
@@ -257,5 +283,80 @@ describe("latency chart", () => {
     const ys = points.map(([, y]) => y as number);
     expect(Math.min(...ys)).toBe(ys[1]);
     expect(ys.every((y) => y >= 0 && y <= 28)).toBe(true);
+  });
+});
+
+describe("diffLines", () => {
+  test("marks each line of a unified diff: file headers, hunk header, removed, added, unchanged", () => {
+    expect(diffLines("--- notes.txt\n+++ notes.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n")).toEqual([
+      { kind: "file", text: "--- notes.txt" },
+      { kind: "file", text: "+++ notes.txt" },
+      { kind: "hunk", text: "@@ -1,3 +1,3 @@" },
+      { kind: "context", text: " one" },
+      { kind: "remove", text: "-two" },
+      { kind: "add", text: "+TWO" },
+      { kind: "context", text: " three" },
+    ]);
+  });
+
+  test("keeps jsdiff's no-newline marker and the hub's cut note as notes, and a removed '--' line as removed", () => {
+    expect(
+      diffLines("@@ -1 +1 @@\n---x\n+--x\n\\ No newline at end of file\n… (1200 more characters not shown)"),
+    ).toEqual([
+      { kind: "hunk", text: "@@ -1 +1 @@" },
+      { kind: "remove", text: "---x" },
+      { kind: "add", text: "+--x" },
+      { kind: "note", text: "\\ No newline at end of file" },
+      { kind: "note", text: "… (1200 more characters not shown)" },
+    ]);
+  });
+});
+
+describe("the New task form's workspaces", () => {
+  const summary = (name: string, extra: Partial<WorkspaceSummary> = {}): WorkspaceSummary => ({
+    name,
+    description: null,
+    default: false,
+    backends: ["claude"],
+    claude: { permissionMode: null, approveTools: "ask" },
+    codex: { sandbox: null },
+    ...extra,
+  });
+
+  test("offers every configured workspace by name and description, the default preselected", () => {
+    const list = {
+      default: "docs",
+      workspaces: [summary("site", { description: "The web site" }), summary("docs", { default: true })],
+    };
+    expect(workspaceChoices(list)).toEqual({
+      options: [
+        { value: "site", label: "site — The web site" },
+        { value: "docs", label: "docs (default)" },
+      ],
+      selected: "docs",
+    });
+  });
+
+  test("without a default, a first choice names none: the task runs in the hub's data folder", () => {
+    expect(workspaceChoices({ default: null, workspaces: [summary("site")] })).toEqual({
+      options: [
+        { value: "", label: "none (the hub's data folder)" },
+        { value: "site", label: "site" },
+      ],
+      selected: "",
+    });
+  });
+
+  test("offers nothing (the choice is hidden) when none is configured or the list is not known yet", () => {
+    expect(workspaceChoices({ default: null, workspaces: [] })).toEqual({ options: [], selected: "" });
+    expect(workspaceChoices(null)).toEqual({ options: [], selected: "" });
+  });
+
+  test("the route request carries the chosen workspace, and leaves a blank one out", () => {
+    expect(newTaskRequest({ description: " fix it ", workspace: "site" })).toEqual({
+      description: "fix it",
+      workspace: "site",
+    });
+    expect(newTaskRequest({ description: "fix it", workspace: "", backend: "" })).toEqual({ description: "fix it" });
   });
 });

@@ -2,9 +2,12 @@
 // no tables of our own: the usage document's day keys and the reset times limit messages give
 // ("try again at 2:05 PM") are both in the hub's own zone.
 
-/** The hub's time zone, as the process sees it (TZ, else the system's). */
+let processTimeZone: string | undefined;
+
+/** The hub's time zone, as the process sees it (TZ, else the system's); asked of Intl once. */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  processTimeZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  return processTimeZone;
 }
 
 /** Whether Intl knows this zone name. */

@@ -5,7 +5,7 @@
 import { iso } from "../../shared/clock.ts";
 import type { Usage, UsageCounts, UsageDocument } from "../../shared/schemas.ts";
 import { roundUsd } from "../backends/stream-events.ts";
-import { addDays, dayKey } from "../time-zone.ts";
+import { addDays, dayKey, wallClock } from "../time-zone.ts";
 
 /** How many calendar days, today included, the document keeps per backend. */
 export const USAGE_DAYS = 30;
@@ -71,7 +71,12 @@ export function recordRun(document: UsageDocument, backend: string, usage: Usage
 /** When the next calendar day starts in the document's zone: the moment old days may need dropping. */
 export function nextDayStart(now: number, timeZone: string): number {
   const today = dayKey(now, timeZone);
-  // Midnight is found by stepping: zones with odd offsets and DST make arithmetic unsafe.
+  // Most days, midnight is what is left of today's wall-clock day away; checked, since a day with
+  // a DST change is shorter or longer (a hub's start-up runs this, and each check costs Intl).
+  const clock = wallClock(now, timeZone);
+  const left = 86_400_000 - ((clock.hour * 60 + clock.minute) * 60 + clock.second) * 1000 - (now % 1000);
+  if (dayKey(now + left, timeZone) !== today && dayKey(now + left - 1, timeZone) === today) return now + left;
+  // Otherwise midnight is found by stepping: zones with odd offsets and DST make arithmetic unsafe.
   let low = now;
   let high = now + 26 * 3_600_000;
   while (high - low > 1000) {

@@ -131,6 +131,8 @@ describe("the usage document", () => {
     ["UTC", "2026-01-01T09:00:00Z", "2026-01-02T00:00:00.000Z"],
     ["Europe/Berlin", "2026-01-01T09:00:00Z", "2026-01-01T23:00:00.000Z"],
     ["Europe/Berlin, on the day the clocks go forward", "2026-03-28T23:30:00Z", "2026-03-29T22:00:00.000Z"],
+    ["Europe/Berlin, on the day the clocks go back", "2026-10-24T22:30:00Z", "2026-10-25T23:00:00.000Z"],
+    ["Asia/Kolkata, a half-hour offset, mid-second", "2026-01-01T09:00:00.250Z", "2026-01-01T18:30:00.000Z"],
   ])("the next day starts (%s)", (zone, now, expected) => {
     const name = zone.split(",")[0] as string;
     const start = nextDayStart(T(now), name);

@@ -8,6 +8,7 @@ import * as z from "zod";
 import { HUB_HOST, HUB_PORT, hubTokenFrom, VOICE_DEFAULTS } from "../shared/defaults.ts";
 import { NOTIFY_EVENTS } from "../shared/schemas.ts";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
+import { DEFAULT_CONTEXT_LIMITS } from "./context-limits.ts";
 import { preview } from "./errors.ts";
 import { workspacesSchema } from "./workspaces/settings.ts";
 
@@ -62,6 +63,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** How many finished tasks `recentCompleted` keeps. */
       recentLimit: positiveInt(10),
+      /** Tasks in `activeTasks` at once; adding or reopening one more is 409. */
+      maxActiveTasks: positiveInt(DEFAULT_CONTEXT_LIMITS.maxActiveTasks),
+      /** Largest task, as JSON in bytes; a change that grows one past it is 413. */
+      maxTaskBytes: positiveInt(DEFAULT_CONTEXT_LIMITS.maxTaskBytes),
+      /** Largest context document, as JSON in bytes; a change that grows it past this is 413. */
+      maxDocumentBytes: positiveInt(DEFAULT_CONTEXT_LIMITS.maxDocumentBytes),
     })
     .prefault({}),
   persistence: z
@@ -80,6 +87,8 @@ export const configSchema = z.strictObject({
       maxFrameBytes: positiveInt(64 * 1024),
       /** Recent patches kept per topic for clients that resume with `since`. */
       historyLimit: positiveInt(1000),
+      /** ...and at most this many bytes of them (as JSON) per topic; older ones are dropped first. */
+      historyLimitBytes: positiveInt(32 * 1024 * 1024),
       /** How often every WebSocket client is pinged; silent clients are dropped. */
       heartbeatIntervalMs: positiveInt(30_000),
       /** A client whose send buffer passes this stops receiving patches until it drains. */

@@ -37,6 +37,8 @@ export interface VersionedDocumentOptions<T> {
   initial: T;
   /** How many recent changes are kept for resuming subscribers. */
   historyLimit?: number;
+  /** At most this many bytes of them (their ops as JSON); the oldest go first. */
+  historyLimitBytes?: number;
   /** When given, every change is written to it and acknowledged only once durable. */
   file?: DurableJsonFile;
 }
@@ -51,6 +53,10 @@ export class VersionedDocument<T> implements DocumentFeed {
   protected versionNumber = 0;
   protected readonly history: Change[] = [];
   protected readonly historyLimit: number;
+  protected readonly historyLimitBytes: number;
+  /** The bytes of each change in `history` (same order), and their sum. */
+  private readonly historySizes: number[] = [];
+  private historyBytes = 0;
   protected readonly listeners = new Set<ChangeListener<T>>();
   /** The newest version known to be on disk (the loaded state, version 0, needs no write). */
   private durableVersion = 0;
@@ -59,6 +65,7 @@ export class VersionedDocument<T> implements DocumentFeed {
   constructor(options: VersionedDocumentOptions<T>) {
     this.current = options.initial;
     this.historyLimit = options.historyLimit ?? 1000;
+    this.historyLimitBytes = options.historyLimitBytes ?? 32 * 1024 * 1024;
     this.file = options.file;
   }
 
@@ -98,8 +105,7 @@ export class VersionedDocument<T> implements DocumentFeed {
     this.current = after;
     this.versionNumber++;
     const change: Change = { epoch: this.epoch, version: this.versionNumber, ops };
-    this.history.push(change);
-    if (this.history.length > this.historyLimit) this.history.shift();
+    this.remember(change);
     for (const listener of this.listeners) listener(change, after);
     return change;
   }
@@ -120,6 +126,36 @@ export class VersionedDocument<T> implements DocumentFeed {
           "Check that the data directory is writable and has free space; the hub keeps retrying and saves it once the disk recovers.",
       );
     }
+  }
+
+  /**
+   * Keeps a change for resuming subscribers, dropping the oldest while more than `historyLimit`
+   * changes or `historyLimitBytes` bytes are kept (a client resuming from before gets a snapshot).
+   */
+  protected remember(change: Change): void {
+    const size = Buffer.byteLength(JSON.stringify(change.ops));
+    this.history.push(change);
+    this.historySizes.push(size);
+    this.historyBytes += size;
+    while (
+      this.history.length > 0 &&
+      (this.history.length > this.historyLimit || this.historyBytes > this.historyLimitBytes)
+    ) {
+      this.history.shift();
+      this.historyBytes -= this.historySizes.shift() ?? 0;
+    }
+  }
+
+  /** Forgets every kept change (a document that starts over). */
+  protected forgetHistory(): void {
+    this.history.length = 0;
+    this.historySizes.length = 0;
+    this.historyBytes = 0;
+  }
+
+  /** Bytes of the changes kept for resuming subscribers. */
+  get historySize(): number {
+    return this.historyBytes;
   }
 
   subscribe(listener: ChangeListener<T>): () => void {

@@ -131,7 +131,14 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     // A hub killed mid-write leaves its temporary file behind; nobody else will ever remove it.
     const removed = await file.sweepTemporaryFiles();
     if (removed.length > 0) logger.info(`removed ${removed.length} unfinished temporary file(s) next to ${path}`);
-    if (!store) return new VersionedDocument({ initial: loaded.state, historyLimit: config.hub.historyLimit, file });
+    if (!store) {
+      return new VersionedDocument({
+        initial: loaded.state,
+        historyLimit: config.hub.historyLimit,
+        historyLimitBytes: config.hub.historyLimitBytes,
+        file,
+      });
+    }
     // The file seeds an empty Redis once; after that Redis is the truth.
     const shared = store.document(topic, { initial: loaded.state, parse: (value) => schema.parse(value) });
     store.writeSnapshots(shared, file);
@@ -155,7 +162,13 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
   await store?.start().catch((error: Error) => {
     throw new StartupError(error.message);
   });
-  const taskContext = createTaskContext({ document: contextDocument, clock, recentLimit: config.context.recentLimit });
+  const { recentLimit, maxActiveTasks, maxTaskBytes, maxDocumentBytes } = config.context;
+  const taskContext = createTaskContext({
+    document: contextDocument,
+    clock,
+    recentLimit,
+    limits: { maxActiveTasks, maxTaskBytes, maxDocumentBytes },
+  });
 
   const workspaces = createWorkspaces({
     workspaces: config.workspaces,
@@ -291,6 +304,7 @@ async function createRedisStore(config: Config, logger: Logger): Promise<RedisSt
     url: config.store.url,
     keyPrefix: config.store.keyPrefix,
     historyLimit: config.hub.historyLimit,
+    historyLimitBytes: config.hub.historyLimitBytes,
     leaseTtlMs: config.store.leaseTtlMs,
     logger,
   });

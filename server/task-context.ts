@@ -24,6 +24,7 @@ import {
   taskIdSchema,
   taskUpdateSchema,
 } from "../shared/schemas.ts";
+import { type ContextLimits, DEFAULT_CONTEXT_LIMITS, limitRefusal } from "./context-limits.ts";
 import { VersionedDocument } from "./document.ts";
 import { conflict, invalidInput, notFound, parseInput } from "./errors.ts";
 import { deepEqual } from "./json-diff.ts";
@@ -33,6 +34,8 @@ export interface TaskContextOptions {
   clock?: Clock;
   /** How many finished tasks `recentCompleted` keeps. */
   recentLimit?: number;
+  /** Caps on active tasks and sizes (config `session.maxActiveTasks`, `maxTaskBytes`, `maxDocumentBytes`). */
+  limits?: ContextLimits;
   newTaskId?: () => string;
 }
 
@@ -55,16 +58,30 @@ export function createTaskContext(options: TaskContextOptions = {}) {
   const document = options.document ?? new VersionedDocument<Context>({ initial: emptyContext(clock.now()) });
   const recentLimit = options.recentLimit ?? 10;
   const newTaskId = options.newTaskId ?? newRouteId;
+  const limits = options.limits ?? DEFAULT_CONTEXT_LIMITS;
   /**
    * The request that added each task this hub added, to tell a replay (the same request again)
    * from a different task under the same id. A task added before a restart or by another hub is
-   * judged by the fields that name it (`sameTask`).
+   * judged by the fields that name it (`differingFromTask`).
    */
   const addedAs = new Map<string, NewTask>();
 
   function getContext(): Context {
     return document.state;
   }
+
+  /**
+   * A change that adds or grows tasks, refused (and nothing changed) when it would pass a cap.
+   * Judged inside the mutation, on the state it applies to. Finishing a task is never refused.
+   */
+  const withinLimits =
+    (change: (state: Context) => Context) =>
+    (state: Context): Context => {
+      const next = change(state);
+      const refusal = limitRefusal(state, next, limits);
+      if (refusal) throw refusal;
+      return next;
+    };
 
   function getActiveTask(taskId: string): Task | null {
     return findTask(document.state, taskId)?.task ?? null;
@@ -92,12 +109,14 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     const created = buildTask(task, task.taskId ?? newTaskId(), now);
     forgetGoneTasks();
     addedAs.set(created.taskId, task);
-    await document.mutate((state) => ({
-      ...state,
-      lastUpdated: iso(now),
-      activeTasks: [...state.activeTasks, created],
-      channelHistory: touchChannel(state.channelHistory, created.startedFrom, now, created.taskId),
-    }));
+    await document.mutate(
+      withinLimits((state) => ({
+        ...state,
+        lastUpdated: iso(now),
+        activeTasks: [...state.activeTasks, created],
+        channelHistory: touchChannel(state.channelHistory, created.startedFrom, now, created.taskId),
+      })),
+    );
     return created;
   }
 
@@ -119,11 +138,13 @@ export function createTaskContext(options: TaskContextOptions = {}) {
       return finish(id, finishTask(updated, completion, now), now);
     }
     const updated = applyUpdate(found, status === undefined ? rest : { ...rest, status }, now);
-    await document.mutate((state) => ({
-      ...state,
-      lastUpdated: iso(now),
-      activeTasks: state.activeTasks.map((t) => (t.taskId === id ? updated : t)),
-    }));
+    await document.mutate(
+      withinLimits((state) => ({
+        ...state,
+        lastUpdated: iso(now),
+        activeTasks: state.activeTasks.map((t) => (t.taskId === id ? updated : t)),
+      })),
+    );
     return updated;
   }
 
@@ -163,15 +184,17 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     if (!found) throw notFound(`no task with id ${id}; list tasks with GET /api/context`);
     const now = clock.now();
     const updated = withStep(found.task, input.step, input.channel, found.active ? null : (input.reopen ?? {}), now);
-    await document.mutate((state) => ({
-      ...state,
-      lastUpdated: iso(now),
-      activeTasks: found.active
-        ? state.activeTasks.map((t) => (t.taskId === id ? updated : t))
-        : [...state.activeTasks, updated],
-      recentCompleted: found.active ? state.recentCompleted : state.recentCompleted.filter((t) => t.taskId !== id),
-      channelHistory: touchChannel(state.channelHistory, input.channel, now, id),
-    }));
+    await document.mutate(
+      withinLimits((state) => ({
+        ...state,
+        lastUpdated: iso(now),
+        activeTasks: found.active
+          ? state.activeTasks.map((t) => (t.taskId === id ? updated : t))
+          : [...state.activeTasks, updated],
+        recentCompleted: found.active ? state.recentCompleted : state.recentCompleted.filter((t) => t.taskId !== id),
+        channelHistory: touchChannel(state.channelHistory, input.channel, now, id),
+      })),
+    );
     return { task: updated, step: planSteps(updated.plan).length };
   }
 
@@ -192,11 +215,13 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     const { taskId } = parseInput(channelActiveSchema, input ?? {}, "channel activity");
     if (taskId && !findTask(document.state, taskId)) throw notFound(`no task with id ${taskId}`);
     const now = clock.now();
-    await document.mutate((state) => ({
-      ...state,
-      lastUpdated: iso(now),
-      channelHistory: touchChannel(state.channelHistory, name, now, taskId ?? undefined),
-    }));
+    await document.mutate(
+      withinLimits((state) => ({
+        ...state,
+        lastUpdated: iso(now),
+        channelHistory: touchChannel(state.channelHistory, name, now, taskId ?? undefined),
+      })),
+    );
     return getChannelState(name);
   }
 
@@ -215,7 +240,7 @@ export function createTaskContext(options: TaskContextOptions = {}) {
     const task = finishing
       ? finishTask(change.approval ? { ...found, approval: change.approval } : found, change.completion, now)
       : applyUpdate(found, change.update, now);
-    await document.mutate((state) => ({
+    const act = (state: Context): Context => ({
       ...state,
       lastUpdated: iso(now),
       activeTasks: finishing
@@ -223,7 +248,8 @@ export function createTaskContext(options: TaskContextOptions = {}) {
         : state.activeTasks.map((t) => (t.taskId === taskId ? task : t)),
       recentCompleted: finishing ? [task, ...state.recentCompleted].slice(0, recentLimit) : state.recentCompleted,
       channelHistory: touchChannel(state.channelHistory, channel, now, taskId),
-    }));
+    });
+    await document.mutate(finishing ? act : withinLimits(act));
     return task;
   }
 

@@ -19,6 +19,8 @@ export interface RedisStoreOptions {
   url: string;
   keyPrefix: string;
   historyLimit: number;
+  /** Bytes of history each document keeps in this hub's memory. */
+  historyLimitBytes?: number;
   logger: Logger;
   leaseTtlMs?: number;
 }
@@ -68,6 +70,7 @@ export class RedisStore {
       initial: options.initial,
       parse: options.parse,
       historyLimit: this.options.historyLimit,
+      ...(this.options.historyLimitBytes ? { historyLimitBytes: this.options.historyLimitBytes } : {}),
       logger: this.options.logger,
     });
     this.documents.set(topicKeys(this.options.keyPrefix, topic).log, document as SharedDocument<unknown>);

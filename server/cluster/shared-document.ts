@@ -40,6 +40,8 @@ export interface SharedDocumentOptions<T> {
   /** Checks a document read from Redis (the topic's zod schema). */
   parse: (value: unknown) => T;
   historyLimit: number;
+  /** Bytes of history kept in this hub's memory (hub.historyLimitBytes). */
+  historyLimitBytes?: number;
   logger: Logger;
 }
 
@@ -56,7 +58,11 @@ export class SharedDocument<T> extends VersionedDocument<T> {
   private opened = false;
 
   constructor(options: SharedDocumentOptions<T>) {
-    super({ initial: options.initial, historyLimit: options.historyLimit });
+    super({
+      initial: options.initial,
+      historyLimit: options.historyLimit,
+      ...(options.historyLimitBytes ? { historyLimitBytes: options.historyLimitBytes } : {}),
+    });
     this.redis = options.redis;
     this.keys = options.keys;
     this.topic = options.topic;
@@ -179,8 +185,7 @@ export class SharedDocument<T> extends VersionedDocument<T> {
     this.current = after;
     this.versionNumber = version;
     const change: Change = { epoch: this.epoch, version, ops };
-    this.history.push(change);
-    if (this.history.length > this.historyLimit) this.history.shift();
+    this.remember(change);
     for (const listener of this.listeners) listener(change, after);
     return change;
   }
@@ -206,9 +211,9 @@ export class SharedDocument<T> extends VersionedDocument<T> {
     this.current = state;
     this.epoch = epoch;
     this.versionNumber = Number(version ?? 0);
-    this.history.length = 0;
+    this.forgetHistory();
     for (const [id, fields] of entries.slice(-this.historyLimit)) {
-      this.history.push({
+      this.remember({
         epoch,
         version: versionOfEntry(id),
         ops: JSON.parse(fields[1] as string) as JsonPatchOperation[],

@@ -353,6 +353,67 @@ describe("subscribers that never read cannot grow the hub's memory", () => {
   });
 });
 
+describe("hard caps on what clients can make the hub hold", () => {
+  const post = (path: string, body: unknown, method = "POST") =>
+    rawRequest(`${hub!.url}${path}`, { method, headers: json, body: JSON.stringify(body) });
+  const message = (reply: { body: unknown }) => (reply.body as { error: { message: string } }).error.message;
+  const prompt = (chars: number) => ({ steps: [{ title: "long", prompt: "p".repeat(chars) }] });
+
+  it("refuses a task past session.maxActiveTasks (409) and past session.maxTaskBytes (413), naming the limit and changing nothing", async () => {
+    hub = await startTestHub({ config: { session: { maxActiveTasks: 3, maxTaskBytes: 8_192 } } });
+    for (let n = 0; n < 3; n++) {
+      expect((await post("/api/context/tasks", { description: `task ${n}`, startedFrom: "cli" })).status).toBe(201);
+    }
+    const version = hub.taskContext.document.version;
+    const fourth = await post("/api/context/tasks", { description: "one too many", startedFrom: "cli" });
+    expect(fourth.status).toBe(409);
+    expect(message(fourth)).toContain("session.maxActiveTasks (3)");
+    const routed = await post("/api/route", { description: "one too many", startedFrom: "cli" });
+    expect(routed.status).toBeGreaterThanOrEqual(400);
+    expect(hub.taskContext.document.version).toBe(version);
+
+    const [first] = hub.taskContext.getContext().activeTasks;
+    await hub.taskContext.completeTask(first!.taskId, {});
+    const big = await post("/api/context/tasks", { description: "big", startedFrom: "cli", plan: prompt(9_000) });
+    expect(big.status).toBe(413);
+    expect(message(big)).toContain("session.maxTaskBytes (8192 bytes)");
+    const afterFinish = hub.taskContext.document.version;
+    const grown = await post(
+      `/api/context/tasks/${hub.taskContext.getContext().activeTasks[0]!.taskId}`,
+      { plan: prompt(9_000) },
+      "PATCH",
+    );
+    expect(grown.status).toBe(413);
+    expect(hub.taskContext.document.version).toBe(afterFinish);
+    // Finishing is never refused, and frees room for the next task.
+    expect((await post("/api/context/tasks", { description: "fits", startedFrom: "cli" })).status).toBe(201);
+  });
+
+  it("refuses a change past session.maxDocumentBytes (413) and keeps resume history within hub.historyLimitBytes", async () => {
+    hub = await startTestHub({
+      config: { session: { maxDocumentBytes: 60_000 }, hub: { historyLimitBytes: 30_000 } },
+    });
+    const epoch = hub.taskContext.document.epoch;
+    let refused: Awaited<ReturnType<typeof post>> | null = null;
+    for (let n = 0; n < 10 && !refused; n++) {
+      const reply = await post("/api/context/tasks", {
+        description: `task ${n}`,
+        startedFrom: "cli",
+        plan: prompt(9_000),
+      });
+      if (reply.status !== 201) refused = reply;
+    }
+    expect(refused?.status).toBe(413);
+    expect(message(refused!)).toContain("session.maxDocumentBytes (60000 bytes)");
+    expect(Buffer.byteLength(JSON.stringify(hub.taskContext.getContext()))).toBeLessThanOrEqual(60_000);
+    // About 9 KB a change: three fit in the history's 30,000 bytes, the older ones are gone.
+    expect(hub.taskContext.document.historySize).toBeLessThanOrEqual(30_000);
+    expect(hub.taskContext.document.changesSince(epoch, 0)).toBeNull();
+    const recent = hub.taskContext.document.version - 2;
+    expect(hub.taskContext.document.changesSince(epoch, recent)).toHaveLength(2);
+  });
+});
+
 describe("a replayed add cannot pass off a different task", () => {
   it("answers an identical replay of POST /api/context/tasks with the task, and the same id with other fields with 409, changing nothing", async () => {
     hub = await startTestHub();

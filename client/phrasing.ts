@@ -104,7 +104,11 @@ export function stepText(task: Pick<Task, "currentStep" | "totalSteps">): string
 
 /** The step and the publisher's last word, for a progress line: "step 2 of 4 — parsing page 3". */
 export function stepSentence(task: Pick<Task, "currentStep" | "totalSteps" | "lastUpdate">): string {
-  return [stepText(task), task.lastUpdate.trim()].filter(Boolean).join(" — ");
+  const step = stepText(task);
+  const update = task.lastUpdate.trim();
+  // The router's own updates often start with the step ("step 2 of 4 waits for approval: …").
+  if (step && update.toLowerCase().startsWith(step) && !/^\d/.test(update.slice(step.length))) return update;
+  return [step, update].filter(Boolean).join(" — ");
 }
 
 const LABEL_WORDS = 2;

@@ -288,6 +288,7 @@ function queueCard(initial: QueueItem, actions: DashboardActions): ItemView<Queu
   const eta = el("div", { className: "eta" });
   const channel = el("span", { className: "channel" });
   const backend = el("span", { className: "backend" });
+  const workspace = el("span", { className: "workspace" });
   const talk = conversation(initial.taskId, actions);
   const root = el(
     "li",
@@ -296,7 +297,7 @@ function queueCard(initial: QueueItem, actions: DashboardActions): ItemView<Queu
     el("div", { className: "progress-line" }, bar, percent),
     step,
     eta,
-    el("div", { className: "meta" }, channel, backend),
+    el("div", { className: "meta" }, channel, backend, workspace),
     ...talk.nodes,
   );
   return {
@@ -314,6 +315,8 @@ function queueCard(initial: QueueItem, actions: DashboardActions): ItemView<Queu
       setText(eta, item.etaText);
       setText(channel, item.channelText);
       setText(backend, item.backendText);
+      setText(workspace, item.workspaceText);
+      workspace.hidden = item.workspaceText === "";
     },
   };
 }

@@ -28,6 +28,8 @@ export interface QueueItem {
   etaText: string;
   channelText: string;
   backendText: string;
+  /** "workspace site" for a task in a configured workspace; "" for one in the hub's data folder. */
+  workspaceText: string;
   /** Changes when the answer may have (see answerKey); null before any step answered. */
   answerKey: string | null;
 }
@@ -232,6 +234,7 @@ export function queueItem(task: Task, now: Date): QueueItem {
     etaText: remainingText(task.eta, now) ?? "",
     channelText: `from ${task.startedFrom}`,
     backendText: backendText(task),
+    workspaceText: task.workspace ? `workspace ${task.workspace}` : "",
     answerKey: answerKey(task),
   };
 }

@@ -9,7 +9,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { buildDashboard } from "../../client/dashboard/build.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
@@ -73,6 +73,8 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
         docs: { path: docs },
       },
       router: { defaultWorkspace: "docs" },
+      // The run stays running, so its card stays in the live queue.
+      modes: { FAKE_CLAUDE_HANG: "run" },
     });
     const { page, problems } = await openDashboard(hub);
     const form = page.locator("form#new-task-form");
@@ -90,9 +92,12 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
     expect(await page.locator("#new-task-outcome").textContent()).toBe(
       `Started your task “Fix the failing test” in workspace site (${task?.taskId}). Its card is in the live queue.`,
     );
-    await finishedTask(hub, task?.taskId as string);
-    const run = (await fakeCliCalls(log)).find((c) => c.argv.includes("--input-format"));
-    expect(run?.cwd).toBe(site);
+    // Its card says which workspace it works in; claude runs in that folder.
+    const card = page.locator(`#queue-list [data-task-id="${task?.taskId}"]`);
+    expect(await card.locator(".workspace").textContent()).toBe("workspace site");
+    const runOf = async () => (await fakeCliCalls(log)).find((c) => c.argv.includes("--input-format"));
+    await eventually(async () => (await runOf()) !== undefined, 10_000, "claude to start");
+    expect((await runOf())?.cwd).toBe(site);
     // The person's choice stays for the next task.
     expect(await workspace.inputValue()).toBe("site");
     expect(problems).toEqual([]);

@@ -49,6 +49,12 @@ describe("live queue", () => {
     expect(queueItem(task(fields), NOW).backendText).toBe(text);
   });
 
+  test("names the workspace the task works in, and nothing for the hub's data folder", () => {
+    expect(queueItem(task({ workspace: "site" }), NOW).workspaceText).toBe("workspace site");
+    expect(queueItem(task({ workspace: null }), NOW).workspaceText).toBe("");
+    expect(queueItem(task(), NOW).workspaceText).toBe("");
+  });
+
   test("names the channel the task came from", () => {
     expect(queueItem(task({ startedFrom: "telegram" }), NOW).channelText).toBe("from telegram");
   });

@@ -94,6 +94,12 @@ describe("steps", () => {
     [{ currentStep: 2, totalSteps: 4, lastUpdate: "" }, "step 2 of 4"],
     [{ currentStep: 0, totalSteps: 0, lastUpdate: "warming up" }, "warming up"],
     [{ currentStep: 0, totalSteps: 0, lastUpdate: "  " }, ""],
+    [
+      { currentStep: 1, totalSteps: 1, lastUpdate: "step 1 of 1 waits for approval: Edit notes.txt" },
+      "step 1 of 1 waits for approval: Edit notes.txt",
+    ],
+    [{ currentStep: 1, totalSteps: 4, lastUpdate: "step 12 of 40 copied" }, "step 1 of 4 — step 12 of 40 copied"],
+    [{ currentStep: 1, totalSteps: 4, lastUpdate: "step 1 of 40 copied" }, "step 1 of 4 — step 1 of 40 copied"],
   ])("stepSentence(%j) → %j", (fields, expected) => {
     expect(stepSentence(fields)).toBe(expected);
   });

@@ -7,9 +7,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-client.ts";
 import { StartupError } from "../../server/start.ts";
+import type { WorkspaceList } from "../../shared/schemas.ts";
 import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { startTestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -130,6 +132,34 @@ describe("a task in a workspace", () => {
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(join(await realpath(hub.dataDir), "workspace"));
     expect(call?.cwd).not.toBe(process.cwd());
+  });
+});
+
+describe("Ollama in a workspace", () => {
+  it("only answers: it is never told the folder, and GET /api/workspaces does not list it as working there", async () => {
+    const site = await folder("site");
+    const ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer" });
+    try {
+      const { hub, client } = await routerHub({
+        backends: { claude: { kind: "claude" }, local: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
+        workspaces: { site: { path: site } },
+      });
+      const { taskId } = await client.route({
+        description: "Summarise my notes",
+        startedFrom: "cli",
+        workspace: "site",
+        backend: "local",
+      });
+      const done = await finishedTask(hub, taskId, 15_000);
+      expect(done).toMatchObject({ status: "complete", backend: "local", workspace: "site" });
+      const chats = ollama.calls.filter((c) => c.path === "/api/chat");
+      expect(chats).toHaveLength(1);
+      expect(JSON.stringify(chats[0]?.body)).not.toContain(site);
+      const listed = (await (await fetch(`${hub.url}/api/workspaces`)).json()) as WorkspaceList;
+      expect(listed.workspaces[0]?.backends).toEqual(["claude"]);
+    } finally {
+      await ollama.close();
+    }
   });
 });
 

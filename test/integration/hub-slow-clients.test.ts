@@ -78,6 +78,46 @@ describe("back-pressure", () => {
   });
 });
 
+describe("resuming within the buffer limit", () => {
+  it("sends a resuming client the missed patches only while its buffer has room, then a snapshot once it drains", async () => {
+    const maxBufferedBytes = 64 * 1024;
+    hub = await startTestHub({ config: { hub: { maxBufferedBytes }, persistence: { fsync: false } } });
+    const { epoch } = hub.taskContext.document;
+    const task = await hub.taskContext.addTask({ description: "Write the long report", startedFrom: "dashboard" });
+    // 120 changes of ~200 KB each: ~24 MB of missed patches, far beyond the loopback buffers.
+    for (let n = 0; n < 120; n++) {
+      const steps = Array.from({ length: 10 }, (_, i) => ({
+        title: `step ${i}`,
+        prompt: `${n}:${"p".repeat(19_990)}`,
+      }));
+      await hub.taskContext.updateTask(task.taskId, { plan: { steps } });
+    }
+    const finalVersion = hub.taskContext.document.version;
+    const raw = await openRawSocket(hub.url);
+    sockets.push(raw);
+    raw.socket.pause();
+    raw.send({ type: "subscribe", topics: ["context"], since: { context: { epoch, version: 0 } } });
+    // The hub stops at the limit: what it holds is the limit and the one patch that crossed it.
+    const patchBytes = 210_000;
+    await until(
+      () => serverSockets()[0]?.bufferedAmount !== undefined && serverSockets()[0]!.bufferedAmount > maxBufferedBytes,
+      10_000,
+      "the buffer to fill",
+    );
+    expect(serverSockets()[0]!.bufferedAmount).toBeLessThanOrEqual(maxBufferedBytes + patchBytes);
+
+    raw.socket.resume();
+    await until(() => raw.frames.at(-1)?.type === "snapshot", 20_000, "a snapshot after the drain");
+    const patches = raw.frames.slice(0, -1) as PatchFrame[];
+    const snapshot = raw.frames.at(-1) as SnapshotFrame;
+    expect(patches.every((p) => p.type === "patch")).toBe(true);
+    expect(patches.map((p) => p.version)).toEqual(patches.map((_, i) => i + 1));
+    expect(patches.length).toBeLessThan(finalVersion);
+    expect(snapshot.version).toBe(finalVersion);
+    expect(snapshot.data).toEqual((await rawRequest(`${hub.url}/api/context`)).body);
+  });
+});
+
 describe("heartbeat", () => {
   it("terminates a client that stops answering pings and keeps the one that answers", async () => {
     hub = await startTestHub({ config: { hub: { heartbeatIntervalMs: 40 } } });

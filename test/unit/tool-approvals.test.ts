@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTaskContext } from "../../server/task-context.ts";
 import { askHub } from "../../server/tool-approvals/mcp-server.ts";
 import {
@@ -14,6 +14,7 @@ import {
   describeDuration,
   permissionPromptFiles,
 } from "../../server/tool-approvals/tool-approvals.ts";
+import { claudeWorkspaceSchema } from "../../server/workspaces/settings.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -83,6 +84,40 @@ describe("a permission-prompt run", () => {
     await expect(approvals.ask({ run: "nope", tool_name: "Bash", input: {} })).rejects.toThrow(
       /run: must be the run id/,
     );
+  });
+});
+
+describe("a hub stopping while a call waits", () => {
+  it("denies the waiting call saying the hub is shutting down, and forgets its runs", async () => {
+    const dir = await dataDir();
+    const taskContext = createTaskContext();
+    await taskContext.addTask({
+      taskId: "t-stop",
+      description: "run the tests",
+      startedFrom: "cli",
+      status: "running",
+    });
+    const approvals = createToolApprovals({
+      taskContext,
+      dataDir: dir,
+      hubUrl: () => "http://127.0.0.1:1",
+      token: null,
+      server: { command: "node", args: [] },
+    });
+    const run = approvals.prompts.open();
+    run.bind({
+      taskId: "t-stop",
+      workspace: { name: "repo", path: dir, claude: claudeWorkspaceSchema.parse({}), codex: {} },
+    });
+    const id = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env
+      .SWITCHBOARD_PERMISSION_RUN;
+    const answer = approvals.ask({ run: id, tool_name: "Bash", input: { command: "npm test" } });
+    await vi.waitFor(() => expect(taskContext.getActiveTask("t-stop")?.status).toBe("pending-approval"));
+
+    approvals.stop();
+    expect(await answer).toEqual({ behavior: "deny", message: "the Switchboard hub is shutting down; denied" });
+    expect(approvals.pendingCount()).toBe(0);
+    expect(permissionPromptFiles(dir)).toEqual([]);
   });
 });
 

@@ -7,8 +7,12 @@ import { countWord, taskLabel } from "../phrasing.ts";
 export type Decision = "approve" | "reject";
 
 export type Utterance =
-  /** "start …", "new task …": a new task with this text (empty when only the verb was heard). */
-  | { kind: "start"; text: string }
+  /**
+   * "start …", "new task …": a new task with this text (empty when only the verb was heard).
+   * "… in workspace site" / "… in the site workspace" at the end may name a workspace: `workspace`
+   * holds the name and the text without those words, for the adapter to use if one is so named.
+   */
+  | { kind: "start"; text: string; workspace?: { name: string; text: string } }
   /** "status", "how is the OCR task": one task's sentence, or everything when `taskId` is null. */
   | { kind: "status"; taskId: string | null }
   /** "approve", "reject the deploy": the task it decides. */
@@ -25,6 +29,8 @@ export type Utterance =
 const START = /^(?:please\s+)?(?:start|begin|new\s+task|create\s+(?:a\s+)?(?:new\s+)?task)\b[\s,:;.-]*/i;
 /** After "start": "a new task to …", "a task: …" are the verb's own words, not the task's. */
 const START_FILLER = /^(?:(?:a|an|the)\s+)?(?:new\s+)?task\b[\s,:;.-]*(?:(?:to|that|which|for)\s+)?/i;
+/** "… in workspace site", "… in the site workspace": a workspace named at the end of a start. */
+const IN_WORKSPACE = /[\s,]+in\s+(?:the\s+)?(?:workspace\s+([\p{L}\p{N}_-]+)|([\p{L}\p{N}_-]+)\s+workspace)$/iu;
 const STATUS = /^(?:status|what(?:'s|\s+is)\s+(?:happening|going\s+on|running|up)|anything\s+running)\b/i;
 const HOW = /^how(?:'s|\s+is|\s+are)\s+(.*)$/i;
 const APPROVE = /^(?:yes[\s,]+)?(?:approve|approved|go\s+ahead)\b(.*)$/i;
@@ -62,7 +68,14 @@ export function interpretUtterance(heard: string, context: Context | null, lastT
   const known = [...active, ...(context?.recentCompleted ?? [])];
 
   const start = START.exec(text);
-  if (start) return { kind: "start", text: text.slice(start[0].length).replace(START_FILLER, "").trim() };
+  if (start) {
+    const task = text.slice(start[0].length).replace(START_FILLER, "").trim();
+    const named = IN_WORKSPACE.exec(task);
+    const name = named?.[1] ?? named?.[2];
+    if (!named || !name) return { kind: "start", text: task };
+    const without = task.slice(0, named.index).trim();
+    return { kind: "start", text: task, workspace: { name: name.toLowerCase(), text: without } };
+  }
 
   if (STATUS.test(text)) return { kind: "status", taskId: null };
   const how = HOW.exec(text);

@@ -164,6 +164,15 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
     return [...(context?.activeTasks ?? []), ...(context?.recentCompleted ?? [])].find((t) => t.taskId === taskId);
   }
 
+  /** Whether the hub has a workspace so named (asked when a start names one; a failure is a no). */
+  async function isWorkspace(name: string): Promise<boolean> {
+    try {
+      return (await client.getWorkspaces()).workspaces.some((workspace) => workspace.name === name);
+    } catch {
+      return false;
+    }
+  }
+
   async function respond(heard: string): Promise<string> {
     const last = lastTaskId ?? client.context?.channelHistory.voice?.lastTaskId ?? null;
     const utterance = interpretUtterance(heard, client.context, last);
@@ -174,9 +183,17 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
       case "start": {
         if (!utterance.text) return "What should the task do? Say start, then the task.";
         try {
-          const { taskId } = await startTask(client, utterance.text, "voice");
+          // "… in workspace site" names a workspace only when the hub has one so named; otherwise
+          // those words are part of the task.
+          const named =
+            utterance.workspace && (await isWorkspace(utterance.workspace.name)) ? utterance.workspace : null;
+          if (named && !named.text)
+            return `What should the task do in workspace ${named.name}? Say start, then the task.`;
+          const text = named ? named.text : utterance.text;
+          const { taskId } = await startTask(client, text, "voice", named ? { workspace: named.name } : {});
           lastTaskId = taskId;
-          return `${said(startedSentence({ description: utterance.text }))} I will tell you when it is done.`;
+          const where = named ? ` in workspace ${named.name}` : "";
+          return `${said(`${startedSentence({ description: text })}${where}`)} I will tell you when it is done.`;
         } catch (error) {
           return said(notTakenSentence("start", refusalReason(error)));
         }

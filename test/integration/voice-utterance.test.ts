@@ -10,7 +10,7 @@ import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/
 import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { hubClient, type TestHub, until } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, type RouterHubOptions, routerHub } from "../helpers/router-hub.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
 
@@ -27,8 +27,8 @@ afterEach(async () => {
   dir = null;
 });
 
-async function setUp(modes: Record<string, string> = {}) {
-  ({ hub } = await routerHub({ modes }));
+async function setUp(modes: Record<string, string> = {}, extra: Omit<RouterHubOptions, "modes"> = {}) {
+  ({ hub } = await routerHub({ modes, ...extra }));
   dir = await mkdtemp(join(tmpdir(), "switchboard-voice-"));
   spokenLog = join(dir, "spoken.jsonl");
   channel = await startVoiceChannel({
@@ -80,6 +80,26 @@ describe("POST /utterance", () => {
     expect(allTasks()).toHaveLength(1);
     expect(allTasks()[0]).toMatchObject({ description: "summarising the 2023 tax files", startedFrom: "voice" });
     await heard(body.text as string);
+  });
+
+  it("“start … in workspace NAME” starts the task in that configured workspace; a name the hub does not have stays part of the task", async () => {
+    const root = await mkdtemp(join(tmpdir(), "switchboard-voice-ws-"));
+    try {
+      await setUp({}, { workspaces: { site: { path: root } } });
+      const { body } = await say("Start fixing the failing test in workspace Site");
+      expect(body.text).toBe(
+        "Started your task “fixing the failing test” in workspace site. I will tell you when it is done.",
+      );
+      expect(allTasks()[0]).toMatchObject({ description: "fixing the failing test", workspace: "site" });
+
+      const other = await say("start sweeping up in the attic workspace");
+      expect(other.body.text).toBe(
+        "Started your task “sweeping up in the attic workspace”. I will tell you when it is done.",
+      );
+      expect(allTasks().find((t) => t.description === "sweeping up in the attic workspace")?.workspace).toBeNull();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it("“status” and “how is …” answer from the live mirror", async () => {

@@ -1,7 +1,10 @@
 // The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
 
-// The hub's server → client imports (the other is server/build.ts, which builds the dashboard): the
-// entry point starts the adapters config.json enables. test/unit/import-boundaries.test.ts checks.
+// One of the two places server/ imports client/ (the other is server/build.ts, which bundles the
+// entry points and shares client/launch.js's freshness check): the entry point starts the channels
+// and the notifier config.json enables, gives the Slack endpoint its views (client/slack/blocks.ts)
+// and lets the package's functions act on this process's own hub (registerLocalHub).
+// test/unit/import-boundaries.test.ts checks that nothing else does.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";

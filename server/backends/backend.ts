@@ -1,5 +1,7 @@
-// The contract every backend kind implements (claude, codex, ollama, …): one small module with
-// `ping`, `prewarm` and `dispatch`, so adding a backend is one file and one config entry.
+// The contract every backend kind implements (claude, codex, ollama, …): one module with `ping`,
+// `prewarm` and `dispatch`. A new kind is that module, its name in settings.ts (BACKEND_KINDS) and
+// a line in index.ts; its vendor's environment prefix in environment.ts, and workspace rules in
+// workspaces/ only if it edits files (docs/backends-and-router.md, "Adding a backend").
 // Processes and HTTP are reached only through the injected `BackendDeps`, so tests can swap
 // them for fakes on loopback.
 import type { Clock } from "../../shared/clock.ts";

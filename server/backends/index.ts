@@ -1,4 +1,5 @@
-// The backend kinds by name: config.json's `kind` picks one. A new backend is one module here.
+// The backend kinds by name: config.json's `kind` picks one. A new kind adds its module here (see
+// backend.ts for all it takes).
 import type { BackendKind } from "./backend.ts";
 import { claudeBackend } from "./claude.ts";
 import { codexBackend } from "./codex.ts";

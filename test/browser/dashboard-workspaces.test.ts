@@ -9,7 +9,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { buildDashboard } from "../../client/dashboard/build.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
@@ -96,7 +96,9 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
     const card = page.locator(`#queue-list [data-task-id="${task?.taskId}"]`);
     expect(await card.locator(".workspace").textContent()).toBe("workspace site");
     const runOf = async () => (await fakeCliCalls(log)).find((c) => c.argv.includes("--input-format"));
-    await eventually(async () => (await runOf()) !== undefined, 10_000, "claude to start");
+    await expect
+      .poll(async () => (await runOf()) !== undefined, { timeout: 10_000, message: "claude to start" })
+      .toBeTruthy();
     expect((await runOf())?.cwd).toBe(site);
     // The person's choice stays for the next task.
     expect(await workspace.inputValue()).toBe("site");

@@ -62,16 +62,3 @@ export async function startTestHub(
 export function hubClient(hub: { url: string }, options: Partial<NodeHubClientOptions> = {}) {
   return createNodeHubClient({ url: hub.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...options });
 }
-
-/** Resolves when `predicate` holds, checking after each event of the client; rejects after `ms`. */
-export function until(check: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}

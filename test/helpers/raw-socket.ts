@@ -1,9 +1,10 @@
 // Frame-level test clients: a raw `ws` socket that records every frame the hub sends, and a
 // plain HTTP request whose headers (Host, Origin) are entirely the caller's.
+
 import { request as httpRequest } from "node:http";
+import { expect, vi } from "vitest";
 import WebSocket from "ws";
 import type { ServerFrame } from "../../shared/schemas.ts";
-import { until } from "./hub.ts";
 
 export interface RawSocket {
   socket: WebSocket;
@@ -48,7 +49,11 @@ export function openRawSocket(hubUrl: string, options: { headers?: Record<string
         closed,
         send: (frame) => socket.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
         async waitForFrames(count, what = `${count} frames`) {
-          await until(() => frames.length >= count, 5000, what);
+          // vi.waitFor, not expect.poll: suites call this from their hooks too.
+          await vi.waitFor(() => expect(frames.length, what).toBeGreaterThanOrEqual(count), {
+            timeout: 10_000,
+            interval: 10,
+          });
           return frames;
         },
       }),

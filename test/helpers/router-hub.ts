@@ -1,13 +1,15 @@
 // A real hub with the built-in router, fake claude/codex CLIs on PATH and a temporary artifacts
 // directory; `cleanupRouterHubs()` in afterEach closes every hub and removes its directories.
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect, vi } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { StartHubOptions } from "../../server/start.ts";
 import type { ManualClock } from "../../shared/clock.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "./hub.ts";
 
 const hubs: TestHub[] = [];
@@ -59,10 +61,15 @@ export async function routerHub(options: RouterHubOptions = {}) {
   if (options.waitForPings !== false) {
     options.clock?.advance(0);
     // Every backend's status is known before a task is routed.
-    await eventually(
-      () => Object.keys(hub.warmStandby.backends).every((name) => hub.warmStandby.getHealth(name).lastPing !== null),
-      10_000,
-      "first pings",
+    // vi.waitFor, not expect.poll: suites call this from their hooks too.
+    await vi.waitFor(
+      () => {
+        const pinged = Object.keys(hub.warmStandby.backends).every(
+          (name) => hub.warmStandby.getHealth(name).lastPing !== null,
+        );
+        expect(pinged, "first pings").toBe(true);
+      },
+      { timeout: 10_000, interval: 10 },
     );
   }
   return { hub, client, log, artifactsDir };
@@ -77,6 +84,6 @@ export async function cleanupRouterHubs(): Promise<void> {
 /** Waits until the task is among the recently finished, and returns it as finished. */
 export async function finishedTask(hub: TestHub, taskId: string, ms = 20_000): Promise<Task> {
   const find = () => hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);
-  await eventually(() => find() !== undefined, ms, `${taskId} to finish`);
+  await expect.poll(() => find() !== undefined, { timeout: ms, message: `${taskId} to finish` }).toBeTruthy();
   return find() as Task;
 }

@@ -8,7 +8,7 @@ import { isModelPulled, ollamaBackend } from "../../server/backends/ollama.ts";
 import { type BackendSettings, backendSettingsSchema } from "../../server/backends/settings.ts";
 import { silentLogger } from "../../server/log.ts";
 import { ManualClock, systemClock } from "../../shared/clock.ts";
-import { emptyPathEnv, eventually, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { emptyPathEnv, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 
 const settings = (raw: Record<string, unknown>): BackendSettings => backendSettingsSchema.parse(raw);
@@ -58,12 +58,18 @@ describe("claude ping", () => {
     const clock = new ManualClock();
     const { env, log } = await fakeCliEnv({ FAKE_CLI_HANG: "auth", FAKE_CLI_CHILD: "1" });
     const pinging = claudeBackend.ping(claude, deps(env, clock), { timeoutMs: 20_000 });
-    await eventually(async () => (await fakeCliCalls(log)).length === 2, 10_000, "auth status to start");
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).length === 2, { timeout: 10_000, message: "auth status to start" })
+      .toBeTruthy();
     const hung = (await fakeCliCalls(log))[1]!;
-    await eventually(() => groupMembers(hung.pgid).length >= 2, 10_000, "the grandchild to start");
+    await expect
+      .poll(() => groupMembers(hung.pgid).length >= 2, { timeout: 10_000, message: "the grandchild to start" })
+      .toBeTruthy();
     clock.advance(20_000);
     expect(await pinging).toEqual({ ok: false, reason: "timed out", version: "2.1.4 (Claude Code)" });
-    await eventually(() => liveIn(hung.pgid).length === 0, 10_000, "the process group to die");
+    await expect
+      .poll(() => liveIn(hung.pgid).length === 0, { timeout: 10_000, message: "the process group to die" })
+      .toBeTruthy();
     expect(hung.pgid).toBe(hung.pid);
   });
 });
@@ -159,12 +165,18 @@ describe("claude dispatch", () => {
       signal: controller.signal,
       timeoutMs: 60_000,
     });
-    await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "the CLI to start");
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).length === 1, { timeout: 10_000, message: "the CLI to start" })
+      .toBeTruthy();
     const [call] = await fakeCliCalls(log);
-    await eventually(() => groupMembers(call!.pgid).length >= 2, 10_000, "the grandchild to start");
+    await expect
+      .poll(() => groupMembers(call!.pgid).length >= 2, { timeout: 10_000, message: "the grandchild to start" })
+      .toBeTruthy();
     controller.abort();
     await expect(run).rejects.toThrow("cancelled");
-    await eventually(() => liveIn(call!.pgid).length === 0, 10_000, "the process group to die");
+    await expect
+      .poll(() => liveIn(call!.pgid).length === 0, { timeout: 10_000, message: "the process group to die" })
+      .toBeTruthy();
   });
 });
 
@@ -255,7 +267,9 @@ describe("ollama", () => {
     const pinging = ollamaBackend.ping(settings({ kind: "ollama", url: ollama.url }), deps({}, clock), {
       timeoutMs: 5_000,
     });
-    await eventually(() => (ollama?.calls.length ?? 0) === 1, 10_000, "the request to arrive");
+    await expect
+      .poll(() => (ollama?.calls.length ?? 0) === 1, { timeout: 10_000, message: "the request to arrive" })
+      .toBeTruthy();
     clock.advance(5_000);
     expect(await pinging).toEqual({ ok: false, reason: "timed out" });
   });

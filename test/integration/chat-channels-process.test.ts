@@ -11,7 +11,7 @@ import { slackSignature } from "../../server/slack-endpoint.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SIGNING_SECRET = "process-test-signing-secret";
@@ -137,7 +137,9 @@ describe("channels started by the hub's entry point", () => {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
     });
     const { child, output } = run(HUB_ENTRY, ["--config", config, "--data-dir", dir], env);
-    await until(() => output.stdout.includes("dashboard at"), 20_000, "the hub to start");
+    await expect
+      .poll(() => output.stdout.includes("dashboard at"), { timeout: 20_000, message: "the hub to start" })
+      .toBeTruthy();
     const url = /listening on (http:\/\/\S+)/.exec(output.stdout)?.[1] as string;
     expect(output.stdout).toContain("switchboard: telegram bot serving chat(s) 1001");
     expect(output.stdout).toContain("switchboard: slack adapter posting to C0DEV");
@@ -148,8 +150,18 @@ describe("channels started by the hub's entry point", () => {
       body: JSON.stringify({ description: "Analyze trust documents", startedFrom: "voice", totalSteps: 2 }),
     });
     expect(added.status).toBe(201);
-    await until(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, 10_000, "telegram");
-    await until(() => slack?.calls.some((c) => c.method === "chat.postMessage") ?? false, 10_000, "slack");
+    await expect
+      .poll(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, {
+        timeout: 10_000,
+        message: "telegram",
+      })
+      .toBeTruthy();
+    await expect
+      .poll(() => slack?.calls.some((c) => c.method === "chat.postMessage") ?? false, {
+        timeout: 10_000,
+        message: "slack",
+      })
+      .toBeTruthy();
 
     // From a configured channel: slack.channels reaches the hub's endpoint.
     const body = new URLSearchParams({ command: "/switchboard", text: "status", channel_id: "C0DEV" }).toString();
@@ -181,9 +193,19 @@ describe("npm run telegram against a running hub", () => {
       ["--hub", hub.url, "--chat", "1001", "--api-root", telegram.apiRoot],
       cleanEnv({ TELEGRAM_BOT_TOKEN: telegram.token }),
     );
-    await until(() => output.stdout.includes("telegram: connected to the hub"), 20_000, "the adapter to connect");
+    await expect
+      .poll(() => output.stdout.includes("telegram: connected to the hub"), {
+        timeout: 20_000,
+        message: "the adapter to connect",
+      })
+      .toBeTruthy();
     await hub.taskContext.addTask({ description: "Summarise inbox", startedFrom: "cli" });
-    await until(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, 10_000, "the message");
+    await expect
+      .poll(() => telegram?.chatCalls().some((c) => c.method === "sendMessage") ?? false, {
+        timeout: 10_000,
+        message: "the message",
+      })
+      .toBeTruthy();
     expect(String(telegram.chatCalls()[0]?.params.text)).toContain("Summarise inbox");
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");

@@ -10,7 +10,6 @@ import { slackViews } from "../../client/slack/blocks.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
 import { silentLogger } from "../../server/log.ts";
 import { SLACK_INTERACTIONS_PATH, slackEndpoint, slackSignature } from "../../server/slack-endpoint.ts";
-import { eventually } from "../fixtures/fake-cli-env.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient } from "../helpers/hub.ts";
@@ -79,13 +78,19 @@ describe("tool approvals in Telegram", () => {
     const fake = telegram;
     const { taskId } = await client.route({ description: "tidy the notes", startedFrom: "cli" });
     const waitingOn = async (tool: string) => {
-      await eventually(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, 20_000, tool);
+      await expect
+        .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
+          timeout: 20_000,
+          message: tool,
+        })
+        .toBeTruthy();
       const id = hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id as string;
-      await eventually(
-        () => JSON.stringify(fake.message(CHAT, 100)?.replyMarkup ?? null).includes(id),
-        5000,
-        `the message to show ${tool}`,
-      );
+      await expect
+        .poll(() => JSON.stringify(fake.message(CHAT, 100)?.replyMarkup ?? null).includes(id), {
+          timeout: 5000,
+          message: `the message to show ${tool}`,
+        })
+        .toBeTruthy();
       return { id, message: fake.message(CHAT, 100) };
     };
     const codeOf = (message: { text: string; entities: unknown[] | null } | undefined) => {
@@ -97,7 +102,7 @@ describe("tool approvals in Telegram", () => {
     };
     const press = async (data: string) => {
       const update = fake.press(CHAT, 100, data);
-      await eventually(() => fake.handled(update), 5000, "the press");
+      await expect.poll(() => fake.handled(update), { timeout: 5000, message: "the press" }).toBeTruthy();
       return fake
         .chatCalls()
         .filter((c) => c.method === "answerCallbackQuery")
@@ -154,9 +159,16 @@ describe("tool approvals in Slack", () => {
     const blocks = () =>
       (message()?.blocks ?? []) as { type: string; text?: { text: string }; elements?: { value?: string }[] }[];
     const waitingOn = async (tool: string) => {
-      await eventually(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, 20_000, tool);
+      await expect
+        .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
+          timeout: 20_000,
+          message: tool,
+        })
+        .toBeTruthy();
       const id = hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id as string;
-      await eventually(() => JSON.stringify(blocks()).includes(id), 5000, `the message to show ${tool}`);
+      await expect
+        .poll(() => JSON.stringify(blocks()).includes(id), { timeout: 5000, message: `the message to show ${tool}` })
+        .toBeTruthy();
       const code = blocks().find((b) => b.type === "section" && b.text?.text.startsWith("```"))?.text?.text;
       const value = blocks().find((b) => b.type === "actions")?.elements?.[0]?.value as string;
       return { id, code, value };
@@ -192,7 +204,9 @@ describe("tool approvals in Slack", () => {
     expect(edit.code).toContain("-two\n+TWO");
     // The Bash call's button cannot reject the Edit: the hub refuses and the person is told.
     expect((await press("reject", bash.value)).status).toBe(200);
-    await eventually(() => fake.calls.some((c) => c.method === "response_url"), 5000, "the private answer");
+    await expect
+      .poll(() => fake.calls.some((c) => c.method === "response_url"), { timeout: 5000, message: "the private answer" })
+      .toBeTruthy();
     expect(hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id).toBe(edit.id);
     expect((await press("approve", edit.value)).status).toBe(200);
 

@@ -3,7 +3,7 @@
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { runCli } from "../../client/cli/dispatch.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -44,14 +44,20 @@ test("a change redraws only its own lines in place, without clearing the screen"
     interrupted,
   });
   try {
-    await until(
-      () => screen.text().includes("Beta moves along") && screen.text().includes("Backends:"),
-      10_000,
-      "the first frame",
-    );
+    await expect
+      .poll(() => screen.text().includes("Beta moves along") && screen.text().includes("Backends:"), {
+        timeout: 10_000,
+        message: "the first frame",
+      })
+      .toBeTruthy();
     const before = screen.writes.length;
     await hub.taskContext.updateTask("term-b", { progress: 0.5, lastUpdate: "halfway there" });
-    await until(() => screen.writes.slice(before).join("").includes("halfway there"), 10_000, "the redraw");
+    await expect
+      .poll(() => screen.writes.slice(before).join("").includes("halfway there"), {
+        timeout: 10_000,
+        message: "the redraw",
+      })
+      .toBeTruthy();
     const redraw = screen.writes.slice(before).join("");
 
     expect(redraw).not.toContain("\x1b[2J"); // no full clear

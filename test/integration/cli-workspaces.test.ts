@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { runCli } from "../helpers/cli.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
@@ -33,11 +33,12 @@ const allTasks = (hub: TestHub): Task[] => [
 ];
 
 const waitingOn = (hub: TestHub, taskId: string, tool: string) =>
-  eventually(
-    () => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool,
-    20_000,
-    `the ${tool} approval`,
-  );
+  expect
+    .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
+      timeout: 20_000,
+      message: `the ${tool} approval`,
+    })
+    .toBeTruthy();
 
 describe("switchboard workspaces", () => {
   it("lists each workspace with its description, the default, how claude and codex may act there, and which backends work there; --json is GET /api/workspaces", async () => {

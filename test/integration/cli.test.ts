@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { runCli } from "../helpers/cli.ts";
-import { makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { makeDataDir, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "client", "cli", "bin.js");
@@ -327,14 +327,14 @@ describe("conversation: new, say, output", () => {
       description: "Gather the 2022 invoices",
       startedFrom: "cli",
     });
-    await until(() => finished(taskId, 1), 10_000, "the task to finish");
+    await expect.poll(() => finished(taskId, 1), { timeout: 10_000, message: "the task to finish" }).toBeTruthy();
     const first = await cli(["output", taskId, ...at]);
     expect(first).toMatchObject({ code: 0, stdout: "echo: Gather the 2022 invoices" });
 
     const said = await cli(["say", taskId, "and also check the 2023 files", ...at]);
     expect(said.code).toBe(0);
     expect(said.stdout).toBe("Added to your task “Gather the 2022 invoices” as step 2.");
-    await until(() => finished(taskId, 2), 10_000, "the follow-up to finish");
+    await expect.poll(() => finished(taskId, 2), { timeout: 10_000, message: "the follow-up to finish" }).toBeTruthy();
     const both = await cli(["output", taskId, ...at]);
     expect(both.stdout.split("\n")).toEqual([
       "# Gather the 2022 invoices",
@@ -463,7 +463,7 @@ describe("watch", () => {
     /** The frames drawn so far (a pipe gets each frame after a blank line). */
     const frames = () => out.split("\n\n").filter(Boolean);
     const waitForFrame = async (check: (frame: string) => boolean, what: string) => {
-      await until(() => frames().some(check), 15_000, what);
+      await expect.poll(() => frames().some(check), { timeout: 15_000, message: what }).toBeTruthy();
       return frames().find(check) as string;
     };
     try {
@@ -490,7 +490,12 @@ describe("watch", () => {
       await live.taskContext.updateTask("w-ocr", { progress: 0.75 });
       const back = await waitForFrame((f) => f.includes("75%"), "a frame from the restarted hub");
       expect(back.split("\n")[0]).toBe(`Switchboard ${live.url} — live`);
-      await until(() => live.taskContext.getChannelState("cli").lastActive !== null, 5000, "cli marked active");
+      await expect
+        .poll(() => live.taskContext.getChannelState("cli").lastActive !== null, {
+          timeout: 5000,
+          message: "cli marked active",
+        })
+        .toBeTruthy();
 
       child.kill("SIGINT");
       expect((await child).exitCode).toBe(0);

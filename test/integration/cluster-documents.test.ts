@@ -7,7 +7,7 @@ import { applyPatch } from "fast-json-patch";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startNotifier } from "../../client/notify/notifier.ts";
 import { parseConfig } from "../../server/config.ts";
-import { makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { makeDataDir, startTestHub, type TestHub } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
 import { type RedisServer, redisAvailable, startRedis } from "../helpers/redis-server.ts";
 
@@ -78,7 +78,9 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     expect((await addTask(b, "shared")).status).toBe(201);
 
     for (const watcher of watchers) {
-      await until(() => watcher.frames.some((f) => f.type === "patch"), 5000, "the patch");
+      await expect
+        .poll(() => watcher.frames.some((f) => f.type === "patch"), { timeout: 5000, message: "the patch" })
+        .toBeTruthy();
       const held = mirror(watcher).data as { activeTasks: { taskId: string }[] };
       expect(held.activeTasks.map((t) => t.taskId)).toEqual(["shared"]);
     }
@@ -98,11 +100,12 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
 
     const expected = all.flatMap((_, h) => Array.from({ length: 20 }, (_, i) => `h${h}-${i}`)).sort();
     for (const watcher of watchers) {
-      await until(
-        () => ((mirror(watcher).data as { activeTasks: unknown[] }).activeTasks ?? []).length === 60,
-        10_000,
-        "every task on every hub",
-      );
+      await expect
+        .poll(() => ((mirror(watcher).data as { activeTasks: unknown[] }).activeTasks ?? []).length === 60, {
+          timeout: 10_000,
+          message: "every task on every hub",
+        })
+        .toBeTruthy();
     }
     const held = watchers.map(mirror);
     // Patches only after the first snapshot: no hub fell behind or started over.
@@ -125,13 +128,15 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     await addTask(a, "before");
     const first = await subscribe(a);
     await first.waitForFrames(1, "the snapshot");
-    await until(() => mirror(first).version >= 1, 5000, "the first task");
+    await expect.poll(() => mirror(first).version >= 1, { timeout: 5000, message: "the first task" }).toBeTruthy();
     const position = mirror(first);
     first.socket.terminate();
 
     await addTask(a, "missed-1");
     await addTask(b, "missed-2");
-    await until(() => b.taskContext.getContext().activeTasks.length === 3, 5000, "b sees all three");
+    await expect
+      .poll(() => b.taskContext.getContext().activeTasks.length === 3, { timeout: 5000, message: "b sees all three" })
+      .toBeTruthy();
 
     const resumed = await subscribe(b, { epoch: position.epoch, version: position.version });
     await resumed.waitForFrames(2, "the missed patches");
@@ -167,27 +172,31 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     const watcher = await subscribe(b);
     await watcher.waitForFrames(1, "the snapshot");
     expect((await addTask(a, "acked")).status).toBe(201);
-    await until(() => mirror(watcher).version === 1, 5000, "the patch");
+    await expect.poll(() => mirror(watcher).version === 1, { timeout: 5000, message: "the patch" }).toBeTruthy();
     const before = mirror(watcher).epoch;
 
     await redis.kill();
     await redis.restart();
 
-    await until(
-      () => watcher.frames.some((f) => f.type === "snapshot" && f.epoch !== before),
-      15_000,
-      "a snapshot under a new epoch",
-    );
+    await expect
+      .poll(() => watcher.frames.some((f) => f.type === "snapshot" && f.epoch !== before), {
+        timeout: 15_000,
+        message: "a snapshot under a new epoch",
+      })
+      .toBeTruthy();
     const held = mirror(watcher).data as { activeTasks: { taskId: string }[] };
     expect(held.activeTasks.map((t) => t.taskId)).toEqual(["acked"]);
     // The hubs write again once Redis is back.
-    await until(() => a.taskContext.getContext().activeTasks.length === 1, 5000, "a sees the task");
+    await expect
+      .poll(() => a.taskContext.getContext().activeTasks.length === 1, { timeout: 5000, message: "a sees the task" })
+      .toBeTruthy();
     expect((await addTask(a, "after")).status).toBe(201);
-    await until(
-      () => (mirror(watcher).data as { activeTasks: unknown[] }).activeTasks.length === 2,
-      5000,
-      "the change after the restart",
-    );
+    await expect
+      .poll(() => (mirror(watcher).data as { activeTasks: unknown[] }).activeTasks.length === 2, {
+        timeout: 5000,
+        message: "the change after the restart",
+      })
+      .toBeTruthy();
   });
 
   it("a Redis paused for seconds loses and duplicates no patch", async () => {
@@ -202,11 +211,12 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     redis.resume();
     expect(new Set(await Promise.all(writes))).toEqual(new Set([201]));
 
-    await until(
-      () => (mirror(watcher).data as { activeTasks: unknown[] }).activeTasks.length === 10,
-      10_000,
-      "every write",
-    );
+    await expect
+      .poll(() => (mirror(watcher).data as { activeTasks: unknown[] }).activeTasks.length === 10, {
+        timeout: 10_000,
+        message: "every write",
+      })
+      .toBeTruthy();
     const versions = watcher.frames.filter((f) => f.type === "patch").map((f) => (f as { version: number }).version);
     expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
   });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Context, Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { type RedisServer, redisAvailable, startRedis } from "../helpers/redis-server.ts";
 import { type HubProcess, spawnHub } from "../reliability/hub-process.ts";
 
@@ -77,14 +77,15 @@ describe.skipIf(!redisAvailable && !process.env.CI)("work shared by hub processe
     const c = await clusterHub("c", fake.env);
     taskIds.push(await route(c, "task number 6"));
 
-    await eventually(
-      async () => {
-        const ctx = await context(a);
-        return taskIds.every((id) => finished(ctx, id)?.status === "complete");
-      },
-      30_000,
-      "every task complete",
-    );
+    await expect
+      .poll(
+        async () => {
+          const ctx = await context(a);
+          return taskIds.every((id) => finished(ctx, id)?.status === "complete");
+        },
+        { timeout: 30_000, message: "every task complete" },
+      )
+      .toBeTruthy();
     const ctx = await context(c);
     for (const [i, id] of taskIds.entries()) expect(finished(ctx, id)?.result).toContain(`task number ${i}`);
     expect(await runs(fake.log)).toHaveLength(7);
@@ -97,21 +98,23 @@ describe.skipIf(!redisAvailable && !process.env.CI)("work shared by hub processe
     const survivor = await clusterHub("survivor", healthy.env);
 
     const taskId = await route(doomed, "survive the crash");
-    await eventually(
-      async () => (await context(survivor)).activeTasks.some((t) => t.taskId === taskId && t.status === "running"),
-      15_000,
-      "the task running on the doomed hub",
-    );
+    await expect
+      .poll(
+        async () => (await context(survivor)).activeTasks.some((t) => t.taskId === taskId && t.status === "running"),
+        { timeout: 15_000, message: "the task running on the doomed hub" },
+      )
+      .toBeTruthy();
     expect(await runs(healthy.log)).toHaveLength(0);
 
     await doomed.kill();
     expect((await fetch(`${survivor.url}/api/context`)).status).toBe(200);
 
-    await eventually(
-      async () => finished(await context(survivor), taskId)?.status === "complete",
-      20_000,
-      "taken over",
-    );
+    await expect
+      .poll(async () => finished(await context(survivor), taskId)?.status === "complete", {
+        timeout: 20_000,
+        message: "taken over",
+      })
+      .toBeTruthy();
     expect(finished(await context(survivor), taskId)?.result).toContain("survive the crash");
     expect(await runs(healthy.log)).toHaveLength(1);
   });

@@ -6,18 +6,18 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-api.ts";
 import { type Task, transcriptSchema } from "../../shared/schemas.ts";
-import { eventually } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 afterEach(cleanupRouterHubs);
 
 const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    ms,
-    `${taskId} to finish`,
-  );
+  expect
+    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+      timeout: ms,
+      message: `${taskId} to finish`,
+    })
+    .toBeTruthy();
 
 async function refusal(action: Promise<unknown>): Promise<HubError> {
   const error = await action.then(
@@ -77,7 +77,12 @@ describe("follow-ups", () => {
   it("a follow-up to a running task runs after its current step, before the task completes", async () => {
     const { hub, client } = await routerHub({ modes: { FAKE_CLI_START_DELAY_MS: "300" } });
     const { taskId } = await client.route({ description: "Read the contract", startedFrom: "cli" });
-    await eventually(() => hub.taskContext.getActiveTask(taskId)?.status === "running", 10_000, "the step to start");
+    await expect
+      .poll(() => hub.taskContext.getActiveTask(taskId)?.status === "running", {
+        timeout: 10_000,
+        message: "the step to start",
+      })
+      .toBeTruthy();
 
     const accepted = await client.sendMessage(taskId, "now summarise it", "slack");
     expect(accepted).toEqual({ taskId, step: 2 });
@@ -97,7 +102,12 @@ describe("follow-ups", () => {
       startedFrom: "dashboard",
       steps: [{ title: "Delete files", prompt: "delete them", requiresApproval: true }],
     });
-    await eventually(() => hub.taskContext.getActiveTask(taskId)?.status === "pending-approval", 10_000, "the ask");
+    await expect
+      .poll(() => hub.taskContext.getActiveTask(taskId)?.status === "pending-approval", {
+        timeout: 10_000,
+        message: "the ask",
+      })
+      .toBeTruthy();
     const response = await fetch(`${hub.url}/api/context/tasks/${taskId}/output`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/markdown");

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task, TranscriptEntry } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
@@ -29,11 +29,12 @@ async function tempDir(): Promise<string> {
 }
 
 const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    ms,
-    `${taskId} to finish`,
-  );
+  expect
+    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+      timeout: ms,
+      message: `${taskId} to finish`,
+    })
+    .toBeTruthy();
 
 const finishedTask = (hub: TestHub, taskId: string): Task =>
   hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId) as Task;
@@ -149,11 +150,12 @@ describe("one conversation per task", () => {
         { title: "Recall", prompt: "recall what you were asked", requiresApproval: true },
       ],
     });
-    await eventually(
-      () => first.hub.taskContext.getActiveTask(taskId)?.status === "pending-approval",
-      15_000,
-      "step 2 to wait for approval",
-    );
+    await expect
+      .poll(() => first.hub.taskContext.getActiveTask(taskId)?.status === "pending-approval", {
+        timeout: 15_000,
+        message: "step 2 to wait for approval",
+      })
+      .toBeTruthy();
     const conversation = first.hub.taskContext.getActiveTask(taskId)?.conversation;
     expect(conversation).toEqual({ backend: "claude", id: expect.stringMatching(/^fake-session-/) });
     await first.hub.stop();

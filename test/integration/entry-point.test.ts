@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
-import { hubClient, until } from "../helpers/hub.ts";
+import { hubClient } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -186,11 +186,12 @@ describe("npm start with a good config", () => {
       expect(await page.text()).toContain("<title>");
 
       await client.connect();
-      await until(
-        () => client.health?.backends.ollama?.status === "warm" && client.health.backends.claude?.status === "warm",
-        10_000,
-        "both backends pinged warm",
-      );
+      await expect
+        .poll(
+          () => client.health?.backends.ollama?.status === "warm" && client.health.backends.claude?.status === "warm",
+          { timeout: 10_000, message: "both backends pinged warm" },
+        )
+        .toBeTruthy();
       expect(client.health?.backends.claude?.version).toMatch(/\d+\.\d+/);
 
       const routed = await fetch(`${url}/api/route`, {
@@ -200,11 +201,12 @@ describe("npm start with a good config", () => {
       });
       expect(routed.status).toBe(202);
       const { taskId } = (await routed.json()) as { taskId: string };
-      await until(
-        () => client.context?.recentCompleted.some((t) => t.taskId === taskId) === true,
-        10_000,
-        "the routed task to finish",
-      );
+      await expect
+        .poll(() => client.context?.recentCompleted.some((t) => t.taskId === taskId) === true, {
+          timeout: 10_000,
+          message: "the routed task to finish",
+        })
+        .toBeTruthy();
       expect(client.context?.recentCompleted.find((t) => t.taskId === taskId)).toMatchObject({
         status: "complete",
         backend: "claude",

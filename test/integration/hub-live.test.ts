@@ -5,7 +5,7 @@ import jsonPatch, { type Operation } from "fast-json-patch";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import * as ws from "ws";
 import type { Context, PatchFrame, ServerFrame, SnapshotFrame } from "../../shared/schemas.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 import { json, openRawSocket, type RawSocket, rawRequest } from "../helpers/raw-socket.ts";
 
 let sockets: RawSocket[] = [];
@@ -116,7 +116,9 @@ describe("snapshot and patches", () => {
         }
         const expected = await getContext(hub);
         const version = hub.taskContext.document.version;
-        await until(() => mirror(raw.frames).version === version, 5000, `patch ${version}`);
+        await expect
+          .poll(() => mirror(raw.frames).version === version, { timeout: 5000, message: `patch ${version}` })
+          .toBeTruthy();
         expect(mirror(raw.frames).document).toEqual(expected);
         raw.socket.terminate();
       }),

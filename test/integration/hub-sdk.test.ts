@@ -5,7 +5,7 @@ import WebSocket from "ws";
 import type { ConnectionState, HubClient, SocketLike } from "../../client/hub-client.ts";
 import { iso } from "../../shared/clock.ts";
 import type { BackendHealth, PatchFrame } from "../../shared/schemas.ts";
-import { hubClient, makeDataDir, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, makeDataDir, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 let hubs: TestHub[] = [];
 let clients: HubClient[] = [];
@@ -33,21 +33,35 @@ describe("HubClient", () => {
     client.on("connection", ({ state }) => states.push(state));
     await client.connect();
     const task = await client.addTask({ description: "Analyze trust documents", startedFrom: "voice" });
-    await until(() => client.context?.activeTasks.length === 1, 5000, "the task in the mirror");
+    await expect
+      .poll(() => client.context?.activeTasks.length === 1, { timeout: 5000, message: "the task in the mirror" })
+      .toBeTruthy();
     const oldEpoch = client.position("context")?.epoch;
 
     await first.close();
     hubs = [];
-    await until(() => client.state === "reconnecting", 5000, "the client to notice");
+    await expect
+      .poll(() => client.state === "reconnecting", { timeout: 5000, message: "the client to notice" })
+      .toBeTruthy();
     const second = await hubIn(dataDir, first.port);
-    await until(() => client.position("context")?.epoch === second.taskContext.document.epoch, 5000, "the new epoch");
+    await expect
+      .poll(() => client.position("context")?.epoch === second.taskContext.document.epoch, {
+        timeout: 5000,
+        message: "the new epoch",
+      })
+      .toBeTruthy();
     expect(client.position("context")?.epoch).not.toBe(oldEpoch);
     expect(client.context).toEqual(second.taskContext.getContext());
     expect(client.context?.activeTasks.map((t) => t.taskId)).toEqual([task.taskId]);
 
     // And it follows live changes of the new lifetime.
     await client.updateTask(task.taskId, { lastUpdate: "after the restart" });
-    await until(() => client.context?.activeTasks[0]?.lastUpdate === "after the restart", 5000, "a live patch");
+    await expect
+      .poll(() => client.context?.activeTasks[0]?.lastUpdate === "after the restart", {
+        timeout: 5000,
+        message: "a live patch",
+      })
+      .toBeTruthy();
     expect(states).toEqual(["connecting", "live", "reconnecting", "live"]);
   });
 
@@ -94,7 +108,9 @@ describe("HubClient", () => {
     await hub.taskContext.updateTask(task.taskId, { lastUpdate: "lost on the way" });
     await hub.taskContext.updateTask(task.taskId, { lastUpdate: "arrives after the gap" });
 
-    await until(() => client.position("context")?.version === 3, 5000, "version 3");
+    await expect
+      .poll(() => client.position("context")?.version === 3, { timeout: 5000, message: "version 3" })
+      .toBeTruthy();
     expect(dropped).not.toBeNull();
     expect(client.context).toEqual(hub.taskContext.getContext());
     expect(sent).toEqual([
@@ -148,7 +164,9 @@ describe("HubClient", () => {
       backends: { ollama: { ...entry, status: "dead", reason: "unreachable" } },
     }));
 
-    await until(() => health.length === 2 && completed.length === 1, 5000, "all events");
+    await expect
+      .poll(() => health.length === 2 && completed.length === 1, { timeout: 5000, message: "all events" })
+      .toBeTruthy();
     expect(progress).toEqual(["route_t1:new", "route_t1:reading clause 4"]);
     expect(completed).toEqual(["route_t1:failed"]);
     expect(health).toEqual(["ollama:none->warm", "ollama:warm->dead"]);
@@ -174,14 +192,23 @@ describe("HubClient", () => {
     client.on("change", ({ version, snapshot }) => changes.push(snapshot ? `snapshot@${version}` : `patch@${version}`));
     await client.connect();
     const task = await hub.taskContext.addTask({ description: "Compare the quotes", startedFrom: "slack" });
-    await until(() => client.position("context")?.version === 1, 5000, "the first patch");
+    await expect
+      .poll(() => client.position("context")?.version === 1, { timeout: 5000, message: "the first patch" })
+      .toBeTruthy();
 
     // The hub drops the connection; changes happen before the client is back.
     for (const socket of hub.hub.app.websocketServer.clients) socket.terminate();
-    await until(() => client.state === "reconnecting", 5000, "the client to notice");
+    await expect
+      .poll(() => client.state === "reconnecting", { timeout: 5000, message: "the client to notice" })
+      .toBeTruthy();
     await hub.taskContext.updateTask(task.taskId, { lastUpdate: "quote 1 of 3" });
     await hub.taskContext.updateTask(task.taskId, { lastUpdate: "quote 2 of 3" });
-    await until(() => client.state === "live" && client.position("context")?.version === 3, 5000, "the resume");
+    await expect
+      .poll(() => client.state === "live" && client.position("context")?.version === 3, {
+        timeout: 5000,
+        message: "the resume",
+      })
+      .toBeTruthy();
 
     expect(changes).toEqual(["snapshot@0", "patch@1", "patch@2", "patch@3"]);
     expect(client.context).toEqual(hub.taskContext.getContext());
@@ -195,7 +222,7 @@ describe("HubClient", () => {
     const errors: string[] = [];
     client.on("hub-error", ({ code, message }) => errors.push(`${code}: ${message}`));
     void client.connect();
-    await until(() => errors.length >= 2, 5000, "two failed attempts");
+    await expect.poll(() => errors.length >= 2, { timeout: 5000, message: "two failed attempts" }).toBeTruthy();
     expect(errors[0]).toBe("connection_failed: Unexpected server response: 401");
     expect(client.state).toBe("reconnecting");
   });

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import type { PatchFrame, SnapshotFrame } from "../../shared/schemas.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket, rawRequest } from "../helpers/raw-socket.ts";
 
 let hub: TestHub;
@@ -48,7 +48,12 @@ describe("back-pressure", () => {
     const finalVersion = hub.taskContext.document.version;
 
     // The reader got every patch while the stalled client was still stalled.
-    await until(() => reader.frames.length === finalVersion + 1, 10_000, "the reader to get every patch");
+    await expect
+      .poll(() => reader.frames.length === finalVersion + 1, {
+        timeout: 10_000,
+        message: "the reader to get every patch",
+      })
+      .toBeTruthy();
     expect(reader.frames.map((f) => (f as PatchFrame).version)).toEqual([...Array(finalVersion + 1).keys()]);
 
     // What the hub holds for the stalled client stays near the limit: at most the one frame
@@ -57,11 +62,12 @@ describe("back-pressure", () => {
     expect(largestBuffered).toBeLessThanOrEqual(maxBufferedBytes + frameBytes + 32);
 
     stalled.socket.resume();
-    await until(
-      () => stalled.frames.at(-1)?.type === "snapshot" && stalled.frames.length > 1,
-      10_000,
-      "the drained client to get a snapshot",
-    );
+    await expect
+      .poll(() => stalled.frames.at(-1)?.type === "snapshot" && stalled.frames.length > 1, {
+        timeout: 10_000,
+        message: "the drained client to get a snapshot",
+      })
+      .toBeTruthy();
     const patches = stalled.frames.slice(1, -1) as PatchFrame[];
     const snapshot = stalled.frames.at(-1) as SnapshotFrame;
     // It received an unbroken run of patches, then stopped getting them, then a fresh snapshot.
@@ -73,7 +79,9 @@ describe("back-pressure", () => {
 
     // And it is live again: the next change arrives as a patch.
     await hub.taskContext.updateTask(task.taskId, { lastUpdate: "back in sync" });
-    await until(() => stalled.frames.at(-1)?.type === "patch", 5000, "a live patch after catching up");
+    await expect
+      .poll(() => stalled.frames.at(-1)?.type === "patch", { timeout: 5000, message: "a live patch after catching up" })
+      .toBeTruthy();
     expect(stalled.frames.at(-1)).toMatchObject({ type: "patch", version: finalVersion + 1 });
   });
 });
@@ -99,15 +107,18 @@ describe("resuming within the buffer limit", () => {
     raw.send({ type: "subscribe", topics: ["context"], since: { context: { epoch, version: 0 } } });
     // The hub stops at the limit: what it holds is the limit and the one patch that crossed it.
     const patchBytes = 210_000;
-    await until(
-      () => serverSockets()[0]?.bufferedAmount !== undefined && serverSockets()[0]!.bufferedAmount > maxBufferedBytes,
-      10_000,
-      "the buffer to fill",
-    );
+    await expect
+      .poll(
+        () => serverSockets()[0]?.bufferedAmount !== undefined && serverSockets()[0]!.bufferedAmount > maxBufferedBytes,
+        { timeout: 10_000, message: "the buffer to fill" },
+      )
+      .toBeTruthy();
     expect(serverSockets()[0]!.bufferedAmount).toBeLessThanOrEqual(maxBufferedBytes + patchBytes);
 
     raw.socket.resume();
-    await until(() => raw.frames.at(-1)?.type === "snapshot", 20_000, "a snapshot after the drain");
+    await expect
+      .poll(() => raw.frames.at(-1)?.type === "snapshot", { timeout: 20_000, message: "a snapshot after the drain" })
+      .toBeTruthy();
     const patches = raw.frames.slice(0, -1) as PatchFrame[];
     const snapshot = raw.frames.at(-1) as SnapshotFrame;
     expect(patches.every((p) => p.type === "patch")).toBe(true);
@@ -125,7 +136,9 @@ describe("heartbeat", () => {
     const silent = await subscriber();
     silent.socket.pause(); // no reads, so no pongs
 
-    await until(() => hub.hub.broadcaster.clientCount === 1, 5000, "the silent client to be dropped");
+    await expect
+      .poll(() => hub.hub.broadcaster.clientCount === 1, { timeout: 5000, message: "the silent client to be dropped" })
+      .toBeTruthy();
     silent.socket.resume();
     const { code } = await silent.closed;
     expect(code).toBe(1006); // terminated without a close handshake

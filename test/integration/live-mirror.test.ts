@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
-import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 let hub: TestHub;
 let clients: HubClient[] = [];
@@ -21,7 +21,12 @@ describe("live mirror", () => {
     await client.updateTask(task.taskId, { currentStep: 2, lastUpdate: "step 2 started" });
     await client.completeTask(task.taskId, { result: "done", outputPath: "artifacts/trust.md" });
     const expected = await client.getContext();
-    await until(() => JSON.stringify(client.context) === JSON.stringify(expected), 5000, "mirror to match");
+    await expect
+      .poll(() => JSON.stringify(client.context) === JSON.stringify(expected), {
+        timeout: 5000,
+        message: "mirror to match",
+      })
+      .toBeTruthy();
     expect(client.context).toEqual(expected);
     expect(client.position("context")?.version).toBe(3);
   });

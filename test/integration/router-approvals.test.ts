@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type HubClient, HubError } from "../../client/hub-client.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 let hub: TestHub;
 let clients: HubClient[] = [];
@@ -58,7 +58,12 @@ describe("approve", () => {
     const at = approved.approval?.at;
     expect(approved).toMatchObject({ status: "running", awaitingApproval: null });
     expect(approved.approval).toEqual({ decision: "approved", channel: "telegram", at, step: 2 });
-    await until(() => publisher.context?.activeTasks[0]?.approval?.decision === "approved", 5000, "pushed approval");
+    await expect
+      .poll(() => publisher.context?.activeTasks[0]?.approval?.decision === "approved", {
+        timeout: 5000,
+        message: "pushed approval",
+      })
+      .toBeTruthy();
     expect(publisher.context?.activeTasks[0]?.status).toBe("running");
     expect((await publisher.getChannelState("telegram")) as object).toMatchObject({ lastTaskId: "route_ext" });
   });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-client.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
@@ -32,11 +32,12 @@ const taskOf = (hub: TestHub, taskId: string): Task => {
 };
 
 const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    ms,
-    `${taskId} to finish`,
-  );
+  expect
+    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+      timeout: ms,
+      message: `${taskId} to finish`,
+    })
+    .toBeTruthy();
 
 const runCalls = async (log: string) =>
   (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
@@ -101,7 +102,12 @@ describe("a routed task", () => {
     expect(output.indexOf("## 2. Compare\n\necho: compare the clauses")).toBeGreaterThan(output.indexOf("## 1."));
     expect(output.indexOf("## 3. Summarize\n\necho: summarize the findings")).toBeGreaterThan(output.indexOf("## 2."));
 
-    await eventually(() => seen[seen.length - 1]?.status === "complete", 5000, "the mirror to see completion");
+    await expect
+      .poll(() => seen[seen.length - 1]?.status === "complete", {
+        timeout: 5000,
+        message: "the mirror to see completion",
+      })
+      .toBeTruthy();
     expect(seen[0]).toMatchObject({ status: "queued", currentStep: 0, lastUpdate: "queued on claude" });
     const milestones = seen.map((s) => s.lastUpdate).filter((u) => / (started|done): /.test(u));
     expect(milestones).toEqual([
@@ -215,14 +221,28 @@ describe("queues", () => {
     const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_HANG: "run" }, router: { concurrency: 2 } });
     const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push((await client.route({ description: `Job ${n}`, startedFrom: "cli" })).taskId);
-    await eventually(async () => (await runCalls(log)).length === 2, 10_000, "two runs");
-    await eventually(() => ids.slice(0, 2).every((id) => taskOf(hub, id).status === "running"), 5000, "two running");
+    await expect
+      .poll(async () => (await runCalls(log)).length === 2, { timeout: 10_000, message: "two runs" })
+      .toBeTruthy();
+    await expect
+      .poll(() => ids.slice(0, 2).every((id) => taskOf(hub, id).status === "running"), {
+        timeout: 5000,
+        message: "two running",
+      })
+      .toBeTruthy();
     expect(taskOf(hub, ids[2] as string).status).toBe("queued");
     expect(hub.router.dispatchEstimates().claude?.map((e) => e.taskId)).toEqual([ids[2]]);
 
     await client.cancel(ids[0] as string);
-    await eventually(() => taskOf(hub, ids[2] as string).status === "running", 10_000, "the third to start");
-    await eventually(async () => (await runCalls(log)).length === 3, 10_000, "its run");
+    await expect
+      .poll(() => taskOf(hub, ids[2] as string).status === "running", {
+        timeout: 10_000,
+        message: "the third to start",
+      })
+      .toBeTruthy();
+    await expect
+      .poll(async () => (await runCalls(log)).length === 3, { timeout: 10_000, message: "its run" })
+      .toBeTruthy();
   });
 });
 
@@ -236,7 +256,12 @@ describe("dispatch estimates", () => {
       warmup: { autoPrewarm: true, autoPrewarmLeadMs: 30_000 },
     });
     const running = await client.route({ description: "Long job", startedFrom: "cli" });
-    await eventually(() => taskOf(hub, running.taskId).status === "running", 10_000, "the first task to run");
+    await expect
+      .poll(() => taskOf(hub, running.taskId).status === "running", {
+        timeout: 10_000,
+        message: "the first task to run",
+      })
+      .toBeTruthy();
     const queued = await client.route({ description: "Next job", startedFrom: "cli" });
 
     expect(hub.router.dispatchEstimates().claude).toEqual([{ taskId: queued.taskId, at: clock.now() + 60_000 }]);
@@ -244,11 +269,21 @@ describe("dispatch estimates", () => {
     expect(hub.warmStandby.getHealth("claude").prewarmed).toEqual([]);
     clock.advance(1);
     expect(hub.warmStandby.getHealth("claude").prewarmed).toHaveLength(1);
-    await eventually(() => hub.warmStandby.getHealth("claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+    await expect
+      .poll(() => hub.warmStandby.getHealth("claude").prewarmed[0]?.state === "ready", {
+        timeout: 10_000,
+        message: "ready",
+      })
+      .toBeTruthy();
 
     // When the running task ends, the queued one starts on the session pre-warmed for it.
     await client.cancel(running.taskId);
-    await eventually(() => taskOf(hub, queued.taskId).status === "running", 10_000, "the queued task to start");
+    await expect
+      .poll(() => taskOf(hub, queued.taskId).status === "running", {
+        timeout: 10_000,
+        message: "the queued task to start",
+      })
+      .toBeTruthy();
     expect(taskOf(hub, queued.taskId).start).toBe("warm");
   });
 });
@@ -305,7 +340,12 @@ describe("failures", () => {
     expect((hub.taskContext.getActiveTask(taskId) as Task).error).toContain("failed on claude: timed out");
     const [run] = await runCalls(log);
     expect(run).toBeDefined();
-    await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be gone");
+    await expect
+      .poll(() => groupMembers(run?.pgid as number).length === 0, {
+        timeout: 5000,
+        message: "the process group to be gone",
+      })
+      .toBeTruthy();
   });
 });
 
@@ -318,7 +358,9 @@ describe("approvals and control", () => {
   it("a step that requires approval waits in pending-approval, and approve runs it to completion", async () => {
     const { hub, client, log } = await routerHub({});
     const { taskId } = await client.route({ description: "Rename payments", startedFrom: "voice", steps });
-    await eventually(() => taskOf(hub, taskId).status === "pending-approval", 10_000, "pending approval");
+    await expect
+      .poll(() => taskOf(hub, taskId).status === "pending-approval", { timeout: 10_000, message: "pending approval" })
+      .toBeTruthy();
     expect(taskOf(hub, taskId)).toMatchObject({
       currentStep: 2,
       awaitingApproval: { step: 2, title: "Apply the rename", detail: "git mv payments billing" },
@@ -341,7 +383,9 @@ describe("approvals and control", () => {
   it("reject fails the task with 'rejected' and the step never runs", async () => {
     const { hub, client, log } = await routerHub({});
     const { taskId } = await client.route({ description: "Rename payments", startedFrom: "voice", steps });
-    await eventually(() => taskOf(hub, taskId).status === "pending-approval", 10_000, "pending approval");
+    await expect
+      .poll(() => taskOf(hub, taskId).status === "pending-approval", { timeout: 10_000, message: "pending approval" })
+      .toBeTruthy();
 
     await client.reject(taskId);
 
@@ -357,27 +401,39 @@ describe("approvals and control", () => {
     const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_HANG: "run", FAKE_CLI_CHILD: "1" } });
     const first = await client.route({ description: "Runs forever", startedFrom: "cli" });
     const second = await client.route({ description: "Waits its turn", startedFrom: "cli" });
-    await eventually(async () => (await runCalls(log)).length === 1, 10_000, "the first run to start");
-    await eventually(() => taskOf(hub, first.taskId).status === "running", 5000, "running");
+    await expect
+      .poll(async () => (await runCalls(log)).length === 1, { timeout: 10_000, message: "the first run to start" })
+      .toBeTruthy();
+    await expect
+      .poll(() => taskOf(hub, first.taskId).status === "running", { timeout: 5000, message: "running" })
+      .toBeTruthy();
     expect(taskOf(hub, second.taskId).status).toBe("queued");
     const [run] = await runCalls(log);
     // The grandchild `sleep` joins the group; wait until it is there so its death proves the group kill.
-    await eventually(() => groupMembers(run?.pgid as number).length >= 2, 5000, "the grandchild");
+    await expect
+      .poll(() => groupMembers(run?.pgid as number).length >= 2, { timeout: 5000, message: "the grandchild" })
+      .toBeTruthy();
 
     const cancelledQueued = await client.cancel(second.taskId);
     const cancelled = await client.cancel(first.taskId);
 
     expect(cancelledQueued).toMatchObject({ status: "failed", error: "cancelled" });
     expect(cancelled).toMatchObject({ status: "failed", error: "cancelled" });
-    await eventually(() => groupMembers(run?.pgid as number).length === 0, 5000, "the process group to be killed");
+    await expect
+      .poll(() => groupMembers(run?.pgid as number).length === 0, {
+        timeout: 5000,
+        message: "the process group to be killed",
+      })
+      .toBeTruthy();
     // A task routed now takes the freed slot only if nothing cancelled holds it (every run hangs
     // here, so a wrongly started queued task would keep it forever).
     const third = await client.route({ description: "After the cancellations", startedFrom: "cli" });
-    await eventually(
-      async () => taskOf(hub, third.taskId).status === "running" && (await runCalls(log)).length === 2,
-      10_000,
-      "the next task's run",
-    );
+    await expect
+      .poll(async () => taskOf(hub, third.taskId).status === "running" && (await runCalls(log)).length === 2, {
+        timeout: 10_000,
+        message: "the next task's run",
+      })
+      .toBeTruthy();
     expect(await runCalls(log)).toHaveLength(2);
     expect(hub.taskContext.getActiveTask(first.taskId)?.error).toBe("cancelled");
     expect((await refusal(client.cancel(`${first.taskId}x`))).status).toBe(404);
@@ -392,11 +448,12 @@ describe("pre-warmed sessions", () => {
     expect(hub.taskContext.getActiveTask(cold.taskId)?.start).toBe("cold");
 
     const session = hub.warmStandby.preWarm("claude");
-    await eventually(
-      () => hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready"),
-      10_000,
-      "the session to be ready",
-    );
+    await expect
+      .poll(
+        () => hub.warmStandby.getHealth("claude").prewarmed.some((s) => s.id === session.id && s.state === "ready"),
+        { timeout: 10_000, message: "the session to be ready" },
+      )
+      .toBeTruthy();
     const warm = await client.route({ description: "Warm start", startedFrom: "cli" });
     await finished(hub, warm.taskId);
 

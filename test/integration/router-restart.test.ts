@@ -5,7 +5,6 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually } from "../fixtures/fake-cli-env.ts";
 import { makeDataDir, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
@@ -25,11 +24,12 @@ async function sharedDataDir(): Promise<string> {
 
 const taskOf = (hub: TestHub, taskId: string): Task | null => hub.taskContext.getActiveTask(taskId);
 const finished = (hub: TestHub, taskId: string) =>
-  eventually(
-    () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-    15_000,
-    `${taskId} to finish`,
-  );
+  expect
+    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+      timeout: 15_000,
+      message: `${taskId} to finish`,
+    })
+    .toBeTruthy();
 
 /** A first hub whose claude hangs: one task running, one queued behind it, then the hub stops. */
 async function interruptedHub(dataDir: string) {
@@ -38,7 +38,12 @@ async function interruptedHub(dataDir: string) {
   const queued = await first.client.route({ description: "Work still waiting", startedFrom: "voice" });
   // A task an external router publishes: not the built-in router's to recover.
   await first.client.addTask({ taskId: "route_external", description: "Someone else's task", startedFrom: "slack" });
-  await eventually(() => taskOf(first.hub, running.taskId)?.status === "running", 10_000, "the first task to run");
+  await expect
+    .poll(() => taskOf(first.hub, running.taskId)?.status === "running", {
+      timeout: 10_000,
+      message: "the first task to run",
+    })
+    .toBeTruthy();
   await first.hub.stop();
   return { first, running: running.taskId, queued: queued.taskId };
 }
@@ -94,7 +99,12 @@ describe("restart recovery", () => {
       startedFrom: "dashboard",
       steps: [{ title: "Deploy", prompt: "deploy to production", requiresApproval: true }],
     });
-    await eventually(() => taskOf(first.hub, taskId)?.status === "pending-approval", 10_000, "pending approval");
+    await expect
+      .poll(() => taskOf(first.hub, taskId)?.status === "pending-approval", {
+        timeout: 10_000,
+        message: "pending approval",
+      })
+      .toBeTruthy();
     await first.hub.stop();
 
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir });

@@ -9,7 +9,7 @@ import { silentLogger } from "../../server/log.ts";
 import { SLACK_COMMANDS_PATH, SLACK_EVENTS_PATH, slackEndpoint, slackSignature } from "../../server/slack-endpoint.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
-import { hubClient, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -99,11 +99,12 @@ describe("Slack intake", () => {
     expect(reply.text).toBe(
       `Started your task “Summarise the quarterly report” (${task?.taskId}). Reply in its message's thread to add to it.`,
     );
-    await until(
-      () => posts().some((c) => String(c.params.text).includes("Summarise the quarterly report")),
-      5000,
-      "the task message",
-    );
+    await expect
+      .poll(() => posts().some((c) => String(c.params.text).includes("Summarise the quarterly report")), {
+        timeout: 5000,
+        message: "the task message",
+      })
+      .toBeTruthy();
   });
 
   it("`/switchboard new` with no text or too long a text starts nothing and says why", async () => {
@@ -182,7 +183,9 @@ describe("Slack Events API endpoint", () => {
 async function startedTask(text: string): Promise<{ task: Task; ts: string }> {
   await command(`new ${text}`);
   const task = allTasks().find((t) => t.description === text) as Task;
-  await until(() => adapter?.messages.refOf(task.taskId, CHANNEL) != null, 5000, "the task's message");
+  await expect
+    .poll(() => adapter?.messages.refOf(task.taskId, CHANNEL) != null, { timeout: 5000, message: "the task's message" })
+    .toBeTruthy();
   return { task, ts: adapter?.messages.refOf(task.taskId, CHANNEL)?.ts as string };
 }
 
@@ -194,7 +197,12 @@ describe("Slack answers and follow-ups", () => {
   it("when a step finishes, its answer is posted in the thread of the task's message", async () => {
     await setUp();
     const { task, ts } = await startedTask("Summarise the quarterly report");
-    await until(() => finished(task.taskId) && inThread(ts).length === 1, 10_000, "the answer in the thread");
+    await expect
+      .poll(() => finished(task.taskId) && inThread(ts).length === 1, {
+        timeout: 10_000,
+        message: "the answer in the thread",
+      })
+      .toBeTruthy();
     expect(inThread(ts)[0]?.params).toMatchObject({
       channel: CHANNEL,
       thread_ts: ts,
@@ -207,7 +215,12 @@ describe("Slack answers and follow-ups", () => {
     const long = `${"Every figure matches the ledger. ".repeat(200)}THE END`;
     await setUp({ FAKE_CLI_REPLY: long });
     const { task, ts } = await startedTask("Write the long report");
-    await until(() => [...fake.files.values()].some((f) => f.threadTs === ts), 10_000, "the file in the thread");
+    await expect
+      .poll(() => [...fake.files.values()].some((f) => f.threadTs === ts), {
+        timeout: 10_000,
+        message: "the file in the thread",
+      })
+      .toBeTruthy();
     const [text] = inThread(ts);
     expect(String(text?.params.text).length).toBeLessThan(3100);
     expect(String(text?.params.text).endsWith("…")).toBe(true);
@@ -230,7 +243,7 @@ describe("Slack answers and follow-ups", () => {
   it("a person's reply in the task message's thread is a follow-up: acknowledged in the thread, run in the same task, answered there", async () => {
     await setUp();
     const { task, ts } = await startedTask("Gather the 2022 invoices");
-    await until(() => inThread(ts).length === 1, 10_000, "the first answer");
+    await expect.poll(() => inThread(ts).length === 1, { timeout: 10_000, message: "the first answer" }).toBeTruthy();
     const reply = {
       type: "message",
       channel: CHANNEL,
@@ -245,7 +258,12 @@ describe("Slack answers and follow-ups", () => {
     expect((await event({ type: "event_callback", event_id: "Ev100", event: reply }, undefined, retry)).status).toBe(
       200,
     );
-    await until(() => inThread(ts).length === 3, 10_000, "the acknowledgement and the follow-up's answer");
+    await expect
+      .poll(() => inThread(ts).length === 3, {
+        timeout: 10_000,
+        message: "the acknowledgement and the follow-up's answer",
+      })
+      .toBeTruthy();
     const texts = inThread(ts).map((c) => String(c.params.text));
     expect(texts).toContain("Added to your task “Gather the 2022 invoices” as step 2.");
     expect(texts).toContain(

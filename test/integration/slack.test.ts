@@ -13,7 +13,7 @@ import {
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
-import { hubClient, makeDataDir, testConfig, until } from "../helpers/hub.ts";
+import { hubClient, makeDataDir, testConfig } from "../helpers/hub.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const HUB_TOKEN = "hub-secret-token";
@@ -70,7 +70,7 @@ async function setUp(channels = ["#ops", "C0DEV"]) {
 }
 
 async function adapterSees(check: () => boolean, what: string) {
-  await until(check, 5000, what);
+  await expect.poll(check, { timeout: 5000, message: what }).toBeTruthy();
   await adapter?.messages.settled();
 }
 
@@ -270,7 +270,9 @@ describe("Slack adapter across a hub restart", () => {
 
     const port = hub.port;
     await hub.close();
-    await until(() => adapterHub.state === "reconnecting", 5000, "the adapter to notice");
+    await expect
+      .poll(() => adapterHub.state === "reconnecting", { timeout: 5000, message: "the adapter to notice" })
+      .toBeTruthy();
     hub = await startHub({
       config: testConfig({ port }, dataDir),
       secrets: { token: HUB_TOKEN },
@@ -416,7 +418,7 @@ describe("Slack buttons decide what they showed, or nothing", () => {
       awaitingApproval: { step: 2 },
       approval: null,
     });
-    await until(() => responses().length === 1, 5000, "the private answer");
+    await expect.poll(() => responses().length === 1, { timeout: 5000, message: "the private answer" }).toBeTruthy();
     expect(responses()[0]?.params).toMatchObject({ response_type: "ephemeral", replace_original: false });
     expect(String(responses()[0]?.params.text)).toMatch(
       /^Nothing was approved: task \S+ waits for a decision on step 2, not step 1: what you saw is out of date/,
@@ -452,7 +454,7 @@ describe("Slack buttons decide what they showed, or nothing", () => {
       status: "pending-approval",
       awaitingApproval: { id: "tool_second" },
     });
-    await until(() => responses().length === 1, 5000, "the private answer");
+    await expect.poll(() => responses().length === 1, { timeout: 5000, message: "the private answer" }).toBeTruthy();
     expect(String(responses()[0]?.params.text)).toContain("no longer waits on tool call tool_first1");
   });
 
@@ -466,7 +468,7 @@ describe("Slack buttons decide what they showed, or nothing", () => {
     const before = hub.taskContext.document.version;
     expect((await press("approve", task.taskId)).status).toBe(200);
     expect(hub.taskContext.document.version).toBe(before);
-    await until(() => responses().length === 1, 5000, "the private answer");
+    await expect.poll(() => responses().length === 1, { timeout: 5000, message: "the private answer" }).toBeTruthy();
     expect(String(responses()[0]?.params.text)).toMatch(/^Nothing was approved: this button is out of date/);
   });
 });

@@ -7,7 +7,7 @@ import { TASK_TEXT_LIMIT } from "../../client/intake.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
-import { hubClient, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
 const CHAT = 1001;
@@ -51,30 +51,33 @@ const allTasks = (): Task[] => [
 const sends = () => fake.chatCalls().filter((c) => c.method === "sendMessage");
 
 async function handled(updateId: number) {
-  await until(() => fake.handled(updateId), 5000, `update ${updateId} to be handled`);
+  await expect
+    .poll(() => fake.handled(updateId), { timeout: 5000, message: `update ${updateId} to be handled` })
+    .toBeTruthy();
 }
 
 describe("Telegram intake", () => {
   it("plain text from an allowed chat starts a routed task from telegram whose description is the text, and the task gets its message", async () => {
     await setUp();
     await handled(fake.sendText(CHAT, "Summarise the quarterly report"));
-    await until(() => allTasks().length === 1, 5000, "the routed task");
+    await expect.poll(() => allTasks().length === 1, { timeout: 5000, message: "the routed task" }).toBeTruthy();
     const [task] = allTasks();
     expect(task).toMatchObject({ description: "Summarise the quarterly report", startedFrom: "telegram" });
     expect(task?.taskId).toMatch(/^route_/);
     expect(task?.backend).toBe("claude");
-    await until(
-      () => sends().some((c) => String(c.params.text).includes(`id: ${task?.taskId}`)),
-      5000,
-      "the task's message in the chat",
-    );
+    await expect
+      .poll(() => sends().some((c) => String(c.params.text).includes(`id: ${task?.taskId}`)), {
+        timeout: 5000,
+        message: "the task's message in the chat",
+      })
+      .toBeTruthy();
     expect(hub.taskContext.getContext().channelHistory.telegram?.lastTaskId).toBe(task?.taskId);
   });
 
   it("/new <text> starts a task just as plain text does; /new alone asks what the task is", async () => {
     await setUp();
     await handled(fake.sendText(CHAT, "/new Translate the letter into French"));
-    await until(() => allTasks().length === 1, 5000, "the routed task");
+    await expect.poll(() => allTasks().length === 1, { timeout: 5000, message: "the routed task" }).toBeTruthy();
     expect(allTasks()[0]).toMatchObject({ description: "Translate the letter into French", startedFrom: "telegram" });
 
     await handled(fake.sendText(CHAT, "/new"));
@@ -116,13 +119,17 @@ describe("Telegram intake", () => {
 
 /** The task's message in CHAT: the bot's first message naming the task's id. */
 async function taskMessageOf(taskId: string): Promise<number> {
-  await until(() => adapter?.messages.refOf(taskId, String(CHAT)) != null, 5000, "the task's message");
+  await expect
+    .poll(() => adapter?.messages.refOf(taskId, String(CHAT)) != null, { timeout: 5000, message: "the task's message" })
+    .toBeTruthy();
   return adapter?.messages.refOf(taskId, String(CHAT)) as number;
 }
 
 async function routedTask(text: string): Promise<Task> {
   await handled(fake.sendText(CHAT, text));
-  await until(() => allTasks().some((t) => t.description === text), 5000, "the routed task");
+  await expect
+    .poll(() => allTasks().some((t) => t.description === text), { timeout: 5000, message: "the routed task" })
+    .toBeTruthy();
   return allTasks().find((t) => t.description === text) as Task;
 }
 
@@ -137,8 +144,10 @@ describe("Telegram answers and follow-ups", () => {
     await setUp();
     const task = await routedTask("Summarise the quarterly report");
     const messageId = await taskMessageOf(task.taskId);
-    await until(() => finished(task.taskId) !== undefined, 10_000, "the task to finish");
-    await until(() => answersTo(messageId).length === 1, 5000, "the answer");
+    await expect
+      .poll(() => finished(task.taskId) !== undefined, { timeout: 10_000, message: "the task to finish" })
+      .toBeTruthy();
+    await expect.poll(() => answersTo(messageId).length === 1, { timeout: 5000, message: "the answer" }).toBeTruthy();
     const [answer] = answersTo(messageId);
     expect(answer?.text).toBe("Your task “Summarise the quarterly report”:\n\necho: Summarise the quarterly report");
     expect(answer?.document).toBeNull();
@@ -149,7 +158,9 @@ describe("Telegram answers and follow-ups", () => {
     await setUp({ FAKE_CLI_REPLY: long });
     const task = await routedTask("Write the long report");
     const messageId = await taskMessageOf(task.taskId);
-    await until(() => answersTo(messageId).length === 2, 10_000, "the answer and its document");
+    await expect
+      .poll(() => answersTo(messageId).length === 2, { timeout: 10_000, message: "the answer and its document" })
+      .toBeTruthy();
     const [text, document] = answersTo(messageId);
     expect(text?.text.length).toBeLessThanOrEqual(4096);
     expect(text?.text.startsWith("Your task “Write the long report”:\n\nAll the figures line up")).toBe(true);
@@ -167,7 +178,9 @@ describe("Telegram answers and follow-ups", () => {
     await setUp();
     const task = await routedTask("Gather the 2022 invoices");
     const messageId = await taskMessageOf(task.taskId);
-    await until(() => answersTo(messageId).length === 1, 10_000, "the first answer");
+    await expect
+      .poll(() => answersTo(messageId).length === 1, { timeout: 10_000, message: "the first answer" })
+      .toBeTruthy();
 
     const followUp = fake.sendText(CHAT, "and also check the 2023 files", { replyTo: messageId });
     await handled(followUp);
@@ -175,7 +188,9 @@ describe("Telegram answers and follow-ups", () => {
     expect(ack?.params.text).toBe("Added to your task “Gather the 2022 invoices” as step 2.");
     expect(ack?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
 
-    await until(() => answersTo(messageId).length === 2, 10_000, "the follow-up's answer");
+    await expect
+      .poll(() => answersTo(messageId).length === 2, { timeout: 10_000, message: "the follow-up's answer" })
+      .toBeTruthy();
     expect(answersTo(messageId)[1]?.text).toBe(
       "Your task “Gather the 2022 invoices”, step 2 (and also check the 2023 files):\n\necho: and also check the 2023 files",
     );
@@ -192,7 +207,7 @@ describe("Telegram answers and follow-ups", () => {
     await setUp();
     const task = await routedTask("Draft the letter");
     const messageId = await taskMessageOf(task.taskId);
-    await until(() => answersTo(messageId).length === 1, 10_000, "the answer");
+    await expect.poll(() => answersTo(messageId).length === 1, { timeout: 10_000, message: "the answer" }).toBeTruthy();
     const answerId = answersTo(messageId)[0]?.messageId as number;
     await handled(fake.sendText(CHAT, "make it shorter", { replyTo: answerId }));
     expect(sends().at(-1)?.params.text).toBe("Added to your task “Draft the letter” as step 2.");

@@ -4,7 +4,7 @@ import type { HubClient } from "../../client/hub-client.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
-import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const CHAT_A = 1001;
 const CHAT_B = 1002;
@@ -56,7 +56,7 @@ async function setUp(
 
 /** Waits until the adapter's mirror satisfies `check` and every write it started has finished. */
 async function adapterSees(check: (hubClient: HubClient) => boolean, what: string) {
-  await until(() => check(adapterHub), 5000, what);
+  await expect.poll(() => check(adapterHub), { timeout: 5000, message: what }).toBeTruthy();
   await adapter?.messages.settled();
 }
 
@@ -166,7 +166,9 @@ describe("Telegram adapter", () => {
     await adapterSees(() => sends(CHAT_A).length === 2, "the task messages");
 
     const updateId = fake.sendText(CHAT_A, "/status");
-    await until(() => fake.handled(updateId), 5000, "the command to be handled");
+    await expect
+      .poll(() => fake.handled(updateId), { timeout: 5000, message: "the command to be handled" })
+      .toBeTruthy();
     const reply = fake.chatCalls().filter((c) => c.method === "sendMessage")[2];
     expect(reply?.params.chat_id).toBe(CHAT_A);
     const text = String(reply?.params.text);
@@ -176,11 +178,12 @@ describe("Telegram adapter", () => {
       `Your task “Deploy the site” is waiting for your approval: Push to production [${waiting.taskId}]`,
     );
     expect(text).toMatch(/\nollama is (cold|dead)/);
-    await until(
-      () => hub.taskContext.getContext().channelHistory.telegram !== undefined,
-      5000,
-      "telegram marked active",
-    );
+    await expect
+      .poll(() => hub.taskContext.getContext().channelHistory.telegram !== undefined, {
+        timeout: 5000,
+        message: "telegram marked active",
+      })
+      .toBeTruthy();
   });
 
   it("/task <id> answers with that task's state", async () => {
@@ -188,25 +191,30 @@ describe("Telegram adapter", () => {
     const task = await publisher.addTask({ description: "Translate the letter", startedFrom: "voice", totalSteps: 2 });
     await adapterSees(() => sends(CHAT_A).length === 1, "the task message");
     const updateId = fake.sendText(CHAT_A, `/task ${task.taskId}`);
-    await until(() => fake.handled(updateId), 5000, "the command to be handled");
+    await expect
+      .poll(() => fake.handled(updateId), { timeout: 5000, message: "the command to be handled" })
+      .toBeTruthy();
     const reply = sends(CHAT_A)[1];
     expect(String(reply?.params.text)).toContain("Translate the letter");
     expect(String(reply?.params.text)).toContain(`id: ${task.taskId}`);
-    await until(
-      () => hub.taskContext.getContext().channelHistory.telegram?.lastTaskId === task.taskId,
-      5000,
-      "telegram marked active on the task",
-    );
+    await expect
+      .poll(() => hub.taskContext.getContext().channelHistory.telegram?.lastTaskId === task.taskId, {
+        timeout: 5000,
+        message: "telegram marked active on the task",
+      })
+      .toBeTruthy();
 
     const unknown = fake.sendText(CHAT_A, "/task route_nope");
-    await until(() => fake.handled(unknown), 5000, "the second command");
+    await expect.poll(() => fake.handled(unknown), { timeout: 5000, message: "the second command" }).toBeTruthy();
     expect(String(sends(CHAT_A)[2]?.params.text)).toBe("No task with id route_nope. /status lists the tasks.");
   });
 
   it("plain text that the router cannot take (no backend) is answered with the hub's reason, as a reply to it", async () => {
     await setUp([CHAT_A]);
     const updateId = fake.sendText(CHAT_A, "hello?");
-    await until(() => fake.handled(updateId), 5000, "the message to be handled");
+    await expect
+      .poll(() => fake.handled(updateId), { timeout: 5000, message: "the message to be handled" })
+      .toBeTruthy();
     const reply = sends(CHAT_A)[0];
     expect(String(reply?.params.text)).toMatch(/^Could not start the task: .*no backend/i);
     expect(reply?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
@@ -219,7 +227,9 @@ describe("Telegram adapter", () => {
     await adapterSees(() => sends(CHAT_A).length === 1, "the task message");
 
     const updateId = fake.sendText(STRANGER, "/status");
-    await until(() => fake.handled(updateId), 5000, "the stranger's update to be consumed");
+    await expect
+      .poll(() => fake.handled(updateId), { timeout: 5000, message: "the stranger's update to be consumed" })
+      .toBeTruthy();
     expect(fake.chatCalls().filter((c) => c.params.chat_id === STRANGER)).toEqual([]);
     expect(logged.some((line) => line.includes(`chat ${STRANGER}`) && line.includes("not in telegram.chatIds"))).toBe(
       true,
@@ -260,7 +270,9 @@ describe("Telegram adapter", () => {
 
     clock.advance(1000);
     const updateId = fake.press(CHAT_A, messageId, "reject:2");
-    await until(() => fake.handled(updateId), 5000, "the button press to be handled");
+    await expect
+      .poll(() => fake.handled(updateId), { timeout: 5000, message: "the button press to be handled" })
+      .toBeTruthy();
     const answer = fake.chatCalls().find((c) => c.method === "answerCallbackQuery");
     expect(answer?.params.text).toBe("Rejected");
     await adapterSees(() => (fake.message(CHAT_A, messageId)?.edits ?? 0) >= 2, "the message to follow the decision");
@@ -281,7 +293,9 @@ describe("Telegram adapter", () => {
 
     const { port, dataDir } = hub;
     await hub.stop();
-    await until(() => adapterHub.state === "reconnecting", 5000, "the adapter to notice");
+    await expect
+      .poll(() => adapterHub.state === "reconnecting", { timeout: 5000, message: "the adapter to notice" })
+      .toBeTruthy();
     keptDirs.push(dataDir);
     hub = await startTestHub({ dataDir, config: { port } });
     await adapterSees(
@@ -343,13 +357,15 @@ describe("Telegram adapter", () => {
     await waitingMessage(task.taskId, toolCall("tool_second", "rm -rf build"), "rm -rf build");
     const before = hub.taskContext.document.version;
     const updateId = fake.press(CHAT_A, messageId, "approve:1:tool_first1");
-    await until(() => fake.handled(updateId), 5000, "the press to be handled");
+    await expect.poll(() => fake.handled(updateId), { timeout: 5000, message: "the press to be handled" }).toBeTruthy();
     expect(answers().at(-1)?.params).toMatchObject({ show_alert: true });
     expect(String(answers().at(-1)?.params.text)).toMatch(
       /^Not done: task \S+ no longer waits on tool call tool_first1/,
     );
     expect(String(answers().at(-1)?.params.text).length).toBeLessThanOrEqual(200);
-    await until(() => hub.taskContext.document.version > before, 5000, "telegram marked active");
+    await expect
+      .poll(() => hub.taskContext.document.version > before, { timeout: 5000, message: "telegram marked active" })
+      .toBeTruthy();
     expect(hub.taskContext.getActiveTask(task.taskId)).toMatchObject({
       status: "pending-approval",
       awaitingApproval: { id: "tool_second" },
@@ -357,7 +373,7 @@ describe("Telegram adapter", () => {
 
     // The button on screen now decides the call it shows.
     const now = fake.press(CHAT_A, messageId, "approve:1:tool_second");
-    await until(() => fake.handled(now), 5000, "the second press");
+    await expect.poll(() => fake.handled(now), { timeout: 5000, message: "the second press" }).toBeTruthy();
     expect(answers().at(-1)?.params.text).toBe("Approved");
     expect(hub.taskContext.getActiveTask(task.taskId)?.approval).toMatchObject({
       decision: "approved",
@@ -385,7 +401,7 @@ describe("Telegram adapter", () => {
       awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
     });
     const updateId = fake.press(CHAT_A, messageId, "approve:1");
-    await until(() => fake.handled(updateId), 5000, "the press to be handled");
+    await expect.poll(() => fake.handled(updateId), { timeout: 5000, message: "the press to be handled" }).toBeTruthy();
     expect(String(answers().at(-1)?.params.text)).toMatch(
       /^Not done: task \S+ waits for a decision on step 2, not step 1/,
     );
@@ -418,7 +434,12 @@ describe("Telegram adapter", () => {
       fake.sendText(GROUP, "delete everything", stranger),
       fake.press(GROUP, groupMessage, "approve:2", stranger),
     ];
-    await until(() => ids.every((id) => fake.handled(id)), 5000, "the stranger's updates to be consumed");
+    await expect
+      .poll(() => ids.every((id) => fake.handled(id)), {
+        timeout: 5000,
+        message: "the stranger's updates to be consumed",
+      })
+      .toBeTruthy();
     expect(fake.chatCalls().slice(before)).toEqual([]);
     expect(hub.taskContext.getActiveTask(task.taskId)?.status).toBe("pending-approval");
     expect(hub.taskContext.getContext().channelHistory.telegram).toBeUndefined();
@@ -428,10 +449,12 @@ describe("Telegram adapter", () => {
 
     // The listed person in the group, and the person of the private chat (not listed), may act.
     const listed = fake.sendText(GROUP, "/status", { from: 7, chatType: "group" });
-    await until(() => fake.handled(listed), 5000, "the listed person's command");
+    await expect
+      .poll(() => fake.handled(listed), { timeout: 5000, message: "the listed person's command" })
+      .toBeTruthy();
     expect(sends(GROUP).length).toBe(2);
     const own = fake.press(CHAT_A, Number(edits(CHAT_A)[0]?.params.message_id), "approve:2");
-    await until(() => fake.handled(own), 5000, "the private chat's press");
+    await expect.poll(() => fake.handled(own), { timeout: 5000, message: "the private chat's press" }).toBeTruthy();
     expect(hub.taskContext.getActiveTask(task.taskId)?.approval).toMatchObject({
       decision: "approved",
       channel: "telegram",

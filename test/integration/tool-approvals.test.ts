@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-client.ts";
 import { permissionPromptFiles } from "../../server/tool-approvals/tool-approvals.ts";
 import type { Channel, Task } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
@@ -55,11 +55,12 @@ const task = (hub: TestHub, taskId: string): Task => {
 };
 
 const waitingTool = (hub: TestHub, taskId: string) =>
-  eventually(
-    () => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.kind === "tool",
-    20_000,
-    "the tool approval",
-  );
+  expect
+    .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.kind === "tool", {
+      timeout: 20_000,
+      message: "the tool approval",
+    })
+    .toBeTruthy();
 
 describe("a Bash call Claude asks about", () => {
   it("puts the task into pending-approval with the command, and an approval lets it run and the task complete", async () => {
@@ -181,14 +182,15 @@ describe("a restart while a tool call waits", () => {
       "the hub restarted while Bash: npm test waited for approval; the tool call was denied; queued again",
     );
     // The step runs again, and Claude asks again: a new call with a new id.
-    await eventually(
-      () => {
-        const id = second.hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id;
-        return id !== undefined && id !== firstId;
-      },
-      20_000,
-      "the call asked again",
-    );
+    await expect
+      .poll(
+        () => {
+          const id = second.hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id;
+          return id !== undefined && id !== firstId;
+        },
+        { timeout: 20_000, message: "the call asked again" },
+      )
+      .toBeTruthy();
     await second.client.approve(taskId);
     expect((await finishedTask(second.hub, taskId)).status).toBe("complete");
   });
@@ -231,7 +233,9 @@ describe("binding a decision to its tool call", () => {
     await waitingTool(hub, taskId);
     const first = task(hub, taskId).awaitingApproval?.id as string;
     await client.approve(taskId, undefined, first);
-    await eventually(() => task(hub, taskId).awaitingApproval?.tool === "Edit", 20_000, "the second call");
+    await expect
+      .poll(() => task(hub, taskId).awaitingApproval?.tool === "Edit", { timeout: 20_000, message: "the second call" })
+      .toBeTruthy();
     const second = task(hub, taskId).awaitingApproval?.id as string;
     expect(second).not.toBe(first);
 
@@ -291,6 +295,11 @@ describe("the approval server's config", () => {
 
     await client.approve(taskId);
     await finishedTask(hub, taskId);
-    await eventually(() => permissionPromptFiles(hub.dataDir).length === 0, 10_000, "the config to be removed");
+    await expect
+      .poll(() => permissionPromptFiles(hub.dataDir).length === 0, {
+        timeout: 10_000,
+        message: "the config to be removed",
+      })
+      .toBeTruthy();
   });
 });

@@ -14,7 +14,7 @@ import { ManualClock } from "../../shared/clock.ts";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
-import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "client", "cli", "bin.js");
@@ -76,7 +76,9 @@ describe("Telegram /usage", () => {
     const clock = new ManualClock(Date.now());
     await telegramAdapter(running, clock);
     const updateId = telegram?.sendText(CHAT_A, "/usage") as number;
-    await until(() => telegram?.handled(updateId) === true, 5000, "the command to be handled");
+    await expect
+      .poll(() => telegram?.handled(updateId) === true, { timeout: 5000, message: "the command to be handled" })
+      .toBeTruthy();
     const reply = telegram?.chatCalls().find((c) => c.method === "sendMessage" && c.params.chat_id === CHAT_A);
     const text = String(reply?.params.text);
     expect(text).toBe(usageMessage(running.usage.getUsage(), clock.now()));
@@ -115,7 +117,12 @@ describe("limit announcements", () => {
     });
     hub = await startTestHub({ config: { backends: { claude: { kind: "claude" } } }, backendEnv: env, clock });
     clock.advance(0);
-    await until(() => hub?.warmStandby.getHealth("claude").lastPing !== null, 10_000, "the first ping");
+    await expect
+      .poll(() => hub?.warmStandby.getHealth("claude").lastPing !== null, {
+        timeout: 10_000,
+        message: "the first ping",
+      })
+      .toBeTruthy();
     await telegramAdapter(hub, clock);
     slack = await startFakeSlack();
     const slackClient = hubClient(hub, { channel: "slack" });
@@ -142,11 +149,12 @@ describe("limit announcements", () => {
       .catch(() => {});
     const resting = `${restingSentence("claude", hub.warmStandby.getHealth("claude"), clock.now())}.`;
     expect(resting).toContain("Claude is resting until");
-    await until(
-      () => said(CHAT_A).length === 1 && said(CHAT_B).length === 1 && posted().length === 1,
-      5000,
-      "the announcement",
-    );
+    await expect
+      .poll(() => said(CHAT_A).length === 1 && said(CHAT_B).length === 1 && posted().length === 1, {
+        timeout: 5000,
+        message: "the announcement",
+      })
+      .toBeTruthy();
     expect(said(CHAT_A)).toEqual([resting]);
     expect(said(CHAT_B)).toEqual([resting]);
     expect(posted()).toEqual([resting]);
@@ -155,11 +163,12 @@ describe("limit announcements", () => {
     await hub.warmStandby.pingNow("claude");
     clock.advance(2 * HOUR);
     expect(hub.warmStandby.getHealth("claude").status).toBe("cold");
-    await until(
-      () => said(CHAT_A).length === 2 && said(CHAT_B).length === 2 && posted().length === 2,
-      5000,
-      "the return",
-    );
+    await expect
+      .poll(() => said(CHAT_A).length === 2 && said(CHAT_B).length === 2 && posted().length === 2, {
+        timeout: 5000,
+        message: "the return",
+      })
+      .toBeTruthy();
     expect(said(CHAT_A)).toEqual([resting, "Claude is available again."]);
     expect(posted()).toEqual([resting, "Claude is available again."]);
   });

@@ -11,7 +11,7 @@ import { resetTime } from "../../server/router/limit-policy.ts";
 import { dayKey, localTimeZone } from "../../server/time-zone.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { UsageDocument } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { hubClient, makeDataDir } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
@@ -83,7 +83,9 @@ describe("usage and cost", () => {
     expect(usage.backends.claude).toEqual({ total: counts, days: { [day]: counts } });
     expect(usage.total).toEqual(counts);
     // Pushed live: the subscriber's mirror holds what REST answers, with no poll.
-    await eventually(() => pushed.at(-1)?.total.runs === 2, 5000, "the usage patch");
+    await expect
+      .poll(() => pushed.at(-1)?.total.runs === 2, { timeout: 5000, message: "the usage patch" })
+      .toBeTruthy();
     expect(watcher.usage).toEqual(usage);
     watcher.close();
   });
@@ -137,11 +139,12 @@ describe("limits", () => {
     clock.advance(1);
     expect(hub.warmStandby.getHealth("claude").status).toBe("cold");
     // Pushed: the subscriber sees limited, then cold (pings that ran meanwhile may add entries).
-    await eventually(
-      () => statuses.includes("limited") && statuses.lastIndexOf("cold") > statuses.indexOf("limited"),
-      15_000,
-      "the pushed return to cold",
-    );
+    await expect
+      .poll(() => statuses.includes("limited") && statuses.lastIndexOf("cold") > statuses.indexOf("limited"), {
+        timeout: 15_000,
+        message: "the pushed return to cold",
+      })
+      .toBeTruthy();
     watcher.close();
   });
 
@@ -172,14 +175,20 @@ describe("limits", () => {
     });
     const { taskId } = await client.route({ description: "Patient", startedFrom: "cli" });
     const at = resetTime(clock.now() + HOUR, clock.now(), localTimeZone());
-    await eventually(
-      () => hub.taskContext.getActiveTask(taskId)?.lastUpdate === `Claude is limited until ${at}; waiting for it`,
-      15_000,
-      "the task to wait",
-    );
+    await expect
+      .poll(
+        () => hub.taskContext.getActiveTask(taskId)?.lastUpdate === `Claude is limited until ${at}; waiting for it`,
+        { timeout: 15_000, message: "the task to wait" },
+      )
+      .toBeTruthy();
     expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "queued", backend: "claude" });
     // Its estimated start is the reset.
-    await eventually(() => hub.router.dispatchEstimates().claude?.length === 1, 5000, "the task back in its queue");
+    await expect
+      .poll(() => hub.router.dispatchEstimates().claude?.length === 1, {
+        timeout: 5000,
+        message: "the task back in its queue",
+      })
+      .toBeTruthy();
     expect(hub.router.dispatchEstimates().claude).toEqual([{ taskId, at: clock.now() + HOUR }]);
     await setModes({});
     const runsBefore = (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format")).length;

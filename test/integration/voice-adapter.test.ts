@@ -14,7 +14,7 @@ import { FAKE_BIN } from "../fixtures/fake-cli-env.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
 
-import { hubClient, startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const MINUTE = 60_000;
 
@@ -83,7 +83,12 @@ describe("answering from the live mirror", () => {
       progress: 0.6,
       eta: new Date(now + 12 * MINUTE).toISOString(),
     });
-    await until(() => client.context?.activeTasks[0]?.progress === 0.6, 5000, "the mirror to hold progress 0.6");
+    await expect
+      .poll(() => client.context?.activeTasks[0]?.progress === 0.6, {
+        timeout: 5000,
+        message: "the mirror to hold progress 0.6",
+      })
+      .toBeTruthy();
     expect(voice.answer()).toBe("Your OCR task is 60% done, about 12 minutes left.");
 
     await hub.taskContext.addTask({
@@ -93,7 +98,12 @@ describe("answering from the live mirror", () => {
       status: "pending-approval",
     });
     await hub.taskContext.addTask({ taskId: "backup", description: "Backup", startedFrom: "cli", status: "queued" });
-    await until(() => client.context?.activeTasks.length === 3, 5000, "the mirror to hold three tasks");
+    await expect
+      .poll(() => client.context?.activeTasks.length === 3, {
+        timeout: 5000,
+        message: "the mirror to hold three tasks",
+      })
+      .toBeTruthy();
     expect(voice.answer()).toBe(
       "One task running, one queued, one waiting for you. " +
         "Your task “Rename payments to billing” is waiting for your approval. " +
@@ -104,7 +114,12 @@ describe("answering from the live mirror", () => {
     await hub.taskContext.completeTask("ocr", { outputPath: "artifacts/ocr.md" });
     await hub.taskContext.completeTask("rename", { status: "failed", error: "rejected" });
     await hub.taskContext.completeTask("backup", {});
-    await until(() => client.context?.activeTasks.length === 0, 5000, "the mirror to hold no active task");
+    await expect
+      .poll(() => client.context?.activeTasks.length === 0, {
+        timeout: 5000,
+        message: "the mirror to hold no active task",
+      })
+      .toBeTruthy();
     expect(voice.answer()).toBe("Nothing is running. Your backup task finished.");
     // What it answers is exactly what the REST document would give.
     expect(client.context).toEqual(await client.getContext());
@@ -114,7 +129,9 @@ describe("answering from the live mirror", () => {
     hub = await startTestHub();
     const { adapter: voice, client } = await startAdapter(hub);
     await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.25 });
-    await until(() => client.context?.activeTasks.length === 1, 5000, "the task in the mirror");
+    await expect
+      .poll(() => client.context?.activeTasks.length === 1, { timeout: 5000, message: "the task in the mirror" })
+      .toBeTruthy();
     const before = voice.answer();
     expect(typeof before).toBe("string");
     expect(before).toBe("Your OCR task is 25% done.");
@@ -195,9 +212,16 @@ describe("marking the voice channel active", () => {
       activeThrottleMs: 30_000,
     });
     await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "telegram" });
-    await until(() => voice.answer().startsWith("Your OCR task"), 5000, "the task in the mirror");
+    await expect
+      .poll(() => voice.answer().startsWith("Your OCR task"), { timeout: 5000, message: "the task in the mirror" })
+      .toBeTruthy();
     const marks = () => counting.calls.filter((c) => c === "POST /api/channels/voice/active").length;
-    await until(() => hub?.taskContext.getChannelState("voice")?.lastTaskId === "ocr", 5000, "voice marked active");
+    await expect
+      .poll(() => hub?.taskContext.getChannelState("voice")?.lastTaskId === "ocr", {
+        timeout: 5000,
+        message: "voice marked active",
+      })
+      .toBeTruthy();
     expect(marks()).toBe(1);
 
     voice.answer();
@@ -243,7 +267,7 @@ describe("announcing milestones", () => {
     await unlink(join(binDir, "claude"));
     await hub.warmStandby.pingNow("claude");
 
-    await until(() => speaker.said.length >= 4, 5000, "four announcements");
+    await expect.poll(() => speaker.said.length >= 4, { timeout: 5000, message: "four announcements" }).toBeTruthy();
     const dead = hub.warmStandby.getHealth().backends.claude;
     expect(dead?.status).toBe("dead");
     expect(speaker.said).toEqual([
@@ -255,7 +279,12 @@ describe("announcing milestones", () => {
     expect(voice.announced).toEqual(speaker.said);
     // Each announcement (about a different task, or none) marks the voice channel active.
     expect(counting.calls.filter((c) => c === "POST /api/channels/voice/active")).toHaveLength(4);
-    await until(() => hub?.taskContext.getChannelState("voice").lastActive !== null, 5000, "voice marked active");
+    await expect
+      .poll(() => hub?.taskContext.getChannelState("voice").lastActive !== null, {
+        timeout: 5000,
+        message: "voice marked active",
+      })
+      .toBeTruthy();
   });
 });
 
@@ -288,18 +317,14 @@ describe("announcing through a real text-to-speech process", () => {
           .split("\n")
           .filter(Boolean)
           .map((line) => JSON.parse(line) as { event: string; text: string });
-      let events = await spoken();
-      const started = Date.now();
-      while (events.length < 6 && Date.now() - started < 10_000) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        events = await spoken();
-      }
       const sentences = [
         "Your job a task finished",
         "Your job b task failed: disk full",
         "Your job c task is waiting for your approval",
       ];
-      expect(events.map((e) => `${e.event} ${e.text}`)).toEqual(sentences.flatMap((s) => [`start ${s}`, `end ${s}`]));
+      await expect
+        .poll(async () => (await spoken()).map((e) => `${e.event} ${e.text}`))
+        .toEqual(sentences.flatMap((s) => [`start ${s}`, `end ${s}`]));
     } finally {
       await channel.close();
     }

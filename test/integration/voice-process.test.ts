@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -84,14 +84,17 @@ async function status(url: string, headers: Record<string, string> = {}): Promis
 
 /** Polls GET /status until its text matches (the channel connects to the hub on its own time). */
 async function statusUntil(url: string, pattern: RegExp, headers: Record<string, string> = {}): Promise<string> {
-  const started = Date.now();
-  for (;;) {
-    const { body } = await status(url, headers);
-    const text = (body as { text?: string }).text ?? "";
-    if (pattern.test(text)) return text;
-    if (Date.now() - started > 10_000) throw new Error(`status never matched ${pattern}; last: ${text}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let text = "";
+  await expect
+    .poll(
+      async () => {
+        text = ((await status(url, headers)).body as { text?: string }).text ?? "";
+        return pattern.test(text);
+      },
+      { message: `GET /status matching ${pattern}` },
+    )
+    .toBeTruthy();
+  return text;
 }
 
 let hub: TestHub | null = null;
@@ -111,7 +114,12 @@ describe("npm run voice", () => {
     await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "voice", progress: 0.6 });
     expect(await statusUntil(url as string, /OCR/)).toBe("Your OCR task is 60% done.");
     // Answering marked the voice channel active.
-    await until(() => hub?.taskContext.getChannelState("voice").lastTaskId === "ocr", 5000, "voice marked active");
+    await expect
+      .poll(() => hub?.taskContext.getChannelState("voice").lastTaskId === "ocr", {
+        timeout: 5000,
+        message: "voice marked active",
+      })
+      .toBeTruthy();
 
     const other = await fetch(`${url}/elsewhere`);
     expect(other.status).toBe(404);

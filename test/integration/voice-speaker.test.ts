@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { createSpeaker, defaultTtsCommand, type Speaker } from "../../client/voice/speaker.ts";
-import { eventually, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { groupMembers } from "../fixtures/fake-cli-env.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
 
@@ -51,7 +51,9 @@ describe("speaker", () => {
     const log = await tempLog();
     speaker = createSpeaker({ tts: { command: process.execPath, args: [FAKE_TTS, log, "80"], timeoutMs: 10_000 } });
     const first = speaker.say("first");
-    await eventually(async () => (await events(log)).length > 0, 5000, "the first run to start");
+    await expect
+      .poll(async () => (await events(log)).length > 0, { timeout: 5000, message: "the first run to start" })
+      .toBeTruthy();
     const second = speaker.say("second");
     await Promise.all([first, second]);
     expect((await events(log)).map((e) => `${e.event} ${e.text}`)).toEqual([
@@ -83,7 +85,9 @@ describe("speaker", () => {
     const started = (await events(log)).find((e) => e.event === "start");
     expect(started).toBeDefined();
     const alive = () => groupMembers(started!.pid).filter((p) => p.state !== "Z");
-    await eventually(() => alive().length === 0, 5000, "the TTS process group to be gone");
+    await expect
+      .poll(() => alive().length === 0, { timeout: 5000, message: "the TTS process group to be gone" })
+      .toBeTruthy();
     expect(alive()).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { MAX_UTTERANCE_BYTES } from "../../client/voice/status-server.ts";
 import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/voice-channel.ts";
 import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { hubClient, type TestHub, until } from "../helpers/hub.ts";
+import { hubClient, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, type RouterHubOptions, routerHub } from "../helpers/router-hub.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
@@ -106,7 +106,12 @@ describe("POST /utterance", () => {
     await setUp();
     await hub.taskContext.addTask({ taskId: "ocr", description: "OCR", startedFrom: "cli", totalSteps: 4 });
     await hub.taskContext.updateTask("ocr", { currentStep: 2, progress: 0.6 });
-    await until(() => channel?.adapter.answer().includes("60%") ?? false, 5000, "the mirror to hold the task");
+    await expect
+      .poll(() => channel?.adapter.answer().includes("60%") ?? false, {
+        timeout: 5000,
+        message: "the mirror to hold the task",
+      })
+      .toBeTruthy();
     const status = (await say("status")).body.text;
     expect(status).toMatch(/^Your OCR task is 60% done/);
     expect(status).toBe(channel?.adapter.answer());
@@ -125,11 +130,12 @@ describe("POST /utterance", () => {
       status: "pending-approval",
       awaitingApproval: { step: 1, title: "Copy", detail: "rsync" },
     });
-    await until(
-      () => channel?.adapter.answer().startsWith("Two tasks waiting for you") ?? false,
-      5000,
-      "the mirror to hold both waiting tasks",
-    );
+    await expect
+      .poll(() => channel?.adapter.answer().startsWith("Two tasks waiting for you") ?? false, {
+        timeout: 5000,
+        message: "the mirror to hold both waiting tasks",
+      })
+      .toBeTruthy();
     expect((await say("approve")).body.text).toBe(
       "Two tasks wait for your approval: your task “Deploy the site” and your task “Back up the photos”. Say approve and the task's name.",
     );
@@ -141,11 +147,12 @@ describe("POST /utterance", () => {
     expect((await say("reject the photos")).body.text).toBe("Rejected: your task “Back up the photos”.");
     const rejected = allTasks().find((task) => task.taskId === "backup");
     expect(rejected?.approval).toMatchObject({ decision: "rejected", channel: "voice" });
-    await until(
-      () => channel?.adapter.answer() === "Your task “Deploy the site” is waiting for your approval: Push.",
-      5000,
-      "the mirror to see the rejection",
-    );
+    await expect
+      .poll(() => channel?.adapter.answer() === "Your task “Deploy the site” is waiting for your approval: Push.", {
+        timeout: 5000,
+        message: "the mirror to see the rejection",
+      })
+      .toBeTruthy();
 
     expect((await say("approve")).body.text).toBe("Approved: your task “Deploy the site”.");
     expect(allTasks().find((task) => task.taskId === "deploy")?.approval).toMatchObject({
@@ -201,18 +208,20 @@ describe("POST /utterance", () => {
     await setUp();
     await say("start gathering the 2022 invoices");
     const [task] = allTasks();
-    await until(
-      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId),
-      10_000,
-      "the first step to finish",
-    );
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId), {
+        timeout: 10_000,
+        message: "the first step to finish",
+      })
+      .toBeTruthy();
     const { body } = await say("and also check the 2023 files");
     expect(body.text).toBe("Added to your task “gathering the 2022 invoices” as step 2.");
-    await until(
-      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId && t.totalSteps === 2),
-      10_000,
-      "the follow-up to finish",
-    );
+    await expect
+      .poll(
+        () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId && t.totalSteps === 2),
+        { timeout: 10_000, message: "the follow-up to finish" },
+      )
+      .toBeTruthy();
     const transcript = await hubClient(hub).getTranscript(task?.taskId as string);
     expect(transcript.entries.map((e) => [e.step, e.from, e.answer])).toEqual([
       [1, null, "echo: gathering the 2022 invoices"],

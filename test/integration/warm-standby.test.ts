@@ -12,7 +12,7 @@ import { silentLogger } from "../../server/log.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { ManualClock, systemClock } from "../../shared/clock.ts";
 import type { BackendHealth } from "../../shared/schemas.ts";
-import { emptyPathEnv, eventually, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { emptyPathEnv, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { hubClient, makeDataDir, testConfig } from "../helpers/hub.ts";
 
@@ -56,7 +56,9 @@ const liveIn = (pgid: number) => groupMembers(pgid).filter((p) => p.state !== "Z
 /** Fires the first (immediate) pings and waits until `name` has been pinged `count` times in all. */
 async function pinged(hub: RunningHub & { clock: ManualClock }, name: string, lastPing: string | null = null) {
   hub.clock.advance(0);
-  await eventually(() => entryOf(hub, name).lastPing !== lastPing, 10_000, `${name} to be pinged`);
+  await expect
+    .poll(() => entryOf(hub, name).lastPing !== lastPing, { timeout: 10_000, message: `${name} to be pinged` })
+    .toBeTruthy();
   return entryOf(hub, name);
 }
 
@@ -93,13 +95,24 @@ describe("statuses and reasons from real pings", () => {
     const { env, log } = await fakeCliEnv({ FAKE_CLI_HANG: "version", FAKE_CLI_CHILD: "1" });
     const hub = await warmStandbyHub({ backends: { codex: { kind: "codex" } }, env });
     hub.clock.advance(0);
-    await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "codex --version to start");
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).length === 1, {
+        timeout: 10_000,
+        message: "codex --version to start",
+      })
+      .toBeTruthy();
     const [call] = await fakeCliCalls(log);
-    await eventually(() => groupMembers(call!.pgid).length >= 2, 10_000, "its grandchild to start");
+    await expect
+      .poll(() => groupMembers(call!.pgid).length >= 2, { timeout: 10_000, message: "its grandchild to start" })
+      .toBeTruthy();
     hub.clock.advance(20_000);
-    await eventually(() => entryOf(hub, "codex").lastPing !== null, 10_000, "the ping to end");
+    await expect
+      .poll(() => entryOf(hub, "codex").lastPing !== null, { timeout: 10_000, message: "the ping to end" })
+      .toBeTruthy();
     expect(entryOf(hub, "codex")).toMatchObject({ status: "dead", reason: "timed out" });
-    await eventually(() => liveIn(call!.pgid).length === 0, 10_000, "the hung group to die");
+    await expect
+      .poll(() => liveIn(call!.pgid).length === 0, { timeout: 10_000, message: "the hung group to die" })
+      .toBeTruthy();
   });
 
   it("an Ollama that refuses connections is dead, 'unreachable'; one with a loaded model is warm", async () => {
@@ -110,7 +123,9 @@ describe("statuses and reasons from real pings", () => {
       backends: { ollama: { kind: "ollama", url }, spare: { kind: "ollama", url: "http://127.0.0.1:9" } },
     });
     await pinged(hub, "ollama");
-    await eventually(() => entryOf(hub, "spare").lastPing !== null, 10_000, "spare to be pinged");
+    await expect
+      .poll(() => entryOf(hub, "spare").lastPing !== null, { timeout: 10_000, message: "spare to be pinged" })
+      .toBeTruthy();
     expect(entryOf(hub, "ollama")).toMatchObject({ status: "warm", loadedModels: ["llama3.2:latest"] });
     expect(entryOf(hub, "spare")).toMatchObject({ status: "dead", reason: "unreachable" });
     // A loaded model keeps it warm past the warm window (until the ping is stale).
@@ -137,7 +152,9 @@ describe("ping scheduling", () => {
     hub.clock.advance(999);
     expect(entryOf(hub, "codex").lastPing).toBeNull();
     hub.clock.advance(1);
-    await eventually(() => entryOf(hub, "codex").lastPing !== null, 10_000, "the first ping");
+    await expect
+      .poll(() => entryOf(hub, "codex").lastPing !== null, { timeout: 10_000, message: "the first ping" })
+      .toBeTruthy();
     expect((await fakeCliCalls(log)).map((c) => c.argv[0])).toContain("--version");
   });
 
@@ -192,7 +209,9 @@ describe("ping scheduling", () => {
       warmup: { firstPingDelayMs: 1000 },
     });
     hub.clock.advance(1000);
-    await eventually(() => entryOf(hub, "claude").lastPing !== null, 10_000, "the first ping");
+    await expect
+      .poll(() => entryOf(hub, "claude").lastPing !== null, { timeout: 10_000, message: "the first ping" })
+      .toBeTruthy();
     const entry = entryOf(hub, "claude");
     const versionCalls = async () => (await fakeCliCalls(log)).filter((c) => c.argv[0] === "--version").length;
     expect(await versionCalls()).toBe(1);
@@ -206,7 +225,12 @@ describe("ping scheduling", () => {
     hub.clock.advance(999);
     expect(entryOf(hub, "claude").lastPing).toBe(entry.lastPing);
     hub.clock.advance(1);
-    await eventually(() => entryOf(hub, "claude").lastPing !== entry.lastPing, 10_000, "the ping after resume");
+    await expect
+      .poll(() => entryOf(hub, "claude").lastPing !== entry.lastPing, {
+        timeout: 10_000,
+        message: "the ping after resume",
+      })
+      .toBeTruthy();
     expect(entryOf(hub, "claude").status).toBe("warm");
     expect(await versionCalls()).toBe(2);
   });
@@ -219,11 +243,18 @@ describe("pre-warmed sessions", () => {
     const session = hub.warmStandby.preWarm("claude");
     expect(session).toMatchObject({ state: "starting", readyAt: null });
     expect(session.pid).toBeGreaterThan(0);
-    await eventually(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+    await expect
+      .poll(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", { timeout: 10_000, message: "ready" })
+      .toBeTruthy();
     expect(entryOf(hub, "claude").status).toBe("warm");
     // At most one per backend: asking again returns the same session.
     expect(hub.warmStandby.preWarm("claude").id).toBe(session.id);
-    await eventually(async () => (await fakeCliCalls(log)).length === 1, 10_000, "the session's CLI to start");
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).length === 1, {
+        timeout: 10_000,
+        message: "the session's CLI to start",
+      })
+      .toBeTruthy();
     const [call] = await fakeCliCalls(log);
     // Stream-json mode first; the default workspace's options (issue 14) follow.
     expect(call?.argv.slice(0, 6)).toEqual([
@@ -234,11 +265,15 @@ describe("pre-warmed sessions", () => {
       "stream-json",
       "--verbose",
     ]);
-    await eventually(() => groupMembers(session.pid!).length >= 2, 10_000, "its grandchild");
+    await expect
+      .poll(() => groupMembers(session.pid!).length >= 2, { timeout: 10_000, message: "its grandchild" })
+      .toBeTruthy();
     hub.clock.advance(2 * MIN - 1);
     expect(liveIn(session.pid!).length).toBeGreaterThan(0);
     hub.clock.advance(1);
-    await eventually(() => liveIn(session.pid!).length === 0, 10_000, "the expired session to die");
+    await expect
+      .poll(() => liveIn(session.pid!).length === 0, { timeout: 10_000, message: "the expired session to die" })
+      .toBeTruthy();
     expect(entryOf(hub, "claude").prewarmed).toEqual([]);
   });
 
@@ -246,7 +281,9 @@ describe("pre-warmed sessions", () => {
     const { env, log } = await fakeCliEnv();
     const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const session = hub.warmStandby.preWarm("claude");
-    await eventually(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+    await expect
+      .poll(() => entryOf(hub, "claude").prewarmed[0]?.state === "ready", { timeout: 10_000, message: "ready" })
+      .toBeTruthy();
     const result = await hub.warmStandby.dispatch("claude", {
       prompt: "hi",
       onOutput: () => {},
@@ -255,7 +292,12 @@ describe("pre-warmed sessions", () => {
     });
     expect(result).toMatchObject({ output: "echo: hi", start: "warm" });
     expect((await fakeCliCalls(log)).map((c) => c.pid)).toEqual([session.pid]);
-    await eventually(() => entryOf(hub, "claude").prewarmed.length === 0, 10_000, "the used session to leave");
+    await expect
+      .poll(() => entryOf(hub, "claude").prewarmed.length === 0, {
+        timeout: 10_000,
+        message: "the used session to leave",
+      })
+      .toBeTruthy();
     const cold = await hub.warmStandby.dispatch("claude", {
       prompt: "again",
       onOutput: () => {},
@@ -270,10 +312,20 @@ describe("pre-warmed sessions", () => {
     const hub = await warmStandbyHub({ backends: { claude: { kind: "claude" }, codex: { kind: "codex" } }, env });
     const sessions = [hub.warmStandby.preWarm("claude"), hub.warmStandby.preWarm("codex")];
     hub.clock.advance(0); // the first pings start, and hang in auth status
-    await eventually(async () => (await fakeCliCalls(log)).length === 6, 10_000, "sessions and pings to start");
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).length === 6, {
+        timeout: 10_000,
+        message: "sessions and pings to start",
+      })
+      .toBeTruthy();
     const groups = (await fakeCliCalls(log)).map((c) => c.pgid);
     expect(new Set(groups).size).toBe(6);
-    await eventually(() => sessions.every((s) => groupMembers(s.pid!).length >= 2), 10_000, "grandchildren");
+    await expect
+      .poll(() => sessions.every((s) => groupMembers(s.pid!).length >= 2), {
+        timeout: 10_000,
+        message: "grandchildren",
+      })
+      .toBeTruthy();
     await hub.close();
     hubs = [];
     // Our children are gone and reaped; grandchildren are gone (reaping those orphans is init's job).
@@ -293,7 +345,9 @@ describe("pre-warmed sessions", () => {
     expect(entryOf(on, "claude").prewarmed).toEqual([]);
     on.clock.advance(1);
     expect(entryOf(on, "claude").prewarmed).toHaveLength(1);
-    await eventually(async () => (await fakeCliCalls(log)).some((c) => c.argv.includes("stream-json")), 10_000);
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).some((c) => c.argv.includes("stream-json")), { timeout: 10_000 })
+      .toBeTruthy();
   });
 });
 
@@ -308,12 +362,19 @@ describe("live and durable", () => {
       changes.push({ status: event.entry.status, at: hub.clock.now() }),
     );
     await client.connect();
-    await eventually(() => client.health?.backends.claude?.status === "warm", 10_000, "the snapshot");
+    await expect
+      .poll(() => client.health?.backends.claude?.status === "warm", { timeout: 10_000, message: "the snapshot" })
+      .toBeTruthy();
     changes.length = 0;
     const callsBefore = (await fakeCliCalls(log)).length;
     hub.clock.advance(5 * MIN - 1);
     hub.clock.advance(1);
-    await eventually(() => client.health?.backends.claude?.status === "healthy", 10_000, "the pushed change");
+    await expect
+      .poll(() => client.health?.backends.claude?.status === "healthy", {
+        timeout: 10_000,
+        message: "the pushed change",
+      })
+      .toBeTruthy();
     client.close();
     expect(changes).toEqual([{ status: "healthy", at: Date.parse(entryOf(hub, "claude").lastSuccess!) + 5 * MIN }]);
     expect((await fakeCliCalls(log)).length).toBe(callsBefore);
@@ -324,7 +385,9 @@ describe("live and durable", () => {
     const first = await warmStandbyHub({ backends: { claude: { kind: "claude" } }, env });
     const pingedEntry = await pinged(first, "claude");
     first.warmStandby.preWarm("claude");
-    await eventually(() => entryOf(first, "claude").prewarmed[0]?.state === "ready", 10_000, "ready");
+    await expect
+      .poll(() => entryOf(first, "claude").prewarmed[0]?.state === "ready", { timeout: 10_000, message: "ready" })
+      .toBeTruthy();
     await first.health.persist();
     // Simulates a hub killed with its session still listed: only the file survives.
     const crashed = structuredClone(first.health.state);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HubError } from "../../client/hub-client.ts";
 import { StartupError } from "../../server/start.ts";
 import type { WorkspaceList } from "../../shared/schemas.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { startTestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
@@ -65,7 +65,9 @@ describe("a task in a workspace", () => {
       workspace: "site",
     });
     expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBe("site");
-    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), { timeout: 15_000 })
+      .toBeTruthy();
 
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(site);
@@ -95,7 +97,9 @@ describe("a task in a workspace", () => {
       startedFrom: "cli",
       workspace: "repo",
     });
-    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), { timeout: 15_000 })
+      .toBeTruthy();
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(repo);
     expect(call?.argv).toEqual([
@@ -118,7 +122,9 @@ describe("a task in a workspace", () => {
     });
     const { taskId } = await client.route({ description: "summarise the repository", startedFrom: "voice" });
     expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBe("site");
-    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), { timeout: 15_000 })
+      .toBeTruthy();
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(site);
     expect(call?.argv).toContain("plan");
@@ -128,7 +134,9 @@ describe("a task in a workspace", () => {
     const { hub, client, log } = await routerHub();
     const { taskId } = await client.route({ description: "what is 2+2", startedFrom: "cli" });
     expect(hub.taskContext.getActiveTask(taskId)?.workspace).toBeNull();
-    await eventually(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), { timeout: 15_000 })
+      .toBeTruthy();
     const [call] = await runCalls(log);
     expect(call?.cwd).toBe(join(await realpath(hub.dataDir), "workspace"));
     expect(call?.cwd).not.toBe(process.cwd());

@@ -22,10 +22,10 @@ import {
 } from "../../server/slack-endpoint.ts";
 import { StartupError, startHub } from "../../server/start.ts";
 import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
-import { eventually, fakeCliCalls } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { startFakeSlack } from "../fixtures/fake-slack.ts";
 import { startFakeTelegram } from "../fixtures/fake-telegram.ts";
-import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig, until } from "../helpers/hub.ts";
+import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
@@ -205,7 +205,9 @@ describe("backends never get the hub's secrets", () => {
       backends: { claude: { kind: "claude", env: ["PASSED_ON_PURPOSE", "SLACK_BOT_TOKEN"] } },
     });
     const { taskId } = await client.route({ description: "what is 2+2", startedFrom: "cli" });
-    await eventually(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+    await expect
+      .poll(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), { timeout: 15_000 })
+      .toBeTruthy();
     const calls = await fakeCliCalls(log);
     // Pings, pre-warmed sessions and the task's own run alike.
     expect(calls.length).toBeGreaterThan(1);
@@ -234,7 +236,9 @@ describe("backends never run in the hub's own directory", () => {
     await routed.warmStandby.pingNow("codex");
     routed.warmStandby.preWarm("claude");
     // The pre-warmed process logs its start once it runs.
-    await eventually(async () => (await fakeCliCalls(log)).some((c) => c.argv.includes("--input-format")));
+    await expect
+      .poll(async () => (await fakeCliCalls(log)).some((c) => c.argv.includes("--input-format")))
+      .toBeTruthy();
     const calls = await fakeCliCalls(log);
     const workspace = join(await realpath(routed.dataDir), "workspace");
     const kinds = (test: (argv: string[]) => boolean) => calls.filter((c) => test(c.argv));
@@ -284,11 +288,17 @@ describe("an outputPath cannot leave the artifacts directory through a symbolic 
           { title: "Second", prompt: "two", requiresApproval: true },
         ],
       });
-      await eventually(() => routed.taskContext.getActiveTask(taskId)?.status === "pending-approval", 15_000);
+      await expect
+        .poll(() => routed.taskContext.getActiveTask(taskId)?.status === "pending-approval", { timeout: 15_000 })
+        .toBeTruthy();
       // While the task waits, someone with access to the artifacts folder plants the link.
       await symlink(outside, join(artifactsDir, "later"));
       await client.approve(taskId, 2);
-      await eventually(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 15_000);
+      await expect
+        .poll(() => routed.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+          timeout: 15_000,
+        })
+        .toBeTruthy();
       const failed = routed.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);
       expect(failed?.status).toBe("failed");
       expect(failed?.error).toMatch(
@@ -332,11 +342,12 @@ describe("subscribers that never read cannot grow the hub's memory", () => {
       }
     }
     const server = () => [...(hub!.hub.app.websocketServer.clients as Set<WebSocket>)];
-    await until(
-      () => server().length === 20 && server().every((s) => s.readyState !== s.OPEN),
-      20_000,
-      "every client that never reads to be closed",
-    );
+    await expect
+      .poll(() => server().length === 20 && server().every((s) => s.readyState !== s.OPEN), {
+        timeout: 20_000,
+        message: "every client that never reads to be closed",
+      })
+      .toBeTruthy();
     // What the hub holds for each: at most the limit and the one frame that crossed it (a snapshot).
     for (const socket of server())
       expect(socket.bufferedAmount).toBeLessThanOrEqual(maxBufferedBytes + documentBytes + 1024);
@@ -658,7 +669,12 @@ describe("a Slack request acts once, and only for the team, channels and people 
       const stale = JSON.stringify({ taskId, step: 1 });
       await post(press(taskId, {}, `http://127.0.0.1:${port}/actions/T1/1/x`, stale));
       await post(press(taskId, {}, slack.responseUrl(), stale));
-      await until(() => slack.calls.some((c) => c.method === "response_url"), 5000, "the answer at Slack's origin");
+      await expect
+        .poll(() => slack.calls.some((c) => c.method === "response_url"), {
+          timeout: 5000,
+          message: "the answer at Slack's origin",
+        })
+        .toBeTruthy();
       expect(elsewhere).toEqual([]);
       expect(String(slack.calls.find((c) => c.method === "response_url")?.params.text)).toMatch(
         /^Nothing was approved/,
@@ -707,16 +723,24 @@ describe("a Telegram button acts on the task of the message it sits on", () => {
       };
       const harmless = await waiting("Tidy the docs");
       const dangerous = await waiting("Wipe the production database");
-      await until(() => adapter.messages.refOf(harmless, String(CHAT)) !== null, 5000, "the harmless task's message");
-      await until(
-        () => [...telegram.messages.values()].filter((m) => m.text.includes("push ")).length === 2,
-        5000,
-        "both approval messages",
-      );
+      await expect
+        .poll(() => adapter.messages.refOf(harmless, String(CHAT)) !== null, {
+          timeout: 5000,
+          message: "the harmless task's message",
+        })
+        .toBeTruthy();
+      await expect
+        .poll(() => [...telegram.messages.values()].filter((m) => m.text.includes("push ")).length === 2, {
+          timeout: 5000,
+          message: "both approval messages",
+        })
+        .toBeTruthy();
       const harmlessMessage = adapter.messages.refOf(harmless, String(CHAT)) as number;
       const press = async (messageId: number, data: string) => {
         const id = telegram.press(CHAT, messageId, data);
-        await until(() => telegram.handled(id), 5000, "the press to be handled");
+        await expect
+          .poll(() => telegram.handled(id), { timeout: 5000, message: "the press to be handled" })
+          .toBeTruthy();
         return telegram
           .chatCalls()
           .filter((c) => c.method === "answerCallbackQuery")

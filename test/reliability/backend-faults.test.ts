@@ -11,7 +11,7 @@ import { silentLogger } from "../../server/log.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { systemClock } from "../../shared/clock.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { eventually, type FakeCliCall, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { type FakeCliCall, fakeCliCalls, fakeCliEnv, groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { makeDataDir, type TestHub, testConfig } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
@@ -89,7 +89,9 @@ async function runCalls(log: string, name: string): Promise<FakeCliCall[]> {
 
 /** Waits until nothing of the process group is left: not running, not a zombie. */
 async function groupGone(pgid: number): Promise<void> {
-  await eventually(() => groupMembers(pgid).length === 0, 5_000, `process group ${pgid} to be gone`);
+  await expect
+    .poll(() => groupMembers(pgid).length === 0, { timeout: 5_000, message: `process group ${pgid} to be gone` })
+    .toBeTruthy();
   expect(groupMembers(pgid)).toEqual([]);
 }
 
@@ -185,10 +187,20 @@ describe("a CLI backend that misbehaves", () => {
     const rig = await cliHub();
     await rig.setModes({ FAKE_CLI_IGNORE_SIGTERM: "1", FAKE_CLI_CHILD: "1", FAKE_CLI_HANG: "run" });
     rig.hub.warmStandby.preWarm("claude");
-    await eventually(async () => (await runCalls(rig.log, "claude")).length > 0, 5_000, "the session to start");
+    await expect
+      .poll(async () => (await runCalls(rig.log, "claude")).length > 0, {
+        timeout: 5_000,
+        message: "the session to start",
+      })
+      .toBeTruthy();
     const [call] = await runCalls(rig.log, "claude");
     // Running, with its grandchild, until the hub closes.
-    await eventually(() => groupMembers(call?.pgid as number).length >= 2, 5_000, "the grandchild to start");
+    await expect
+      .poll(() => groupMembers(call?.pgid as number).length >= 2, {
+        timeout: 5_000,
+        message: "the grandchild to start",
+      })
+      .toBeTruthy();
     await rig.hub.close();
     hub = null;
     await groupGone(call?.pgid as number);
@@ -256,11 +268,12 @@ describe("through the router: a faulty backend fails its task readably, and the 
     description: string,
   ) {
     const { taskId } = await client.route({ description, startedFrom: "cli" });
-    await eventually(
-      () => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId),
-      15_000,
-      `${description} to finish`,
-    );
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+        timeout: 15_000,
+        message: `${description} to finish`,
+      })
+      .toBeTruthy();
     return hub.taskContext.getActiveTask(taskId) as Task;
   }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../client/cli/dispatch.ts";
 import { ConfigError, parseConfig } from "../../server/config.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 import { openRawSocket, type RawSocket } from "../helpers/raw-socket.ts";
 
 let hub: TestHub;
@@ -175,14 +175,15 @@ async function observe(): Promise<Observed> {
  * answered and no pre-warmed session (from an accepted prewarm) is still starting.
  */
 async function backendQuiet(): Promise<void> {
-  await until(
-    () => {
-      const ollamaHealth = hub.health.state.backends.ollama;
-      return !!ollamaHealth?.lastPing && ollamaHealth.prewarmed.every((s) => s.state !== "starting");
-    },
-    5000,
-    "the Ollama backend to be quiet",
-  );
+  await expect
+    .poll(
+      () => {
+        const ollamaHealth = hub.health.state.backends.ollama;
+        return !!ollamaHealth?.lastPing && ollamaHealth.prewarmed.every((s) => s.state !== "starting");
+      },
+      { timeout: 5000, message: "the Ollama backend to be quiet" },
+    )
+    .toBeTruthy();
 }
 
 async function send(method: string, path: string, text: string, contentType = "application/json") {
@@ -208,7 +209,12 @@ async function expectRefusedCleanly(method: string, path: string, text: string, 
     // An accepted route runs in the background; let it finish so it cannot change the state
     // under the next request's before-and-after comparison.
     const { taskId } = JSON.parse(reply) as { taskId: string };
-    await until(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
+    await expect
+      .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+        timeout: 5000,
+        message: taskId,
+      })
+      .toBeTruthy();
   }
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }
@@ -390,7 +396,12 @@ describe("object-prototype names where a name is looked up", () => {
       expect(routed.status, routed.text).toBe(202);
       const { taskId } = JSON.parse(routed.text) as { taskId: string };
       expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ kind: name, backend: "ollama" });
-      await until(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), 5000, taskId);
+      await expect
+        .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
+          timeout: 5000,
+          message: taskId,
+        })
+        .toBeTruthy();
     },
   );
 

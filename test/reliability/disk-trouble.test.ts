@@ -10,7 +10,7 @@ import { createLogger } from "../../server/log.ts";
 import { CONTEXT_FILE, type RunningHub, startHub } from "../../server/start.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { contextSchema } from "../../shared/schemas.ts";
-import { hubClient, makeDataDir, testConfig, until } from "../helpers/hub.ts";
+import { hubClient, makeDataDir, testConfig } from "../helpers/hub.ts";
 
 interface Fault {
   /** Makes saving in `dataDir` fail. */
@@ -119,7 +119,12 @@ async function survivesFault(dataDir: string, fault: Fault): Promise<void> {
   ).toBe(true);
   const live = await call(base, "GET", "/api/context");
   expect(live.status).toBe(200);
-  await until(() => client?.context?.activeTasks.some((t) => t.taskId === "during") === true, 5000, "live push");
+  await expect
+    .poll(() => client?.context?.activeTasks.some((t) => t.taskId === "during") === true, {
+      timeout: 5000,
+      message: "live push",
+    })
+    .toBeTruthy();
 
   // Retrying the same request changes nothing in memory, yet is still not acknowledged.
   expect((await call(base, "POST", "/api/context/tasks", during)).status).toBe(503);
@@ -143,12 +148,7 @@ async function survivesFault(dataDir: string, fault: Fault): Promise<void> {
 }
 
 async function pollUntilHealthy(base: string): Promise<void> {
-  let status = "";
-  for (let i = 0; i < 200 && status !== "ok"; i++) {
-    status = (await call(base, "GET", "/healthz")).body.status;
-    if (status !== "ok") await new Promise((r) => setTimeout(r, 25));
-  }
-  expect(status).toBe("ok");
+  await expect.poll(async () => (await call(base, "GET", "/healthz")).body.status).toBe("ok");
 }
 
 describe("disk trouble", () => {

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestHub, type TestHub, until } from "../helpers/hub.ts";
+import { startTestHub, type TestHub } from "../helpers/hub.ts";
 import { ROOT } from "./hub-process.ts";
 
 const HEALTHY = 800;
@@ -92,7 +92,12 @@ describe("slow and dead clients", () => {
     const stalled = await inBatches(STALLED, () => subscribe(url));
     for (const subscriber of stalled) subscriber.socket.pause(); // reads nothing more, not even pings
     holder = await spawnHolder(url, VANISHING);
-    await until(() => running.hub.broadcaster.clientCount === HEALTHY + STALLED + VANISHING, 60_000, "all connected");
+    await expect
+      .poll(() => running.hub.broadcaster.clientCount === HEALTHY + STALLED + VANISHING, {
+        timeout: 60_000,
+        message: "all connected",
+      })
+      .toBeTruthy();
 
     holder.kill("SIGKILL");
     await once(holder, "exit");
@@ -110,7 +115,12 @@ describe("slow and dead clients", () => {
     const finalVersion = running.taskContext.document.version;
 
     // Every healthy subscriber holds the final version and never saw a gap.
-    await until(() => healthy.every((s) => s.version === finalVersion), 60_000, "healthy subscribers to catch up");
+    await expect
+      .poll(() => healthy.every((s) => s.version === finalVersion), {
+        timeout: 60_000,
+        message: "healthy subscribers to catch up",
+      })
+      .toBeTruthy();
     expect(healthy.filter((s) => s.gaps > 0)).toEqual([]);
 
     // No client's send buffer in the hub ever passed the limit by more than one frame. (Loopback
@@ -120,7 +130,12 @@ describe("slow and dead clients", () => {
     expect(mostBuffered).toBeLessThanOrEqual(MAX_BUFFERED + largestFrame);
 
     // The vanished and the silent are reaped by the heartbeat; the healthy stay.
-    await until(() => running.hub.broadcaster.clientCount === HEALTHY, 60_000, "dead clients to be reaped");
+    await expect
+      .poll(() => running.hub.broadcaster.clientCount === HEALTHY, {
+        timeout: 60_000,
+        message: "dead clients to be reaped",
+      })
+      .toBeTruthy();
     expect(healthy.every((s) => s.socket.readyState === WebSocket.OPEN)).toBe(true);
   }, 240_000); // a thousand sockets connect slowly when other test files share two cores
 });

@@ -3,11 +3,8 @@ import stringWidth from "string-width";
 import { describe, expect, test } from "vitest";
 import { fitWidth, progressBar, renderWatch, taskLine } from "../../client/cli/watch-view.ts";
 import { applyPatch } from "../../client/json-patch.ts";
-import type { Context, Health, JsonPatchOperation, Task } from "../../shared/schemas.ts";
-import { makeTask } from "../fixtures/tasks.ts";
-
-const NOW = Date.parse("2026-03-01T12:00:00.000Z");
-const inMinutes = (m: number) => new Date(NOW + m * 60_000).toISOString();
+import type { Context, JsonPatchOperation, Task } from "../../shared/schemas.ts";
+import { inMinutes, makeBackend, makeContext, makeHealth, makeTask, NOW } from "../fixtures/tasks.ts";
 
 const task = (overrides: Partial<Task> = {}): Task =>
   makeTask({
@@ -18,27 +15,10 @@ const task = (overrides: Partial<Task> = {}): Task =>
     ...overrides,
   });
 
-const emptyContext: Context = { lastUpdated: inMinutes(-10), activeTasks: [], recentCompleted: [], channelHistory: {} };
-const health: Health = {
-  lastUpdated: inMinutes(-1),
-  backends: {
-    claude: {
-      kind: "claude",
-      status: "warm",
-      reason: null,
-      version: "2.1.4",
-      authMethod: null,
-      latencyMs: 300,
-      lastPing: inMinutes(-1),
-      lastSuccess: inMinutes(-1),
-      consecutiveFailures: 0,
-      nextPingAt: null,
-      loadedModels: [],
-      latencyHistory: [],
-      prewarmed: [],
-    },
-  },
-};
+const emptyContext = makeContext([], { lastUpdated: inMinutes(-10) });
+const health = makeHealth({
+  claude: makeBackend({ latencyMs: 300, lastPing: inMinutes(-1), lastSuccess: inMinutes(-1) }),
+});
 
 const frame = (context: Context | null, connection: "live" | "reconnecting" | "connecting" = "live", width = 120) =>
   renderWatch({ context, health, connection, hubUrl: "http://127.0.0.1:7433", now: NOW, width });

@@ -11,7 +11,8 @@ import {
   waitingStep,
 } from "../shared/schemas.ts";
 import { conflict, notFound, parseInput } from "./errors.ts";
-import { findTask, type TaskContext } from "./task-context.ts";
+import type { TaskContext } from "./task-context.ts";
+import { findTask } from "./task-transitions.ts";
 
 /** The channel recorded when a request names none: a bare REST call, such as curl. */
 export const DEFAULT_ACTION_CHANNEL: Channel = "cli";

@@ -3,7 +3,7 @@
 
 import type { Conversation, TranscriptEntry } from "../../shared/schemas.ts";
 import type { ChatTurn } from "../backends/backend.ts";
-import { truncate } from "../task-context.ts";
+import { truncate } from "../task-transitions.ts";
 
 /** How much of each earlier answer a new conversation's summary quotes. */
 export const SUMMARY_ANSWER_CHARS = 600;

@@ -4,7 +4,8 @@
 import { followUpRequestSchema, planSteps, type Task, taskIdSchema } from "../../shared/schemas.ts";
 import { conflict, notFound, parseInput, SwitchboardError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { findTask, type TaskContext, truncate } from "../task-context.ts";
+import type { TaskContext } from "../task-context.ts";
+import { findTask, truncate } from "../task-transitions.ts";
 import type { Transcripts } from "../transcripts.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";

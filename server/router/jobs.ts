@@ -2,7 +2,7 @@
 // place whether the task arrives through `route` or is taken up again after a restart.
 import type { Channel, Conversation, RouteRequest, Task } from "../../shared/schemas.ts";
 import { LIMITS, planSteps } from "../../shared/schemas.ts";
-import { truncate } from "../task-context.ts";
+import { truncate } from "../task-transitions.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
 import type { OutputLocation } from "./artifacts.ts";
 

@@ -5,7 +5,8 @@ import { taskIdSchema } from "../../shared/schemas.ts";
 import { notFound, parseInput } from "../errors.ts";
 import type { Router } from "../router/router.ts";
 import { composeOutput } from "../router/step-output.ts";
-import { findTask, type TaskContext } from "../task-context.ts";
+import type { TaskContext } from "../task-context.ts";
+import { findTask } from "../task-transitions.ts";
 import { answersByStep, type Transcripts } from "../transcripts.ts";
 
 export function registerConversationRoutes(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createChatMessages, RateLimitedError } from "../../client/chat-messages.ts";
-import { buildTask, finishTask } from "../../server/task-context.ts";
+import { buildTask, finishTask } from "../../server/task-transitions.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { Context, Task } from "../../shared/schemas.ts";
 

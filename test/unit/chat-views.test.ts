@@ -6,7 +6,7 @@ import {
   TEXT_LIMIT,
   renderTask as telegramTask,
 } from "../../client/telegram/message.ts";
-import { applyUpdate, buildTask, finishTask } from "../../server/task-context.ts";
+import { applyUpdate, buildTask, finishTask } from "../../server/task-transitions.ts";
 import type { Task } from "../../shared/schemas.ts";
 
 const T0 = Date.parse("2026-01-01T09:00:00.000Z");

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../server/config.ts";
 import { type ContextLimits, contextBytes, limitRefusal, taskBytes } from "../../server/context-limits.ts";
 import { SwitchboardError } from "../../server/errors.ts";
-import { buildTask, emptyContext, finishTask } from "../../server/task-context.ts";
+import { emptyContext } from "../../server/task-context.ts";
+import { buildTask, finishTask } from "../../server/task-transitions.ts";
 import type { Context, Task } from "../../shared/schemas.ts";
 
 const T0 = Date.parse("2026-01-01T09:00:00.000Z");

@@ -6,13 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VersionedDocument } from "../../server/document.ts";
 import { DurableJsonFile } from "../../server/durable-file.ts";
 import { SwitchboardError } from "../../server/errors.ts";
-import {
-  createTaskContext,
-  emptyContext,
-  estimateEta,
-  stepProgress,
-  type TaskContext,
-} from "../../server/task-context.ts";
+import { createTaskContext, emptyContext, type TaskContext } from "../../server/task-context.ts";
+import { estimateEta, stepProgress } from "../../server/task-transitions.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { Context } from "../../shared/schemas.ts";
 

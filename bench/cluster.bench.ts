@@ -31,11 +31,20 @@ function runHarness(job: HarnessJob): Promise<HarnessResult> {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
+    // A change that never reaches every subscriber must fail the row, not hang `npm run bench`.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the fan-out harness did not finish within 5 minutes"));
+    }, 300_000);
     child.once("message", (message: { ok: boolean; result?: HarnessResult; error?: string }) => {
+      clearTimeout(timer);
       if (message.ok && message.result) resolve(message.result);
       else reject(new Error(`the fan-out harness failed: ${message.error}`));
     });
-    child.once("exit", (code) => reject(new Error(`the fan-out harness exited with ${code}`)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the fan-out harness exited with ${code}`));
+    });
     child.send(job);
   });
 }
@@ -50,11 +59,12 @@ const updates = (count: number): TriggerRequest[] =>
 async function withHubs<T>(count: number, redisUrl: string | null, run: (urls: string[]) => Promise<T>): Promise<T> {
   const dirs: string[] = [];
   const hubs: RunningHub[] = [];
+  // One prefix for all of them: hubs share documents only under the same keys.
+  const store = redisUrl ? { kind: "redis", url: redisUrl, keyPrefix: `bench${Date.now()}` } : { kind: "memory" };
   try {
     for (let i = 0; i < count; i++) {
       const dataDir = await mkdtemp(join(tmpdir(), "switchboard-cluster-bench-"));
       dirs.push(dataDir);
-      const store = redisUrl ? { kind: "redis", url: redisUrl, keyPrefix: `bench${Date.now()}` } : { kind: "memory" };
       hubs.push(
         await startHub({
           config: parseConfig({ port: 0, dataDir, logLevel: "silent", backends: {}, store }),

@@ -73,15 +73,21 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const startup: Benchmark = {
   name: "startup",
-  // From `node --cpu-prof dist/switchboard.mjs` on this machine (Node 20), new process to listening.
+  // From `node --cpu-prof dist/switchboard.mjs` on this machine (Node 20), new process to the first snapshot.
   findings: [
-    "Start-up profile (node --cpu-prof, the bundle, Node 20): most of the hub's start-up is V8 compiling the bundle " +
-      "(compileSourceTextModule and decoding its text, about half of the busy time), then garbage collection and " +
-      "evaluating module bodies — zod's schema construction is the largest single module, then fastify's plugins " +
-      "(ajv, avvio, pino). What the first connection needs is small; the rest is paid because it is code. " +
-      "Done: ioredis is loaded only for store.kind redis, chat adapters and undici only when used, and " +
-      "dist/switchboard.mjs turns on Node's compile cache (22.1+) before loading the hub, which skips most compiling " +
-      "from the second start on; Node 20 has no compile cache, so this machine's figure does not show it.",
+    "Start-up profile (node --cpu-prof, the bundle, Node 20, 2026-12-03): the hub spends about twice the processor " +
+      "time of the bare fastify server before its first accepted connection. About a quarter of it is V8 compiling " +
+      "the bundle (it grows with the code loaded: the hub loads 1.78 MB, the bare server 1.15 MB), a tenth garbage " +
+      "collection, the rest running: evaluating modules (fastify and its plugins as in the bare server, zod building " +
+      "the schemas), then startHub (fastify's own construction and routes, the three documents read and checked with " +
+      "zod, the warm standby, the router). Done: zod imported as a namespace so its locales are left out (608 KB to " +
+      "156 KB), execa out of the hub (its backend processes use node:child_process), ioredis, the chat adapters, the " +
+      "notifier and the voice channel loaded only when configured, the time zone asked of Intl once and the next " +
+      "midnight found without a search. Node 20 has no compile cache (module.enableCompileCache, 22.1+, which " +
+      "dist/switchboard.mjs turns on where it exists); a V8 code cache through vm.Script over one CommonJS bundle was " +
+      "tried and gained nothing here, since compiling is the smaller part and that bundle holds every lazy module. " +
+      "What remains: @fastify/static with glob (about 190 KB) for the dashboard, zod's schema construction and the " +
+      "first parse of each document schema, and the hub's routes.",
   ],
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-startup-"));

@@ -26,8 +26,12 @@ export const COMMANDS: Record<string, Command> = {
     summary: "one-shot summary of the tasks and backends",
     positionals: { min: 0, max: 0 },
     async run(ctx) {
-      const [context, health] = await Promise.all([ctx.client.getContext(), ctx.client.getHealth()]);
-      await markCli(ctx, null);
+      // Marking the channel waits for the hub's disk; the reads need not wait for it.
+      const [context, health] = await Promise.all([
+        ctx.client.getContext(),
+        ctx.client.getHealth(),
+        markCli(ctx, null),
+      ]);
       ctx.print(statusText(context, health, ctx.io.now()), { context, health });
       return 0;
     },

@@ -1,45 +1,21 @@
-// config.json: its schema (with every default), loading, and command-line overrides.
-// Secrets never live here; they come from the environment (see `readSecrets`).
+// config.json: its schema (with every default; the channel sections are in channel-settings.ts)
+// and loading. Secrets never live here; they come from the environment (start-options.ts).
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import * as z from "zod";
-import { HUB_HOST, HUB_PORT, hubTokenFrom, VOICE_DEFAULTS } from "../shared/defaults.ts";
-import { NOTIFY_EVENTS } from "../shared/schemas.ts";
+import { HUB_HOST, HUB_PORT } from "../shared/defaults.ts";
 import { backendSettingsSchema, DEFAULT_BACKENDS } from "./backends/settings.ts";
+import {
+  notifySettingsSchema,
+  slackSettingsSchema,
+  telegramSettingsSchema,
+  voiceSettingsSchema,
+} from "./channel-settings.ts";
+import { flag, nonNegativeInt, port, positiveInt, text } from "./config-fields.ts";
 import { DEFAULT_CONTEXT_LIMITS } from "./context-limits.ts";
 import { preview } from "./errors.ts";
 import { workspacesSchema } from "./workspaces/settings.ts";
-
-const positiveInt = (fallback: number) =>
-  z
-    .number({ error: "must be a positive integer" })
-    .int({ error: "must be a positive integer" })
-    .positive({ error: "must be a positive integer" })
-    .default(fallback);
-
-const port = (fallback: number) =>
-  z
-    .number({ error: "must be a port number from 0 to 65535" })
-    .int({ error: "must be a port number from 0 to 65535" })
-    .min(0, { error: "must be a port number from 0 to 65535" })
-    .max(65535, { error: "must be a port number from 0 to 65535" })
-    .default(fallback);
-const nonNegativeInt = (fallback: number) =>
-  z
-    .number({ error: "must be an integer of 0 or more" })
-    .int({ error: "must be an integer of 0 or more" })
-    .min(0, { error: "must be an integer of 0 or more" })
-    .default(fallback);
-const text = (fallback: string) => z.string({ error: "must be a string" }).default(fallback);
-const flag = (fallback: boolean) => z.boolean({ error: "must be true or false" }).default(fallback);
-const notifyEvents = () =>
-  z
-    .array(z.enum(NOTIFY_EVENTS, { error: `must be a list of events among ${NOTIFY_EVENTS.join(", ")}` }), {
-      error: `must be a list of events among ${NOTIFY_EVENTS.join(", ")}`,
-    })
-    .default([...NOTIFY_EVENTS]);
 
 export const configSchema = z.strictObject({
   /** Interface to bind; anything but loopback needs SWITCHBOARD_TOKEN. */
@@ -144,30 +120,7 @@ export const configSchema = z.strictObject({
       searchPath: z.array(z.string({ error: "must be a list of directories" })).default([]),
     })
     .prefault({}),
-  /** The voice channel (client/voice), started next to the hub when enabled; same defaults as `npm run voice`. */
-  voice: z
-    .strictObject({
-      enabled: flag(false),
-      /** Where `GET /status` is served; anything but loopback needs SWITCHBOARD_TOKEN. */
-      host: text(HUB_HOST),
-      port: port(VOICE_DEFAULTS.port),
-      tts: z
-        .strictObject({
-          /** "auto" (espeak-ng on Linux, say on macOS), "none", or a command on PATH. */
-          command: z
-            .string({ error: 'must be a command, "auto" or "none"' })
-            .min(1)
-            .default(VOICE_DEFAULTS.tts.command),
-          /** Arguments; "{text}" is replaced by the sentence, otherwise it is written to stdin. */
-          args: z.array(z.string({ error: "must be a list of strings" })).default([...VOICE_DEFAULTS.tts.args]),
-          /** A synthesizer run taking longer is killed with its process group. */
-          timeoutMs: positiveInt(VOICE_DEFAULTS.tts.timeoutMs),
-        })
-        .prefault({}),
-      /** The voice channel is marked active at most this often for the same task. */
-      activeThrottleMs: positiveInt(VOICE_DEFAULTS.activeThrottleMs),
-    })
-    .prefault({}),
+  voice: voiceSettingsSchema,
   /** The built-in router: queues, timeouts, retries, restarts and where outputs go (see docs/backends-and-router.md). */
   router: z
     .strictObject({
@@ -206,98 +159,9 @@ export const configSchema = z.strictObject({
         .default({}),
     })
     .prefault({}),
-  /** The Telegram adapter (client/telegram), started next to the hub when enabled; token from TELEGRAM_BOT_TOKEN. */
-  telegram: z
-    .strictObject({
-      enabled: flag(false),
-      /** The only chats served: each gets a message per task; updates from any other chat are ignored. */
-      chatIds: z
-        .array(
-          z
-            .number({ error: "must be a list of numeric chat ids" })
-            .int({ error: "must be a list of numeric chat ids" }),
-          {
-            error: "must be a list of numeric chat ids",
-          },
-        )
-        .default([]),
-      /** The Bot API root, without a trailing slash (a local Bot API server, or a fake in tests). */
-      apiRoot: z
-        .string({ error: "must be an http(s) URL without a trailing slash" })
-        .regex(/^https?:\/\/.*[^/]$/, { error: "must be an http(s) URL without a trailing slash" })
-        .default("https://api.telegram.org"),
-      /** When not empty, only these Telegram user ids may act in a configured chat (a private chat's own user always may). */
-      userIds: z
-        .array(
-          z
-            .number({ error: "must be a list of numeric user ids" })
-            .int({ error: "must be a list of numeric user ids" }),
-          { error: "must be a list of numeric user ids" },
-        )
-        .default([]),
-      /** Least time between two edits of one task's message. */
-      minEditIntervalMs: positiveInt(1000),
-      /** How long one long poll (getUpdates) waits for news. */
-      pollTimeoutSeconds: positiveInt(30),
-    })
-    .prefault({}),
-  /** Slack: the hub's /api/slack/ endpoint (SLACK_SIGNING_SECRET) and the adapter (client/slack, SLACK_BOT_TOKEN). */
-  slack: z
-    .strictObject({
-      enabled: flag(false),
-      /** Channels (ids like C0123ABCD, or #names) that get a message per task. */
-      channels: z.array(z.string({ error: "must be a list of channel ids" })).default([]),
-      /** The workspace's team id (T0123…); when set, requests from any other team are refused. */
-      teamId: z
-        .string({ error: "must be a Slack team id, e.g. T0123ABCD" })
-        .regex(/^[A-Z0-9]{2,40}$/, { error: "must be a Slack team id, e.g. T0123ABCD" })
-        .optional(),
-      /** When not empty, only these Slack user ids (U0123…) may act: press buttons, start and follow up work. */
-      userIds: z
-        .array(
-          z
-            .string({ error: "must be a list of Slack user ids" })
-            .regex(/^[A-Z0-9]{2,40}$/, { error: "must be a list of Slack user ids, e.g. U0123ABCD" }),
-          { error: "must be a list of Slack user ids" },
-        )
-        .default([]),
-      /** The Web API root (a fake in tests). */
-      apiUrl: z
-        .string({ error: "must be an http(s) URL" })
-        .regex(/^https?:\/\//, { error: "must be an http(s) URL" })
-        .default("https://slack.com/api/"),
-      /** Least time between two updates of one task's message. */
-      minEditIntervalMs: positiveInt(1000),
-      /** false when the adapter runs on its own (`npm run slack`); the hub still serves /api/slack/. */
-      startAdapter: flag(true),
-    })
-    .prefault({}),
-  /** Commands run when a task finishes, fails or waits for approval, or a backend is limited (docs/configuration.md, Notifiers). */
-  notify: z
-    .strictObject({
-      /** `openclaw system event --text "<sentence>" --mode now` for each of `events`. */
-      openclaw: z
-        .strictObject({
-          enabled: flag(false),
-          command: z.string({ error: "must be a command name or path" }).min(1).default("openclaw"),
-          events: notifyEvents(),
-          timeoutMs: positiveInt(10_000),
-        })
-        .prefault({}),
-      /** Any other notifier: `args` may hold {text}, {taskId} and {status}; no shell is involved. */
-      commands: z
-        .array(
-          z.strictObject({
-            command: z.string({ error: "must be a command name or path" }).min(1, { error: "must not be empty" }),
-            args: z.array(z.string({ error: "must be a list of strings" })).default([]),
-            events: notifyEvents(),
-            timeoutMs: positiveInt(10_000),
-          }),
-          { error: 'must be a list of {"command", "args", "events"}' },
-        )
-        .default([]),
-    })
-    .prefault({}),
+  telegram: telegramSettingsSchema,
+  slack: slackSettingsSchema,
+  notify: notifySettingsSchema,
   /** Backends by name; each `kind` is one module in server/backends. */
   backends: z
     .record(
@@ -441,63 +305,4 @@ export function resolveWorkspacePaths(workspaces: Config["workspaces"], base: st
       },
     ]),
   );
-}
-
-export interface StartOptions {
-  configPath: string;
-  port?: number;
-  host?: string;
-  dataDir?: string;
-}
-
-/** Reads `--config FILE --port N --host H --data-dir DIR`; bad usage is a ConfigError. */
-export function parseStartArgs(argv: string[]): StartOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: "string" },
-        port: { type: "string" },
-        host: { type: "string" },
-        "data-dir": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new ConfigError(
-      `${(error as Error).message}. Usage: npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`,
-    );
-  }
-  const options: StartOptions = { configPath: resolve(String(values.config ?? DEFAULT_CONFIG_PATH)) };
-  if (values.port !== undefined) {
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new ConfigError(`--port must be a port number from 0 to 65535 (got ${JSON.stringify(values.port)})`);
-    }
-    options.port = port;
-  }
-  if (values.host !== undefined) options.host = String(values.host);
-  if (values["data-dir"] !== undefined) options.dataDir = resolve(String(values["data-dir"]));
-  return options;
-}
-
-export async function resolveConfig(options: StartOptions): Promise<Config> {
-  const config = await loadConfigFile(options.configPath);
-  return {
-    ...config,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-  };
-}
-
-export interface Secrets {
-  /** Guards REST and WebSocket when set. */
-  token: string | null;
-}
-
-export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
-  return { token: hubTokenFrom(env) };
 }

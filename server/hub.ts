@@ -10,12 +10,13 @@ import {
 } from "../shared/access-policy.ts";
 import type { Health, UsageDocument } from "../shared/schemas.ts";
 import { Broadcaster } from "./broadcaster.ts";
-import type { Config, Secrets } from "./config.ts";
+import type { Config } from "./config.ts";
 import type { DocumentFeed, VersionedDocument } from "./document.ts";
 import { SwitchboardError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { routeAccess } from "./route-access.ts";
 import { registerContextRoutes } from "./routes/context.ts";
+import type { Secrets } from "./start-options.ts";
 import type { TaskContext } from "./task-context.ts";
 
 export const VERSION = "0.1.0";

@@ -9,10 +9,11 @@ import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.t
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
-import { ConfigError, parseStartArgs, readSecrets, resolveConfig } from "./config.ts";
+import { ConfigError } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
+import { parseStartArgs, readSecrets, resolveConfig } from "./start-options.ts";
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;

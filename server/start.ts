@@ -15,7 +15,7 @@ import {
 import { type Approvals, createApprovals } from "./approvals.ts";
 import { checkBoundAddresses, resolveBindHost } from "./bind-address.ts";
 import type { RedisStore } from "./cluster/redis-store.ts";
-import type { Config, Secrets } from "./config.ts";
+import type { Config } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";
 import { loadDocumentFile, VersionedDocument } from "./document.ts";
 import { DurableJsonFile } from "./durable-file.ts";
@@ -29,6 +29,7 @@ import { registerRouteRoutes } from "./routes/route.ts";
 import { registerToolApprovalRoutes } from "./routes/tool-approvals.ts";
 import { registerUsageRoutes } from "./routes/usage.ts";
 import { registerWorkspaceRoutes } from "./routes/workspaces.ts";
+import type { Secrets } from "./start-options.ts";
 import { createTaskContext, emptyContext, type TaskContext } from "./task-context.ts";
 import { localTimeZone } from "./time-zone.ts";
 import { approvalServerCommand } from "./tool-approvals/approval-server-bundle.ts";

@@ -3,14 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  loadConfigFile,
-  parseConfig,
-  parseStartArgs,
-  readSecrets,
-  resolveConfig,
-} from "../../server/config.ts";
+import { ConfigError, loadConfigFile, parseConfig } from "../../server/config.ts";
+import { parseStartArgs, readSecrets, resolveConfig } from "../../server/start-options.ts";
 
 function configError(raw: unknown): string {
   try {

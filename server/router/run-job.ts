@@ -3,31 +3,27 @@
 // configured (retry.ts decides), moved or held when the backend is limited, else fails the task.
 import { LIMITS } from "../../shared/schemas.ts";
 import { BackendFailure, BackendLimited } from "../backends/backend.ts";
-import type { RouterSettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { TaskContext } from "../task-context.ts";
 import { truncate } from "../task-transitions.ts";
-import { answersByStep, type Transcripts } from "../transcripts.ts";
+import { answersByStep } from "../transcripts.ts";
 import { writeOutput } from "./artifacts.ts";
 import type { ChoiceRequest } from "./backend-choice.ts";
 import type { Job } from "./jobs.ts";
 import type { Lanes } from "./lanes.ts";
 import type { LimitedBackends } from "./limited-backends.ts";
 import { failureMessage, shouldRetry } from "./retry.ts";
-import type { StepRunner } from "./run-step.ts";
+import type { StepRunner, StepRunnerOptions } from "./run-step.ts";
 import type { Choice } from "./scoring.ts";
 import { composeOutput } from "./step-output.ts";
 
-export interface JobRunnerOptions {
-  taskContext: TaskContext;
-  transcripts: Transcripts;
-  settings: RouterSettings;
+/** What the step runner is given too (the task context, transcripts, settings), and more. */
+export interface JobRunnerOptions
+  extends Pick<StepRunnerOptions, "taskContext" | "transcripts" | "settings" | "isActive"> {
   logger: Logger;
   steps: StepRunner;
   lanes: Lanes;
   limits: LimitedBackends;
   choose: (request: ChoiceRequest) => Choice;
-  isActive: (taskId: string) => boolean;
   isStopping: () => boolean;
   /** The router is done with the task here. */
   forget: (taskId: string) => void;

@@ -83,7 +83,10 @@ export function createRouter(options: RouterOptions) {
     settings,
     clock,
     logger,
-    timeZone: options.timeZone ?? localTimeZone(),
+    // Asked of Intl only when a reset time is told: the hub's start-up never waits on it.
+    get timeZone() {
+      return options.timeZone ?? localTimeZone();
+    },
     choose: (request) => choose(request),
     isStopping,
   });

@@ -112,7 +112,6 @@ export function createWarmStandby(options: WarmStandbyOptions) {
   let started = false;
   let stopped = false;
   const limitBackoffMs = options.limitBackoffMs ?? DEFAULT_LIMIT_BACKOFF_MS;
-  const timeZone = options.timeZone ?? localTimeZone();
 
   /** A run's last rate-limit state: `rejected` rests the backend, a warning is recorded, `allowed` clears it. */
   function noteRateLimit(name: string, info: RateLimitInfo | null | undefined): void {
@@ -130,7 +129,8 @@ export function createWarmStandby(options: WarmStandbyOptions) {
     const now = clock.now();
     const limit =
       (error.rateLimit ? limitOfRateLimit(error.rateLimit, now, limitBackoffMs) : null) ??
-      limitOfMessage(error.message, now, limitBackoffMs, timeZone);
+      // The zone is asked of Intl only here, when a limit is told: never during start-up.
+      limitOfMessage(error.message, now, limitBackoffMs, options.timeZone ?? localTimeZone());
     if (!limit) {
       noteRateLimit(name, error.rateLimit);
       return error;

@@ -2,13 +2,12 @@
 // router and the fake claude: the New task form, the answer rendered as sanitised Markdown on the
 // card, the transcript one click away, and a follow-up typed on a card.
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { buildDashboard } from "../../client/dashboard/build.ts";
+import { afterEach, describe, expect, test } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
-import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
-import { openLiveDashboard } from "./dashboard-page.ts";
+import { skipWithoutBrowser } from "./chromium.ts";
+import { dashboardBrowser, openLiveDashboard } from "./dashboard-page.ts";
 
 /** An answer with structure, a link, and markup that must never run or become elements. */
 const MARKDOWN_ANSWER = [
@@ -24,23 +23,16 @@ const MARKDOWN_ANSWER = [
   "[click me](javascript:window.pwned='link')",
 ].join("\n");
 
-let browser: Browser;
+const browser = dashboardBrowser();
 const pages: Page[] = [];
 
-beforeAll(async () => {
-  await buildDashboard();
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
   await cleanupRouterHubs();
 });
 
 async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
-  const opened = await openLiveDashboard(browser, hub.url);
+  const opened = await openLiveDashboard(browser(), hub.url);
   pages.push(opened.page);
   return opened;
 }

@@ -1,7 +1,10 @@
 // Opening the dashboard of a test hub in Chromium: a new page, every page error and console
-// error recorded, and the page live (subscribed and holding the documents) before it is returned.
+// error recorded, and the page live (subscribed and holding the documents) before it is returned;
+// and the one browser a dashboard test file shares (dashboardBrowser).
 import type { Page } from "playwright-core";
-import type { Browser } from "./chromium.ts";
+import { afterAll, beforeAll } from "vitest";
+import { buildDashboard } from "../../client/dashboard/build.ts";
+import { type Browser, launchChromium } from "./chromium.ts";
 
 export async function openLiveDashboard(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.context.newPage();
@@ -13,4 +16,20 @@ export async function openLiveDashboard(browser: Browser, url: string): Promise<
   await page.goto(url);
   await page.locator('#connection[data-state="live"]').waitFor();
   return { page, problems };
+}
+
+/**
+ * For a dashboard test file: builds the dashboard and launches Chromium once before its tests,
+ * closes it after them; the returned function gives the browser inside a test.
+ */
+export function dashboardBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await buildDashboard();
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser as Browser;
 }

@@ -6,29 +6,21 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { buildDashboard } from "../../client/dashboard/build.ts";
+import { afterEach, describe, expect, test } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
-import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
-import { openLiveDashboard } from "./dashboard-page.ts";
+import { skipWithoutBrowser } from "./chromium.ts";
+import { dashboardBrowser, openLiveDashboard } from "./dashboard-page.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
 const PHONE = { width: 390, height: 844 };
 
-let browser: Browser;
+const browser = dashboardBrowser();
 const pages: Page[] = [];
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  await buildDashboard();
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
   await cleanupRouterHubs();
@@ -36,7 +28,7 @@ afterEach(async () => {
 });
 
 async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
-  const opened = await openLiveDashboard(browser, hub.url);
+  const opened = await openLiveDashboard(browser(), hub.url);
   pages.push(opened.page);
   return opened;
 }

@@ -3,28 +3,21 @@
 // reconnection after a hub restart, token handling, phone width. Screenshots go to test-artifacts/.
 import { mkdir } from "node:fs/promises";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { buildDashboard } from "../../client/dashboard/build.ts";
+import { afterEach, describe, expect, test } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import type { BackendHealth, Health } from "../../shared/schemas.ts";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
-import { type Browser, launchChromium, skipWithoutBrowser } from "./chromium.ts";
+import { skipWithoutBrowser } from "./chromium.ts";
+import { dashboardBrowser } from "./dashboard-page.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
-let browser: Browser;
+const browser = dashboardBrowser();
 const cleanups: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  await buildDashboard();
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -39,7 +32,7 @@ async function hubWithRest(
 
 /** Opens the dashboard and waits until it is live (subscribed and holding both documents). */
 async function openDashboard(url: string, viewport = DESKTOP): Promise<Page> {
-  const page = await browser.context.newPage();
+  const page = await browser().context.newPage();
   cleanups.push(() => page.close());
   await page.setViewportSize(viewport);
   const problems: string[] = [];
@@ -112,7 +105,7 @@ function setBackend(hub: TestHub, name: string, entry: BackendHealth) {
 describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
   test("is served by the hub at / without a token, while the API still needs one", async () => {
     const { hub } = await hubWithRest({ token: "s3cret-token" });
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     cleanups.push(() => page.close());
     const response = await page.goto(hub.url);
     expect(response?.status()).toBe(200);
@@ -353,7 +346,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
 
   test("without the hub's token the page says how to get in instead of showing an empty board", async () => {
     const { hub } = await hubWithRest({ token: "tok-456" });
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     cleanups.push(() => page.close());
     await page.goto(hub.url);
     const notice = page.locator("#notice");
@@ -426,7 +419,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard actions", () => {
 
   test("relative times keep ticking with no change from the hub", async () => {
     const { hub, rest } = await hubWithRest();
-    const page = await browser.context.newPage();
+    const page = await browser().context.newPage();
     cleanups.push(() => page.close());
     await page.clock.install({ time: new Date() });
     await setBackend(hub, "claude", backendEntry({ lastPing: new Date().toISOString() }));

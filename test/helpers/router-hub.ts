@@ -5,11 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
-import type { HubClient } from "../../client/hub-client.ts";
+import { type HubClient, HubError } from "../../client/hub-client.ts";
 import type { StartHubOptions } from "../../server/start.ts";
 import type { ManualClock } from "../../shared/clock.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
+import { fakeCliCalls, fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { hubClient, startTestHub, type TestHub } from "./hub.ts";
 
 const hubs: TestHub[] = [];
@@ -86,4 +86,18 @@ export async function finishedTask(hub: TestHub, taskId: string, ms = 20_000): P
   const find = () => hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);
   await expect.poll(() => find() !== undefined, { timeout: ms, message: `${taskId} to finish` }).toBeTruthy();
   return find() as Task;
+}
+
+/** The fake CLIs' runs of a task (claude in stream-json mode, codex exec), not their pings. */
+export const runCalls = async (log: string) =>
+  (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
+
+/** The HubError an SDK call is refused with (fails the test when the call succeeds). */
+export async function refusal(action: Promise<unknown>): Promise<HubError> {
+  const error = await action.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
 }

@@ -4,29 +4,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HubError } from "../../client/hub-api.ts";
 import { type Task, transcriptSchema } from "../../shared/schemas.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, refusal, routerHub } from "../helpers/router-hub.ts";
 
 afterEach(cleanupRouterHubs);
-
-const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  expect
-    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
-      timeout: ms,
-      message: `${taskId} to finish`,
-    })
-    .toBeTruthy();
-
-async function refusal(action: Promise<unknown>): Promise<HubError> {
-  const error = await action.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
-}
 
 async function post(hub: TestHub, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${hub.url}${path}`, {
@@ -41,7 +23,7 @@ describe("follow-ups", () => {
   it("a follow-up to a finished task reopens it under the same id, marks the channel active, and its answer joins the output", async () => {
     const { hub, client, artifactsDir } = await routerHub();
     const { taskId } = await client.route({ description: "Gather the 2024 files", startedFrom: "voice" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     const response = await post(hub, `/api/context/tasks/${taskId}/messages`, {
       text: "and also check the 2023 files",
@@ -56,7 +38,7 @@ describe("follow-ups", () => {
     expect(context.recentCompleted.some((t) => t.taskId === taskId)).toBe(false);
     expect(context.channelHistory.telegram?.lastTaskId).toBe(taskId);
 
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const output = await client.getOutput(taskId);
     expect(output).toBe(
       "# Gather the 2024 files\n\n" +
@@ -88,7 +70,7 @@ describe("follow-ups", () => {
     expect(accepted).toEqual({ taskId, step: 2 });
     expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "running", totalSteps: 2 });
 
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const task = hub.taskContext.getContext().recentCompleted[0] as Task;
     expect(task).toMatchObject({ taskId, status: "complete", currentStep: 2, result: "echo: now summarise it" });
     const transcript = await client.getTranscript(taskId);
@@ -129,7 +111,7 @@ describe("refused follow-ups change nothing", () => {
   ])("$name → 400 saying what was wrong", async ({ body, says }) => {
     const { hub, client } = await routerHub();
     const { taskId } = await client.route({ description: "One thing", startedFrom: "cli" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const version = hub.taskContext.document.version;
 
     const response = await post(hub, `/api/context/tasks/${taskId}/messages`, body);
@@ -154,9 +136,9 @@ describe("refused follow-ups change nothing", () => {
   it("a follow-up to a task evicted from recentCompleted is 404 saying it finished too long ago", async () => {
     const { hub, client } = await routerHub({ context: { recentLimit: 1 } });
     const first = await client.route({ description: "First", startedFrom: "cli" });
-    await finished(hub, first.taskId);
+    await finishedTask(hub, first.taskId);
     const second = await client.route({ description: "Second", startedFrom: "cli" });
-    await finished(hub, second.taskId);
+    await finishedTask(hub, second.taskId);
     expect(hub.taskContext.getContext().recentCompleted.map((t) => t.taskId)).toEqual([second.taskId]);
     const version = hub.taskContext.document.version;
 

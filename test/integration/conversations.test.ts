@@ -7,10 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task, TranscriptEntry } from "../../shared/schemas.ts";
-import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub, runCalls } from "../helpers/router-hub.ts";
 
 let ollama: FakeOllama | null = null;
 const dirs: string[] = [];
@@ -28,22 +27,11 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  expect
-    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
-      timeout: ms,
-      message: `${taskId} to finish`,
-    })
-    .toBeTruthy();
-
-const finishedTask = (hub: TestHub, taskId: string): Task =>
+const finishedNow = (hub: TestHub, taskId: string): Task =>
   hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId) as Task;
 
 const answers = async (hub: TestHub, taskId: string): Promise<TranscriptEntry[]> =>
   (await hub.transcripts.read(taskId)) ?? [];
-
-const runCalls = async (log: string) =>
-  (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
 
 const steps = [
   { title: "Gather", prompt: "gather the 2024 files" },
@@ -54,7 +42,7 @@ describe("one conversation per task", () => {
   it("claude: the first turn carries the description and plan; the next step and a follow-up remember it, in one kept process", async () => {
     const { hub, client, log } = await routerHub();
     const { taskId } = await client.route({ description: "Prepare the tax return", startedFrom: "voice", steps });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     const [first, second] = await answers(hub, taskId);
     expect(first?.prompt).toBe(
@@ -63,15 +51,15 @@ describe("one conversation per task", () => {
     expect(second?.answer).toBe(
       "recall: Task: Prepare the tax return Plan: 1. Gather 2. Recall Step 1 of 2: Gather gather the 2024 files",
     );
-    const task = finishedTask(hub, taskId);
+    const task = finishedNow(hub, taskId);
     expect(task.conversation).toEqual({ backend: "claude", id: expect.stringMatching(/^fake-session-/) });
     expect(first?.conversation).toEqual(task.conversation);
 
     await client.sendMessage(taskId, "recall everything so far", "telegram");
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const followUp = (await answers(hub, taskId))[2];
     expect(followUp?.answer).toContain("gather the 2024 files | Step 2 of 2: Recall recall what you were asked");
-    expect(finishedTask(hub, taskId).conversation).toEqual(task.conversation);
+    expect(finishedNow(hub, taskId).conversation).toEqual(task.conversation);
     // Steps and the follow-up were turns of one process, kept between them.
     expect(await runCalls(log)).toHaveLength(1);
   });
@@ -79,9 +67,9 @@ describe("one conversation per task", () => {
   it("codex: later turns run `codex exec … resume --json <thread_id> -` and remember the thread", async () => {
     const { hub, client, log } = await routerHub({ backends: { codex: { kind: "codex" } } });
     const { taskId } = await client.route({ description: "Fix the parser", startedFrom: "cli", steps });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
-    const task = finishedTask(hub, taskId);
+    const task = finishedNow(hub, taskId);
     expect(task.conversation).toEqual({ backend: "codex", id: expect.stringMatching(/^fake-thread-/) });
     const runs = await runCalls(log);
     expect(runs.map((r) => r.argv.slice(-4))).toEqual([
@@ -100,7 +88,7 @@ describe("one conversation per task", () => {
       backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
     });
     const { taskId } = await client.route({ description: "Sort my notes", startedFrom: "cli", steps });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     const chats = ollama.calls.filter((c) => c.path === "/api/chat");
     const [, second] = await answers(hub, taskId);
@@ -114,7 +102,7 @@ describe("one conversation per task", () => {
       { role: "user", content: "Step 2 of 2: Recall\n\nrecall what you were asked" },
     ]);
     expect(second?.answer).toContain("gather the 2024 files");
-    expect(finishedTask(hub, taskId).conversation).toEqual({ backend: "ollama", id: taskId });
+    expect(finishedNow(hub, taskId).conversation).toEqual({ backend: "ollama", id: taskId });
   });
 
   it("a restarted hub continues the conversation: a follow-up resumes the session with --resume and remembers", async () => {
@@ -122,20 +110,20 @@ describe("one conversation per task", () => {
     const state = await tempDir();
     const first = await routerHub({ dataDir, modes: { FAKE_CLI_STATE_DIR: state } });
     const { taskId } = await first.client.route({ description: "Draft the lease letter", startedFrom: "cli" });
-    await finished(first.hub, taskId);
-    const conversation = finishedTask(first.hub, taskId).conversation;
+    await finishedTask(first.hub, taskId);
+    const conversation = finishedNow(first.hub, taskId).conversation;
     await first.hub.stop();
 
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir, modes: { FAKE_CLI_STATE_DIR: state } });
     expect(second.hub.taskContext.getActiveTask(taskId)?.conversation).toEqual(conversation);
     await second.client.sendMessage(taskId, "recall the first request", "slack");
-    await finished(second.hub, taskId);
+    await finishedTask(second.hub, taskId);
 
     const entries = await answers(second.hub, taskId);
     expect(entries.map((e) => e.answer)).toEqual(["echo: Draft the lease letter", "recall: Draft the lease letter"]);
     const [run] = await runCalls(second.log);
     expect(run?.argv).toEqual(expect.arrayContaining(["--resume", conversation?.id]));
-    expect(finishedTask(second.hub, taskId).conversation).toEqual(conversation);
+    expect(finishedNow(second.hub, taskId).conversation).toEqual(conversation);
   });
 
   it("a hub restarted between steps, while step 2 waits for approval, runs step 2 in the same conversation with --resume", async () => {
@@ -167,7 +155,7 @@ describe("one conversation per task", () => {
       conversation,
     });
     await second.client.approve(taskId);
-    await finished(second.hub, taskId);
+    await finishedTask(second.hub, taskId);
 
     // Step 2 was a turn of the first step's conversation: resumed by id, and it remembers step 1.
     const [run] = await runCalls(second.log);
@@ -176,7 +164,7 @@ describe("one conversation per task", () => {
     expect(entries).toHaveLength(2);
     expect(entries[1]?.answer).toContain("recall: Task: File the trust papers");
     expect(entries[1]?.answer).toContain("gather the 2024 files");
-    expect(finishedTask(second.hub, taskId).conversation).toEqual(conversation);
+    expect(finishedNow(second.hub, taskId).conversation).toEqual(conversation);
   });
 
   it("a retry on another backend starts a new conversation told the earlier answers, and lastUpdate says so", async () => {
@@ -191,9 +179,9 @@ describe("one conversation per task", () => {
       for (const task of state.activeTasks) updates.push(task.lastUpdate);
     });
     const { taskId } = await client.route({ description: "Compare the leases", startedFrom: "cli", steps });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
-    const task = finishedTask(hub, taskId);
+    const task = finishedNow(hub, taskId);
     expect(task).toMatchObject({ status: "complete", backend: "codex" });
     expect(task.conversation).toEqual({ backend: "codex", id: expect.stringMatching(/^fake-thread-/) });
     expect(updates).toContain(
@@ -207,7 +195,7 @@ describe("one conversation per task", () => {
     );
     // The new conversation heard the summary: a follow-up continues codex's thread, which holds it.
     await client.sendMessage(taskId, "recall it all", "cli");
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const third = (await answers(hub, taskId))[2];
     expect(third?.backend).toBe("codex");
     expect(third?.answer).toContain("Step 1 (Gather): echo: gather the 2024 files");

@@ -1,10 +1,12 @@
 // Approve, reject and cancel over REST for a task an external router publishes through the
 // task-context API: the decision is recorded on the task and pushed to subscribers, replays are
 // no-ops, a task in the wrong state is 409, and a refused request changes nothing.
+
 import { afterEach, describe, expect, it } from "vitest";
-import { type HubClient, HubError } from "../../client/hub-client.ts";
+import type { HubClient } from "../../client/hub-client.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { hubClient, startTestHub, type TestHub } from "../helpers/hub.ts";
+import { refusal } from "../helpers/router-hub.ts";
 
 let hub: TestHub;
 let clients: HubClient[] = [];
@@ -36,15 +38,6 @@ async function waitingTask(publisher: HubClient, taskId = "route_ext"): Promise<
     status: "pending-approval",
     awaitingApproval: { step: 2, title: "Apply the rename", detail: "git mv payments billing" },
   }) as Promise<Task>;
-}
-
-async function refusal(action: Promise<unknown>): Promise<HubError> {
-  const error = await action.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
 }
 
 describe("approve", () => {

@@ -4,13 +4,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HubError } from "../../client/hub-client.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { Task } from "../../shared/schemas.ts";
-import { fakeCliCalls, groupMembers } from "../fixtures/fake-cli-env.ts";
+import { groupMembers } from "../fixtures/fake-cli-env.ts";
 import { type FakeOllama, startFakeOllama } from "../fixtures/fake-ollama.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, refusal, routerHub, runCalls } from "../helpers/router-hub.ts";
 
 let ollama: FakeOllama | null = null;
 
@@ -30,26 +29,6 @@ const taskOf = (hub: TestHub, taskId: string): Task => {
   if (!task) throw new Error(`no task ${taskId}`);
   return task;
 };
-
-const finished = (hub: TestHub, taskId: string, ms = 15_000) =>
-  expect
-    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
-      timeout: ms,
-      message: `${taskId} to finish`,
-    })
-    .toBeTruthy();
-
-const runCalls = async (log: string) =>
-  (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
-
-async function refusal(action: Promise<unknown>): Promise<HubError> {
-  const error = await action.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
-}
 
 describe("a routed task", () => {
   it("is registered queued at once, runs three steps that a WebSocket subscriber sees in order, and completes with its output file", async () => {
@@ -80,7 +59,7 @@ describe("a routed task", () => {
       ],
     });
     expect(taskId).toMatch(/^route_/);
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     const done = hub.taskContext.getActiveTask(taskId) as Task;
     expect(done).toMatchObject({
@@ -140,7 +119,7 @@ describe("a routed task", () => {
     expect(queued.plan.steps).toEqual([
       { title: "Draft the reply to the landlord", prompt: "Draft the reply to the landlord", requiresApproval: false },
     ]);
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     expect(await readFile(join(artifactsDir, "letters", "landlord.md"), "utf8")).toBe(
       "echo: Draft the reply to the landlord\n",
     );
@@ -181,7 +160,7 @@ describe("a routed task", () => {
       backends: { ollama: { kind: "ollama", url: ollama.url, model: "llama3.2" } },
     });
     const { taskId } = await client.route({ description: "Summarize my notes", startedFrom: "cli" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "complete", backend: "ollama" });
     expect(await readFile(join(artifactsDir, `${taskId}.md`), "utf8")).toBe("local answer\n");
     const chats = ollama.calls.filter((c) => c.path === "/api/chat");
@@ -212,7 +191,7 @@ describe("choosing a backend", () => {
     const { hub, client } = await routerHub({ backends: CLAUDE_AND_CODEX });
     const { taskId } = await client.route({ description: "Use codex", startedFrom: "cli", backend: "codex" });
     expect(taskOf(hub, taskId)).toMatchObject({ backend: "codex", backendReason: "codex: warm, queue 0, as asked" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
   });
 });
 
@@ -296,7 +275,7 @@ describe("failures", () => {
     });
     await ollama.close();
     const { taskId } = await client.route({ description: "Nobody home", startedFrom: "cli" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     expect((hub.taskContext.getActiveTask(taskId) as Task).error).toMatch(
       /^step 1 of 1 \(Nobody home\) failed on ollama: unreachable: http:\/\/127\.0\.0\.1:\d+\/api\/chat: ECONNREFUSED$/,
     );
@@ -305,7 +284,7 @@ describe("failures", () => {
   it("a backend exiting non-zero fails the task with a readable error", async () => {
     const { hub, client } = await routerHub({ modes: { FAKE_CLI_FAIL: "run" } });
     const { taskId } = await client.route({ description: "Doomed", startedFrom: "cli" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     const task = hub.taskContext.getActiveTask(taskId) as Task;
     expect(task.status).toBe("failed");
     expect(task.error).toBe(
@@ -321,7 +300,7 @@ describe("failures", () => {
     });
     const { taskId } = await client.route({ description: "Try twice", startedFrom: "cli" });
     expect(taskOf(hub, taskId).backend).toBe("claude");
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     const task = hub.taskContext.getActiveTask(taskId) as Task;
     expect(task).toMatchObject({ status: "complete", backend: "codex" });
@@ -336,7 +315,7 @@ describe("failures", () => {
       router: { stepTimeoutMs: 5000 }, // long enough for the fake to start (and log itself) on a loaded machine
     });
     const { taskId } = await client.route({ description: "Hangs", startedFrom: "cli" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
     expect((hub.taskContext.getActiveTask(taskId) as Task).error).toContain("failed on claude: timed out");
     const [run] = await runCalls(log);
     expect(run).toBeDefined();
@@ -369,7 +348,7 @@ describe("approvals and control", () => {
 
     const approved = await client.approve(taskId);
     expect(approved.approval).toMatchObject({ decision: "approved", channel: "telegram" });
-    await finished(hub, taskId);
+    await finishedTask(hub, taskId);
 
     expect(hub.taskContext.getActiveTask(taskId)).toMatchObject({
       status: "complete",
@@ -393,7 +372,7 @@ describe("approvals and control", () => {
     // A task routed now runs after anything the rejection might have resumed on the same backend:
     // once it is done, the log holds every run there was.
     const next = await client.route({ description: "Next in line", startedFrom: "voice" });
-    await finished(hub, next.taskId);
+    await finishedTask(hub, next.taskId);
     expect(await runCalls(log)).toHaveLength(2);
   });
 
@@ -444,7 +423,7 @@ describe("pre-warmed sessions", () => {
   it("a step runs on a ready pre-warmed session when there is one (start: warm), else cold", async () => {
     const { hub, client, log } = await routerHub({ modes: { FAKE_CLI_START_DELAY_MS: "50" } });
     const cold = await client.route({ description: "Cold start", startedFrom: "cli" });
-    await finished(hub, cold.taskId);
+    await finishedTask(hub, cold.taskId);
     expect(hub.taskContext.getActiveTask(cold.taskId)?.start).toBe("cold");
 
     const session = hub.warmStandby.preWarm("claude");
@@ -455,7 +434,7 @@ describe("pre-warmed sessions", () => {
       )
       .toBeTruthy();
     const warm = await client.route({ description: "Warm start", startedFrom: "cli" });
-    await finished(hub, warm.taskId);
+    await finishedTask(hub, warm.taskId);
 
     expect(hub.taskContext.getActiveTask(warm.taskId)).toMatchObject({ status: "complete", start: "warm" });
     // Two claude processes in all: the cold task's and the pre-warmed one; the warm task started none.

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
 import { makeDataDir, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
 
 let dataDirs: string[] = [];
 
@@ -23,13 +23,6 @@ async function sharedDataDir(): Promise<string> {
 }
 
 const taskOf = (hub: TestHub, taskId: string): Task | null => hub.taskContext.getActiveTask(taskId);
-const finished = (hub: TestHub, taskId: string) =>
-  expect
-    .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === taskId), {
-      timeout: 15_000,
-      message: `${taskId} to finish`,
-    })
-    .toBeTruthy();
 
 /** A first hub whose claude hangs: one task running, one queued behind it, then the hub stops. */
 async function interruptedHub(dataDir: string) {
@@ -62,7 +55,7 @@ describe("restart recovery", () => {
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir });
 
     expect(second.hub.taskContext.getActiveTask(running)).toMatchObject({ status: "failed", error: "hub restarted" });
-    await finished(second.hub, queued);
+    await finishedTask(second.hub, queued);
     expect(second.hub.taskContext.getActiveTask(queued)).toMatchObject({ status: "complete", backend: "claude" });
     expect(await readFile(join(first.artifactsDir, `${queued}.md`), "utf8")).toBe("echo: Work still waiting\n");
     expect(taskOf(second.hub, "route_external")?.status).toBe("running");
@@ -74,8 +67,8 @@ describe("restart recovery", () => {
 
     const second = await routerHub({ dataDir, artifactsDir: first.artifactsDir, router: { onRestart: "requeue" } });
 
-    await finished(second.hub, running);
-    await finished(second.hub, queued);
+    await finishedTask(second.hub, running);
+    await finishedTask(second.hub, queued);
     expect(second.hub.taskContext.getActiveTask(running)).toMatchObject({ status: "complete" });
     expect(await readFile(join(first.artifactsDir, `${running}.md`), "utf8")).toBe("echo: Interrupted work\n");
   });
@@ -113,7 +106,7 @@ describe("restart recovery", () => {
       awaitingApproval: { step: 1, title: "Deploy" },
     });
     await second.client.approve(taskId);
-    await finished(second.hub, taskId);
+    await finishedTask(second.hub, taskId);
     expect(second.hub.taskContext.getActiveTask(taskId)).toMatchObject({ status: "complete" });
     expect(await readFile(join(first.artifactsDir, `${taskId}.md`), "utf8")).toBe("echo: deploy to production\n");
   });

@@ -5,13 +5,11 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HubError } from "../../client/hub-client.ts";
 import { StartupError } from "../../server/start.ts";
 import type { WorkspaceList } from "../../shared/schemas.ts";
-import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { startTestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, refusal, routerHub, runCalls } from "../helpers/router-hub.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -25,18 +23,6 @@ async function folder(name: string): Promise<string> {
   const path = join(root, name);
   await mkdir(path);
   return path;
-}
-
-const runCalls = async (log: string) =>
-  (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");
-
-async function refusal(action: Promise<unknown>): Promise<HubError> {
-  const error = await action.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
 }
 
 describe("a task in a workspace", () => {

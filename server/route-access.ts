@@ -1,5 +1,6 @@
 // Which of the hub's routes are public on purpose. Every route needs the token unless the plugin
-// that registers it marks it public here (the dashboard's static files, Slack's signed endpoints).
+// that registers it marks it public here (the dashboard's static files, Slack's signed endpoints, and
+// the approval server's /api/tool-approvals, checked by its run's own secret).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { RouteAccess } from "../shared/access-policy.ts";
 

@@ -190,7 +190,6 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     logger,
     dataDir: config.dataDir,
     hubUrl: () => ownUrl,
-    token: secrets.token,
     server: approvalServerCommand(),
   });
 

@@ -1,8 +1,8 @@
 // The approval MCP server Claude starts over stdio (`--mcp-config` names it, the hub writes that
 // config): one tool, `approve`, which Claude calls as `mcp__switchboard__approve` with
 // `{tool_name, input, tool_use_id}` before a tool its permission mode does not allow by itself.
-// It asks the hub (`POST /api/tool-approvals`, with the token the hub put in this process's
-// environment only) and answers with the hub's decision as Claude's permission result:
+// It asks the hub (`POST /api/tool-approvals`, with its run's own secret, which the hub put in this
+// process's environment only; never the hub's token) and answers with the hub's decision as Claude's permission result:
 // `{"behavior":"allow","updatedInput":…}` or `{"behavior":"deny","message":…}`. Anything that
 // goes wrong on the way is a deny that says what happened. Bundled as dist/approval-mcp-server.mjs.
 import { request as httpRequest } from "node:http";
@@ -15,7 +15,8 @@ import type { ToolDecisionAnswer } from "../../shared/schemas.ts";
 
 export interface HubLink {
   url: string;
-  token: string | null;
+  /** The run's own secret (SWITCHBOARD_PERMISSION_SECRET), sent as the bearer token. */
+  secret: string;
   run: string;
 }
 
@@ -23,7 +24,7 @@ export interface HubLink {
 export async function askHub(link: HubLink, call: Record<string, unknown>): Promise<ToolDecisionAnswer> {
   let reply: { status: number; text: string };
   try {
-    reply = await postJson(`${link.url}/api/tool-approvals`, link.token, { run: link.run, ...call });
+    reply = await postJson(`${link.url}/api/tool-approvals`, link.secret, { run: link.run, ...call });
   } catch (error) {
     return {
       behavior: "deny",
@@ -48,7 +49,7 @@ export async function askHub(link: HubLink, call: Record<string, unknown>): Prom
 }
 
 /** A JSON POST with no time limit of its own: node:http, since fetch gives up on headers after 5 minutes. */
-function postJson(url: string, token: string | null, payload: unknown): Promise<{ status: number; text: string }> {
+function postJson(url: string, token: string, payload: unknown): Promise<{ status: number; text: string }> {
   const target = new URL(url);
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const body = JSON.stringify(payload);
@@ -60,7 +61,7 @@ function postJson(url: string, token: string | null, payload: unknown): Promise<
         headers: {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          authorization: `Bearer ${token}`,
         },
       },
       (res) => {
@@ -106,13 +107,14 @@ export function createApprovalServer(link: HubLink): McpServer {
 async function main(): Promise<void> {
   const url = process.env.SWITCHBOARD_HUB_URL;
   const run = process.env.SWITCHBOARD_PERMISSION_RUN;
-  if (!url || !run) {
+  const secret = process.env.SWITCHBOARD_PERMISSION_SECRET;
+  if (!url || !run || !secret) {
     process.stderr.write(
-      "switchboard approval server: SWITCHBOARD_HUB_URL and SWITCHBOARD_PERMISSION_RUN must be set\n",
+      "switchboard approval server: SWITCHBOARD_HUB_URL, SWITCHBOARD_PERMISSION_RUN and SWITCHBOARD_PERMISSION_SECRET must be set\n",
     );
     process.exit(2);
   }
-  const server = createApprovalServer({ url, run, token: process.env.SWITCHBOARD_TOKEN?.trim() || null });
+  const server = createApprovalServer({ url, run, secret });
   await server.connect(new StdioServerTransport());
 }
 

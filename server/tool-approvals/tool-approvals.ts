@@ -1,5 +1,6 @@
 // The hub's side of Claude's permission prompt. Every Claude process gets its own MCP config
-// (a 0600 file naming the approval server, the hub's address and token, and a run id); the router
+// (a 0600 file naming the approval server, the hub's address, a run id and that run's own secret,
+// never the hub's token: Claude, and any backend, can read the file); the router
 // binds the run to its task and workspace. When Claude asks about a tool call, the workspace's
 // rules answer at once (allow, deny) or the task waits in `pending-approval` for a person, bound
 // to that one call by an approval id. The decision is an ordinary approve/reject — one change to
@@ -9,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
+import { isTokenValid, presentedToken } from "../../shared/access-policy.ts";
 import { type Clock, systemClock, type TimerHandle } from "../../shared/clock.ts";
 import {
   type Task,
@@ -17,7 +19,7 @@ import {
   toolApprovalRequestSchema,
 } from "../../shared/schemas.ts";
 import { BackendFailure, type PermissionPromptRun, type PermissionPrompts } from "../backends/backend.ts";
-import { parseInput } from "../errors.ts";
+import { parseInput, SwitchboardError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import type { TaskContext } from "../task-context.ts";
 import type { ResolvedWorkspace } from "../workspaces/settings.ts";
@@ -37,13 +39,13 @@ export interface ToolApprovalsOptions {
   dataDir: string;
   /** The hub's own address, known once it listens. */
   hubUrl: () => string;
-  /** The hub's token, written only into the approval server's config (never into a CLI's environment). */
-  token: string | null;
   /** How Claude starts the approval server: node and its bundle. */
   server: { command: string; args: string[] };
 }
 
 interface Run {
+  /** What its approval server sends as its bearer token: it stands for this run only. */
+  secret: string;
   binding: { taskId: string; workspace: ResolvedWorkspace } | null;
   configPath: string;
 }
@@ -85,6 +87,7 @@ export function createToolApprovals(options: ToolApprovalsOptions) {
     const id = randomBytes(16).toString("hex");
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const configPath = join(folder, `${id}.json`);
+    const secret = randomBytes(32).toString("hex");
     const config = {
       mcpServers: {
         [APPROVAL_SERVER_NAME]: {
@@ -94,13 +97,13 @@ export function createToolApprovals(options: ToolApprovalsOptions) {
           env: {
             SWITCHBOARD_HUB_URL: options.hubUrl(),
             SWITCHBOARD_PERMISSION_RUN: id,
-            ...(options.token ? { SWITCHBOARD_TOKEN: options.token } : {}),
+            SWITCHBOARD_PERMISSION_SECRET: secret,
           },
         },
       },
     };
     writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-    const run: Run = { binding: null, configPath };
+    const run: Run = { secret, binding: null, configPath };
     runs.set(id, run);
     return {
       args: ["--mcp-config", configPath, "--permission-prompt-tool", APPROVAL_TOOL],
@@ -121,11 +124,20 @@ export function createToolApprovals(options: ToolApprovalsOptions) {
 
   // ---- asking ----------------------------------------------------------------------------
 
-  /** Answers one permission prompt: at once by the workspace's rules, or once a person decides. */
-  async function ask(input: unknown): Promise<ToolDecisionAnswer> {
+  /**
+   * Answers one permission prompt: at once by the workspace's rules, or once a person decides.
+   * `authorization` must carry the run's own secret (401 otherwise), as its approval server sends it.
+   */
+  async function ask(input: unknown, authorization: string | undefined): Promise<ToolDecisionAnswer> {
     const request: ToolApprovalRequest = parseInput(toolApprovalRequestSchema, input, "tool approval");
     const run = runs.get(request.run);
     if (!run) return deny("Switchboard does not know this Claude process any more (the hub restarted?); denied");
+    if (!isTokenValid(run.secret, presentedToken(authorization, undefined))) {
+      throw new SwitchboardError(
+        "unauthorized",
+        "only the approval server of this Claude process may ask about its tool calls: send its SWITCHBOARD_PERMISSION_SECRET as Authorization: Bearer",
+      );
+    }
     if (!run.binding) return deny("this Claude process is not running a Switchboard task; denied");
     const { taskId, workspace } = run.binding;
     const tool = request.tool_name;

@@ -36,6 +36,8 @@ export interface RouterHubOptions {
   clock?: ManualClock;
   /** Extra routes mounted on the hub (the Slack endpoint). */
   plugins?: StartHubOptions["plugins"];
+  /** The hub's SWITCHBOARD_TOKEN; the returned client sends it. */
+  token?: string;
 }
 
 export async function routerHub(options: RouterHubOptions = {}) {
@@ -54,9 +56,10 @@ export async function routerHub(options: RouterHubOptions = {}) {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.token ? { token: options.token } : {}),
   });
   hubs.push(hub);
-  const client = hubClient(hub, { channel: "telegram" });
+  const client = hubClient(hub, { channel: "telegram", ...(options.token ? { token: options.token } : {}) });
   clients.push(client);
   if (options.waitForPings !== false) {
     options.clock?.advance(0);

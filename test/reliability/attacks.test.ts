@@ -1,7 +1,7 @@
 // Attacks, as an attacker would try them against a hub started with a token: spellings of a path
 // that reach a guarded route, the token where it does not belong, secrets in the log, bind names
 // that only look loopback. Each class stays fixed here.
-import { mkdtemp, readdir, realpath, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, realpath, rm, symlink } from "node:fs/promises";
 import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -224,6 +224,56 @@ describe("backends never get the hub's secrets", () => {
       ]) {
         expect(call.envNames).not.toContain(secret);
       }
+    }
+  });
+});
+
+describe("backends never read the hub's token from a file either", () => {
+  it("gives Claude's approval server only its own run's secret, which asks about that run and nothing else", async () => {
+    const workspace = await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-")));
+    try {
+      const bash = { tool_name: "Bash", input: { command: "npm test" } };
+      const {
+        hub: routed,
+        client,
+        log,
+      } = await routerHub({
+        token: TOKEN,
+        workspaces: { repo: { path: workspace, claude: { permissionMode: "default" } } },
+        router: { defaultWorkspace: "repo" },
+        modes: { FAKE_CLAUDE_TOOL_CALLS: JSON.stringify([bash]) },
+      });
+      const { taskId } = await client.route({ description: "run the tests", startedFrom: "cli" });
+      await expect
+        .poll(() => routed.taskContext.getActiveTask(taskId)?.awaitingApproval?.kind, { timeout: 20_000 })
+        .toBe("tool");
+      // The config Claude is pointed at (its own user can read it, and so can any backend).
+      const run = (await fakeCliCalls(log)).find((c) => c.argv.includes("--mcp-config"));
+      const configPath = run?.argv[run.argv.indexOf("--mcp-config") + 1] as string;
+      const config = await readFile(configPath, "utf8");
+      expect(config).not.toContain(TOKEN);
+      const env = JSON.parse(config).mcpServers.switchboard.env;
+      // The run's secret is no key to the hub: every other route refuses it.
+      const asRun = { authorization: `Bearer ${env.SWITCHBOARD_PERMISSION_SECRET}` };
+      expect((await rawRequest(`${routed.url}/api/context`, { headers: asRun })).status).toBe(401);
+      // Nor does the hub's token, or no secret, stand for the run.
+      const ask = (headers: Record<string, string>) =>
+        rawRequest(`${routed.url}/api/tool-approvals`, {
+          method: "POST",
+          headers: { ...json, ...headers },
+          body: JSON.stringify({ run: env.SWITCHBOARD_PERMISSION_RUN, ...bash }),
+        });
+      expect((await ask({ authorization: `Bearer ${TOKEN}` })).status).toBe(401);
+      expect((await ask({})).status).toBe(401);
+      // The approval server itself gets through: the call waits, and an approval lets the task finish.
+      await client.approve(taskId, undefined, routed.taskContext.getActiveTask(taskId)?.awaitingApproval?.id);
+      await expect
+        .poll(() => routed.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId)?.status, {
+          timeout: 20_000,
+        })
+        .toBe("complete");
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 // The hub's permission-prompt runs and the approval server's hub call, without Claude: the MCP
-// config a run writes (0600, the token only there), and every way the hub call can fail is a deny
-// that says what happened.
+// config a run writes (0600, holding the run's own secret, never the hub's token), and every way
+// the hub call can fail is a deny that says what happened.
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,13 +28,12 @@ async function dataDir(): Promise<string> {
 }
 
 describe("a permission-prompt run", () => {
-  it("writes a 0600 MCP config naming the approval server, the hub, the run and the token; close removes it", async () => {
+  it("writes a 0600 MCP config naming the approval server, the hub, the run and its own secret (never the hub's token); close removes it", async () => {
     const dir = await dataDir();
     const approvals = createToolApprovals({
       taskContext: createTaskContext(),
       dataDir: dir,
       hubUrl: () => "http://127.0.0.1:7433",
-      token: "s3cret",
       server: { command: "/usr/bin/node", args: ["/app/dist/approval-mcp-server.mjs"] },
     });
     const run = approvals.prompts.open();
@@ -52,7 +51,7 @@ describe("a permission-prompt run", () => {
           env: {
             SWITCHBOARD_HUB_URL: "http://127.0.0.1:7433",
             SWITCHBOARD_PERMISSION_RUN: expect.stringMatching(/^[0-9a-f]{32}$/),
-            SWITCHBOARD_TOKEN: "s3cret",
+            SWITCHBOARD_PERMISSION_SECRET: expect.stringMatching(/^[0-9a-f]{64}$/),
           },
         },
       },
@@ -61,27 +60,35 @@ describe("a permission-prompt run", () => {
     expect(permissionPromptFiles(dir)).toEqual([]);
   });
 
-  it("answers deny for a run it does not know, or one not bound to a task", async () => {
+  it("answers deny for a run it does not know, or one not bound to a task; 401 without the run's own secret", async () => {
     const approvals = createToolApprovals({
       taskContext: createTaskContext(),
       dataDir: await dataDir(),
       hubUrl: () => "http://127.0.0.1:1",
-      token: null,
       server: { command: "node", args: [] },
     });
-    const unknown = await approvals.ask({ run: "0".repeat(32), tool_name: "Bash", input: { command: "ls" } });
+    const unknown = await approvals.ask(
+      { run: "0".repeat(32), tool_name: "Bash", input: { command: "ls" } },
+      undefined,
+    );
     expect(unknown).toEqual({
       behavior: "deny",
       message: "Switchboard does not know this Claude process any more (the hub restarted?); denied",
     });
     const run = approvals.prompts.open();
-    const id = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env
-      .SWITCHBOARD_PERMISSION_RUN;
-    expect(await approvals.ask({ run: id, tool_name: "Bash", input: {} })).toEqual({
+    const env = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env;
+    const id = env.SWITCHBOARD_PERMISSION_RUN;
+    const bearer = `Bearer ${env.SWITCHBOARD_PERMISSION_SECRET}`;
+    expect(await approvals.ask({ run: id, tool_name: "Bash", input: {} }, bearer)).toEqual({
       behavior: "deny",
       message: "this Claude process is not running a Switchboard task; denied",
     });
-    await expect(approvals.ask({ run: "nope", tool_name: "Bash", input: {} })).rejects.toThrow(
+    for (const wrong of [undefined, "Bearer not-the-secret", `Bearer ${id}`]) {
+      await expect(approvals.ask({ run: id, tool_name: "Bash", input: {} }, wrong)).rejects.toMatchObject({
+        status: 401,
+      });
+    }
+    await expect(approvals.ask({ run: "nope", tool_name: "Bash", input: {} }, bearer)).rejects.toThrow(
       /run: must be the run id/,
     );
   });
@@ -101,7 +108,6 @@ describe("a hub stopping while a call waits", () => {
       taskContext,
       dataDir: dir,
       hubUrl: () => "http://127.0.0.1:1",
-      token: null,
       server: { command: "node", args: [] },
     });
     const run = approvals.prompts.open();
@@ -109,9 +115,11 @@ describe("a hub stopping while a call waits", () => {
       taskId: "t-stop",
       workspace: { name: "repo", path: dir, claude: claudeWorkspaceSchema.parse({}), codex: {} },
     });
-    const id = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env
-      .SWITCHBOARD_PERMISSION_RUN;
-    const answer = approvals.ask({ run: id, tool_name: "Bash", input: { command: "npm test" } });
+    const env = JSON.parse(await readFile(run.args[1] as string, "utf8")).mcpServers.switchboard.env;
+    const answer = approvals.ask(
+      { run: env.SWITCHBOARD_PERMISSION_RUN, tool_name: "Bash", input: { command: "npm test" } },
+      `Bearer ${env.SWITCHBOARD_PERMISSION_SECRET}`,
+    );
     await vi.waitFor(() => expect(taskContext.getActiveTask("t-stop")?.status).toBe("pending-approval"));
 
     approvals.stop();
@@ -153,9 +161,9 @@ async function fakeHub(status: number, body: string): Promise<{ url: string; see
 describe("askHub (the approval server's call to the hub)", () => {
   const call = { tool_name: "Bash", input: { command: "ls" }, tool_use_id: "toolu_1" };
 
-  it("posts the call with its run and the token, and passes the hub's answer on", async () => {
+  it("posts the call with its run and the run's secret, and passes the hub's answer on", async () => {
     const hub = await fakeHub(200, JSON.stringify({ behavior: "allow", updatedInput: { command: "ls" } }));
-    const answer = await askHub({ url: hub.url, token: "s3cret", run: "r".repeat(32) }, call);
+    const answer = await askHub({ url: hub.url, secret: "s3cret", run: "r".repeat(32) }, call);
     expect(answer).toEqual({ behavior: "allow", updatedInput: { command: "ls" } });
     expect(hub.seen).toEqual([
       { path: "/api/tool-approvals", auth: "Bearer s3cret", body: { run: "r".repeat(32), ...call } },
@@ -167,14 +175,14 @@ describe("askHub (the approval server's call to the hub)", () => {
       401,
       JSON.stringify({ error: { code: "unauthorized", message: "a valid token is required" } }),
     );
-    expect(await askHub({ url: hub.url, token: null, run: "r" }, call)).toEqual({
+    expect(await askHub({ url: hub.url, secret: "s3cret", run: "r" }, call)).toEqual({
       behavior: "deny",
       message: "the Switchboard hub refused the request (401: a valid token is required); denied",
     });
   });
 
   it("turns an unreachable hub into a deny that says so", async () => {
-    const answer = await askHub({ url: "http://127.0.0.1:1", token: null, run: "r" }, call);
+    const answer = await askHub({ url: "http://127.0.0.1:1", secret: "s3cret", run: "r" }, call);
     expect(answer.behavior).toBe("deny");
     expect((answer as { message: string }).message).toMatch(
       /^the Switchboard hub could not be reached or went away while waiting \(.*ECONNREFUSED.*\); denied$/,

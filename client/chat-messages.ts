@@ -13,6 +13,15 @@ export interface AdapterLog {
 }
 
 /** A chat API said "too many requests": nothing more goes to that destination for `retryAfterMs`. */
+/** What starts a chat channel (Telegram, Slack): the hub, the bot's token, its settings and a log. */
+export interface ChatChannelOptions<Settings> {
+  hubUrl: string;
+  hubToken: string | null;
+  token: string;
+  settings: Settings;
+  log: AdapterLog;
+}
+
 export class RateLimitedError extends Error {
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number, message = `rate limited; retry after ${retryAfterMs} ms`) {

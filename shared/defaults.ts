@@ -30,7 +30,12 @@ export const VOICE_DEFAULTS: Readonly<VoiceSettings> = {
   activeThrottleMs: 30_000,
 };
 
+/** A secret from the environment, trimmed; null when unset or empty. */
+export function secretFrom(env: Record<string, string | undefined>, name: string): string | null {
+  return env[name]?.trim() || null;
+}
+
 /** The hub's token, when it has one: SWITCHBOARD_TOKEN, trimmed (empty means none). */
 export function hubTokenFrom(env: Record<string, string | undefined>): string | null {
-  return env.SWITCHBOARD_TOKEN?.trim() || null;
+  return secretFrom(env, "SWITCHBOARD_TOKEN");
 }

@@ -9,9 +9,9 @@ import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
+import { followHub } from "../follow-hub.ts";
 import type { HubClient } from "../hub-client.ts";
 import { refusalReason, sendFollowUp } from "../intake.ts";
-import { limitAnnouncement } from "../limit-phrasing.ts";
 import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { escapeText, renderTask, type SlackView } from "./blocks.ts";
 
@@ -114,18 +114,16 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     },
   });
 
-  const unsubscribe = hub.on("change", ({ topic }) => {
-    if (topic === "context" && hub.context) messages.sync(hub.context);
-  });
   // A backend resting for a used-up limit, and back again: told once per change, in every channel.
-  const unsubscribeLimits = hub.on("health-changed", (event) => {
-    const text = limitAnnouncement(event, now());
-    if (!text) return;
-    for (const channel of options.channels) {
-      callSlack(() => client.chat.postMessage({ channel, text: `${text}.` })).catch((error: Error) =>
-        log.warn(`slack: could not announce "${text}" in ${channel}: ${error.message}`),
-      );
-    }
+  const stopFollowing = followHub(hub, messages, {
+    now,
+    announce: (text) => {
+      for (const channel of options.channels) {
+        callSlack(() => client.chat.postMessage({ channel, text: `${text}.` })).catch((error: Error) =>
+          log.warn(`slack: could not announce "${text}" in ${channel}: ${error.message}`),
+        );
+      }
+    },
   });
 
   function taskOfThread(channel: string, threadTs: string): string | null {
@@ -181,9 +179,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       await hub.connect();
     },
     async stop() {
-      unsubscribe();
+      stopFollowing();
       answers.stop();
-      unsubscribeLimits();
       messages.close();
       hub.close();
     },

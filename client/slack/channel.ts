@@ -1,6 +1,7 @@
 // Runs the Slack adapter against a hub URL: started by the hub's entry point when config.json
 // enables it, or on its own by `npm run slack`. Checks its settings before anything starts.
-import type { AdapterLog } from "../chat-messages.ts";
+import { secretFrom } from "../../shared/defaults.ts";
+import type { ChatChannelOptions } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import type { SlackAdapter } from "./adapter.ts";
 
@@ -19,26 +20,26 @@ export const SLACK_DEFAULTS: SlackSettings = {
 /** A setting or secret the adapter cannot start without; the message says what to do. */
 export class SlackSetupError extends Error {}
 
+const missing = (message: string): never => {
+  throw new SlackSetupError(message);
+};
+
 /** The bot token (posts and updates messages), from SLACK_BOT_TOKEN. */
 export function slackBotToken(env: NodeJS.ProcessEnv): string {
-  const token = env.SLACK_BOT_TOKEN?.trim();
-  if (!token) {
-    throw new SlackSetupError(
+  return (
+    secretFrom(env, "SLACK_BOT_TOKEN") ??
+    missing(
       "SLACK_BOT_TOKEN is not set: install your Slack app to the workspace and export its Bot User OAuth Token (xoxb-…)",
-    );
-  }
-  return token;
+    )
+  );
 }
 
 /** The signing secret (verifies Slack's requests to the hub), from SLACK_SIGNING_SECRET. */
 export function slackSigningSecret(env: NodeJS.ProcessEnv): string {
-  const secret = env.SLACK_SIGNING_SECRET?.trim();
-  if (!secret) {
-    throw new SlackSetupError(
-      "SLACK_SIGNING_SECRET is not set: export the Signing Secret from your Slack app's Basic Information page",
-    );
-  }
-  return secret;
+  return (
+    secretFrom(env, "SLACK_SIGNING_SECRET") ??
+    missing("SLACK_SIGNING_SECRET is not set: export the Signing Secret from your Slack app's Basic Information page")
+  );
 }
 
 export function checkSlackSettings(settings: SlackSettings): void {
@@ -49,13 +50,7 @@ export function checkSlackSettings(settings: SlackSettings): void {
   }
 }
 
-export interface SlackChannelOptions {
-  hubUrl: string;
-  hubToken: string | null;
-  token: string;
-  settings: SlackSettings;
-  log: AdapterLog;
-}
+export type SlackChannelOptions = ChatChannelOptions<SlackSettings>;
 
 /**
  * The adapter, checked and configured; `start()` it (it resolves once the hub's documents

@@ -6,9 +6,9 @@ import type { Clock } from "../../shared/clock.ts";
 import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
+import { followHub } from "../follow-hub.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
-import { limitAnnouncement } from "../limit-phrasing.ts";
 import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
 import { usageMessage } from "../usage-view.ts";
 import {
@@ -124,18 +124,16 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     if (answerMessages.size > MAX_ANSWER_MESSAGES) answerMessages.delete(answerMessages.keys().next().value as string);
   }
 
-  const unsubscribe = hub.on("change", ({ topic }) => {
-    if (topic === "context" && hub.context) messages.sync(hub.context);
-  });
   // A backend resting for a used-up limit, and back again: told once per change, to every chat.
-  const unsubscribeLimits = hub.on("health-changed", (event) => {
-    const text = limitAnnouncement(event, timersOf(options).now());
-    if (!text) return;
-    for (const chatId of options.chatIds) {
-      callTelegram(() => bot.api.sendMessage(chatId, `${text}.`)).catch((error: Error) =>
-        log.warn(`telegram: could not announce "${text}" to chat ${chatId}: ${error.message}`),
-      );
-    }
+  const stopFollowing = followHub(hub, messages, {
+    now: () => timersOf(options).now(),
+    announce: (text) => {
+      for (const chatId of options.chatIds) {
+        callTelegram(() => bot.api.sendMessage(chatId, `${text}.`)).catch((error: Error) =>
+          log.warn(`telegram: could not announce "${text}" to chat ${chatId}: ${error.message}`),
+        );
+      }
+    },
   });
 
   // Only configured chats, and in them only the people allowed to act, are served; any other
@@ -310,9 +308,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await connected;
     },
     async stop() {
-      unsubscribe();
+      stopFollowing();
       answers.stop();
-      unsubscribeLimits();
       messages.close();
       hub.close();
       // Stopping confirms the last updates with Telegram; an unreachable Telegram must not turn

@@ -1,6 +1,7 @@
 // Runs the Telegram adapter against a hub URL: started by the hub's entry point when config.json
 // enables it, or on its own by `npm run telegram`. Checks its settings before anything starts.
-import type { AdapterLog } from "../chat-messages.ts";
+import { secretFrom } from "../../shared/defaults.ts";
+import type { ChatChannelOptions } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import type { TelegramAdapter } from "./adapter.ts";
 
@@ -26,13 +27,11 @@ export class TelegramSetupError extends Error {}
 
 /** The bot token from TELEGRAM_BOT_TOKEN, or a one-line error saying how to get one. */
 export function telegramToken(env: NodeJS.ProcessEnv): string {
-  const token = env.TELEGRAM_BOT_TOKEN?.trim();
-  if (!token) {
-    throw new TelegramSetupError(
-      "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram and export the token it gives you",
-    );
-  }
-  return token;
+  const token = secretFrom(env, "TELEGRAM_BOT_TOKEN");
+  if (token) return token;
+  throw new TelegramSetupError(
+    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram and export the token it gives you",
+  );
 }
 
 export function checkTelegramSettings(settings: TelegramSettings): void {
@@ -43,13 +42,7 @@ export function checkTelegramSettings(settings: TelegramSettings): void {
   }
 }
 
-export interface TelegramChannelOptions {
-  hubUrl: string;
-  hubToken: string | null;
-  token: string;
-  settings: TelegramSettings;
-  log: AdapterLog;
-}
+export type TelegramChannelOptions = ChatChannelOptions<TelegramSettings>;
 
 /**
  * The adapter, checked and configured; `start()` it (it resolves once the hub's documents

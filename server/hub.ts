@@ -122,7 +122,7 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   // After the websocket plugin, whose own onRequest hook marks upgrades: a refused upgrade is
   // then answered and its socket destroyed, instead of lingering and holding up shutdown.
   app.addHook("onRequest", async (request, reply) => {
-    const refusal = checkAccess(request, policy);
+    const refusal = checkAccess(request, policy) ?? misplacedUpgrade(request);
     if (refusal) return reply.code(refusal.status).send(refusal.toBody());
   });
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket) => broadcaster.attach(socket));
@@ -179,6 +179,15 @@ function rejectPoisonedKeys(key: string, value: unknown): unknown {
     throw new Error(`the key "${key}" is not allowed`);
   }
   return value;
+}
+
+/**
+ * A WebSocket upgrade is answered only at /ws. Elsewhere (a public path such as the dashboard's
+ * page among them) it is a 404 before any handshake, not a connection opened and then closed.
+ */
+function misplacedUpgrade(request: FastifyRequest): SwitchboardError | null {
+  if (!request.ws || request.routeOptions.url === WEBSOCKET_PATH) return null;
+  return new SwitchboardError("not_found", `WebSocket connections are served only at ${WEBSOCKET_PATH}`);
 }
 
 function checkAccess(request: FastifyRequest, policy: AccessPolicy): SwitchboardError | null {

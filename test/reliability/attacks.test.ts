@@ -85,6 +85,17 @@ describe("the token rule is decided on the matched route, not on the raw URL", (
     expect(await get(hub.port, "/%77s", upgradeHeaders)).toBe(401);
   });
 
+  it("answers a WebSocket upgrade only at /ws: elsewhere, public paths included, 404 and no handshake", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    const bearer = `Authorization: Bearer ${TOKEN}\r\n`;
+    // The dashboard's page is public, so the token rule lets it through: the path still decides.
+    expect(await get(hub.port, "/", upgradeHeaders)).toBe(404);
+    expect(await get(hub.port, "/", `${upgradeHeaders}${bearer}`)).toBe(404);
+    expect(await get(hub.port, "/api/context", `${upgradeHeaders}${bearer}`)).toBe(404);
+    expect(await get(hub.port, "/healthz", `${upgradeHeaders}${bearer}`)).toBe(404);
+    expect(await get(hub.port, "/ws", `${upgradeHeaders}${bearer}`)).toBe(101);
+  });
+
   it("denies by default: a path no route serves needs the token too (401, then 404 with it)", async () => {
     hub = await startTestHub({ token: TOKEN });
     expect((await rawRequest(`${hub.url}/api/nothing-here`)).status).toBe(401);

@@ -29,6 +29,16 @@ import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig } from "
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 
+// One name resolves as an attacker's DNS would answer it: a *.localhost name pointing elsewhere.
+vi.mock("node:dns/promises", async (importOriginal) => {
+  const dns = await importOriginal<typeof import("node:dns/promises")>();
+  const lookup = ((host: string, options: import("node:dns").LookupAllOptions) =>
+    host === "switchboard.localhost"
+      ? Promise.resolve([{ address: "192.0.2.7", family: 4 }])
+      : dns.lookup(host, options)) as unknown as typeof dns.lookup;
+  return { ...dns, lookup, default: { ...dns, lookup } };
+});
+
 const TOKEN = "correct-horse-battery-staple";
 let hub: TestHub | null = null;
 
@@ -173,13 +183,18 @@ describe("the log never holds a URL's query string", () => {
 const noView = () => ({ text: "", blocks: [] });
 
 describe("binding is checked on addresses, not on how a name looks", () => {
-  it("refuses a name that only looks loopback (*.localhost) without a token", async () => {
+  it("refuses a name that only looks loopback (*.localhost) but resolves elsewhere, without a token", async () => {
+    // Resolved here to a non-loopback address whatever this machine's resolver does with
+    // *.localhost (systemd-resolved answers 127.0.0.1, others nothing at all).
     const attempt = startHub({
       config: testConfig({ host: "switchboard.localhost" }),
       secrets: { token: null },
       logger: createLogger("silent"),
     });
     await expect(attempt).rejects.toBeInstanceOf(StartupError);
+    await expect(attempt).rejects.toThrow(
+      "refusing to listen on switchboard.localhost (192.0.2.7) without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1",
+    );
   });
 
   it("stops with a StartupError naming the host when the bind name does not resolve", async () => {

@@ -1,5 +1,6 @@
 // Tiny DOM toolkit for the dashboard: elements built with text only (data never becomes markup),
-// and keyed lists updated in place so focus, scroll and layout survive every redraw.
+// keyed lists updated in place so focus, scroll and layout survive every redraw, and a button's
+// action run with its outcome shown.
 
 type Attributes = Record<string, string>;
 
@@ -70,5 +71,32 @@ export class KeyedList<T> {
       view.root.remove();
       this.views.delete(key);
     }
+  }
+}
+
+/** The element with this id; a page without it was built from another index.html. */
+export function byId(doc: Document, id: string): HTMLElement {
+  const element = doc.getElementById(id);
+  if (!element) throw new Error(`the dashboard page has no #${id}; is index.html from the same build?`);
+  return element;
+}
+
+/** Runs a button's action, disabling `buttons` meanwhile, and reports into `outcome`. */
+export async function act(
+  buttons: HTMLButtonElement[],
+  outcome: HTMLElement,
+  run: () => Promise<string>,
+  failure = "",
+): Promise<void> {
+  for (const button of buttons) button.disabled = true;
+  outcome.dataset.kind = "pending";
+  try {
+    setText(outcome, await run());
+    outcome.dataset.kind = "ok";
+  } catch (error) {
+    setText(outcome, `${failure}${(error as Error).message}`);
+    outcome.dataset.kind = "error";
+  } finally {
+    for (const button of buttons) button.disabled = false;
   }
 }

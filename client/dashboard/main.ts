@@ -3,7 +3,8 @@
 import { HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import { followUpSentence, notTakenSentence, startedSentence } from "../phrasing.ts";
-import { type DashboardActions, mountDashboard } from "./sections.ts";
+import type { DashboardActions } from "./actions.ts";
+import { mountDashboard } from "./sections.ts";
 import { takeToken } from "./token.ts";
 import { dashboardView, workspaceChoices } from "./view-model.ts";
 

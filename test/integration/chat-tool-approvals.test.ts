@@ -9,7 +9,8 @@ import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapte
 import { slackViews } from "../../client/slack/blocks.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
 import { silentLogger } from "../../server/log.ts";
-import { SLACK_INTERACTIONS_PATH, slackEndpoint, slackSignature } from "../../server/slack-endpoint.ts";
+import { SLACK_INTERACTIONS_PATH, slackEndpoint } from "../../server/slack-endpoint.ts";
+import { slackSignature } from "../../server/slack-requests.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient } from "../helpers/hub.ts";

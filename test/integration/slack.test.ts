@@ -4,12 +4,8 @@ import type { HubClient } from "../../client/hub-client.ts";
 import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapter.ts";
 import { slackViews } from "../../client/slack/blocks.ts";
 import { silentLogger } from "../../server/log.ts";
-import {
-  SLACK_COMMANDS_PATH,
-  SLACK_INTERACTIONS_PATH,
-  slackEndpoint,
-  slackSignature,
-} from "../../server/slack-endpoint.ts";
+import { SLACK_COMMANDS_PATH, SLACK_INTERACTIONS_PATH, slackEndpoint } from "../../server/slack-endpoint.ts";
+import { slackSignature } from "../../server/slack-requests.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";

@@ -18,8 +18,8 @@ import {
   SLACK_EVENTS_PATH,
   SLACK_INTERACTIONS_PATH,
   slackEndpoint,
-  slackSignature,
 } from "../../server/slack-endpoint.ts";
+import { slackSignature } from "../../server/slack-requests.ts";
 import { StartupError, startHub } from "../../server/start.ts";
 import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";

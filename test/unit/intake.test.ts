@@ -2,7 +2,7 @@
 // person's reply in a thread: tables of inputs and outcomes.
 import { describe, expect, test } from "vitest";
 import { TASK_TEXT_LIMIT, textProblem } from "../../client/intake.ts";
-import { asThreadReply } from "../../server/slack-endpoint.ts";
+import { asThreadReply } from "../../server/slack-requests.ts";
 
 describe("textProblem", () => {
   test.each([

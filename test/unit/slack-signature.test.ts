@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SLACK_MAX_AGE_SECONDS, slackSignature, verifySlackSignature } from "../../server/slack-endpoint.ts";
+import { SLACK_MAX_AGE_SECONDS, slackSignature, verifySlackSignature } from "../../server/slack-requests.ts";
 
 // Slack's own worked example ("Verifying requests from Slack", api.slack.com/authentication/verifying-requests-from-slack).
 const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";

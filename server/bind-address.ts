@@ -4,25 +4,39 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { isLoopbackAddress } from "../shared/access-policy.ts";
 
+/** What to listen on for `host`: an IPv6 literal may be written in brackets (`[::1]`), listen takes it bare. */
+export function bareHost(host: string): string {
+  const bracketed = /^\[(.*)\]$/.exec(host);
+  return bracketed ? (bracketed[1] as string) : host;
+}
+
+/** `host` as it goes in a URL: an IPv6 literal in brackets, anything else as it is. */
+export function urlHost(host: string): string {
+  const bare = bareHost(host);
+  return isIP(bare) === 6 ? `[${bare}]` : bare;
+}
+
 /** The addresses `host` stands for, or why there are none (a name that does not resolve). */
 export async function resolveBindHost(host: string): Promise<{ addresses: string[] } | { refusal: string }> {
-  const bare = host.replace(/^\[|\]$/g, "");
+  const bare = bareHost(host);
   if (isIP(bare) !== 0) return { addresses: [bare] };
   try {
     const found = await lookup(bare, { all: true });
     return { addresses: found.map((entry) => entry.address) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return {
-      refusal: `cannot resolve the host "${host}" to listen on (${code}): use an address such as 127.0.0.1, or a name this machine resolves`,
-    };
+    return { refusal: unresolvableHost(host, (error as NodeJS.ErrnoException).code ?? (error as Error).message) };
   }
+}
+
+/** The one line for a bind name that does not resolve. */
+export function unresolvableHost(host: string, code: string): string {
+  return `cannot resolve the host "${host}" to listen on (${code}): use an address such as 127.0.0.1, or a name this machine resolves`;
 }
 
 /** Why listening on these addresses is refused, or null when it is allowed. */
 export function checkBoundAddresses(host: string, addresses: string[], token: string | null): string | null {
   if (token || (addresses.length > 0 && addresses.every(isLoopbackAddress))) return null;
-  const named = isIP(host.replace(/^\[|\]$/g, "")) === 0 && addresses.length > 0;
+  const named = isIP(bareHost(host)) === 0 && addresses.length > 0;
   const where = named ? `${host} (${addresses.join(", ")})` : host;
   return `refusing to listen on ${where} without a token: set SWITCHBOARD_TOKEN, or use host 127.0.0.1`;
 }

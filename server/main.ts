@@ -9,6 +9,7 @@ import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.t
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import { slackViews } from "../client/slack/blocks.ts";
 import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
+import { unresolvableHost } from "./bind-address.ts";
 import { ConfigError } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { slackEndpoint } from "./slack-endpoint.ts";
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
     // A port or data directory that cannot be used is a person's problem to fix, told in one
     // line, not a stack trace.
     const { code, syscall, path } = error as NodeJS.ErrnoException;
+    // A name that resolved for the bind check but not when listening (its DNS changed between).
+    if (code && syscall === "getaddrinfo") {
+      process.stderr.write(`switchboard: ${unresolvableHost(config.host, code)}\n`);
+      process.exit(2);
+    }
     if (code && syscall === "listen") {
       process.stderr.write(
         `switchboard: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}. Choose another --port.\n`,

@@ -13,7 +13,7 @@ import {
   usageDocumentSchema,
 } from "../shared/schemas.ts";
 import { type Approvals, createApprovals } from "./approvals.ts";
-import { checkBoundAddresses, resolveBindHost } from "./bind-address.ts";
+import { bareHost, checkBoundAddresses, resolveBindHost, urlHost } from "./bind-address.ts";
 import type { RedisStore } from "./cluster/redis-store.ts";
 import type { Config } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";
@@ -240,7 +240,9 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       ...(options.plugins ?? []),
     ],
   });
-  const address = await hub.app.listen({ host: config.host, port: config.port });
+  // The address checked above, bare: listen would look a bracketed "[::1]" up as a name.
+  const listenHost = bareHost(config.host);
+  const address = await hub.app.listen({ host: listenHost, port: config.port });
   const boundRefusal = checkBoundAddresses(
     config.host,
     hub.app.addresses().map((bound) => (typeof bound === "string" ? bound : bound.address)),
@@ -252,9 +254,10 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     throw new StartupError(boundRefusal);
   }
   const port = Number(new URL(address).port);
-  const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   // A wildcard bind is reached on loopback from this machine.
-  ownUrl = ["0.0.0.0", "::"].includes(config.host) ? `http://127.0.0.1:${port}` : `http://${urlHost}:${port}`;
+  ownUrl = ["0.0.0.0", "::"].includes(listenHost)
+    ? `http://127.0.0.1:${port}`
+    : `http://${urlHost(config.host)}:${port}`;
   toolApprovals.start();
   warmStandby.start();
   usage.start();
@@ -262,7 +265,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `http://${urlHost(config.host)}:${port}`,
     port,
     claimOnce: store ? (key) => store.leases.once(`once:${key}`) : null,
     hub,

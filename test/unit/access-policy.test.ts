@@ -2,7 +2,7 @@
 // a bind is refused, when a request passes the token rule, and a comparison that hides length.
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { checkBoundAddresses } from "../../server/bind-address.ts";
+import { bareHost, checkBoundAddresses, urlHost } from "../../server/bind-address.ts";
 import { isLoopbackAddress, isLoopbackHost, isTokenValid, tokenDecision } from "../../shared/access-policy.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
@@ -52,6 +52,20 @@ describe("checkBoundAddresses", () => {
     expect(checkBoundAddresses("0.0.0.0", ["0.0.0.0"], null)).toMatch(/^refusing to listen on 0\.0\.0\.0 without/);
     expect(checkBoundAddresses("anything", [], null)).not.toBeNull();
     expect(checkBoundAddresses("0.0.0.0", ["0.0.0.0"], "a-token")).toBeNull();
+  });
+});
+
+describe("bareHost and urlHost (an IPv6 literal may come in brackets)", () => {
+  it.each([
+    ["[::1]", "::1", "[::1]"],
+    ["::1", "::1", "[::1]"],
+    ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
+    ["localhost", "localhost", "localhost"],
+    ["0.0.0.0", "0.0.0.0", "0.0.0.0"],
+    ["::", "::", "[::]"],
+  ])("%s listens on %s and is written %s in a URL", (host, bare, inUrl) => {
+    expect(bareHost(host)).toBe(bare);
+    expect(urlHost(host)).toBe(inUrl);
   });
 });
 

@@ -1,6 +1,6 @@
 // What the dashboard's buttons and forms ask of the hub: main.ts wires each to the hub client; the
 // cards and rows call them and show the sentence they resolve with.
-import type { NewTaskRequest } from "./view-model.ts";
+import type { NewTaskRequest } from "./new-task-view.ts";
 
 /** One answer of a task's transcript, as the card shows it. */
 export interface TranscriptEntryView {

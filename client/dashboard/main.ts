@@ -4,9 +4,10 @@ import { HubClient, HubError } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import { followUpSentence, notTakenSentence, startedSentence } from "../phrasing.ts";
 import type { DashboardActions } from "./actions.ts";
+import { workspaceChoices } from "./new-task-view.ts";
 import { mountDashboard } from "./sections.ts";
 import { takeToken } from "./token.ts";
-import { dashboardView, workspaceChoices } from "./view-model.ts";
+import { dashboardView } from "./view-model.ts";
 
 /** How often "3 minutes ago" and "about 12 minutes left" are re-phrased; no network involved. */
 const RETELL_INTERVAL_MS = 15_000;

@@ -5,6 +5,7 @@ import type { ConnectionState } from "../hub-client.ts";
 import type { DashboardActions } from "./actions.ts";
 import { approvalCard } from "./approval-card.ts";
 import { byId, KeyedList, setText } from "./dom.ts";
+import type { WorkspaceChoices } from "./new-task-view.ts";
 import { backendRow, channelRow, usageRow } from "./status-rows.ts";
 import { finishedRow, newTaskForm, queueCard } from "./task-cards.ts";
 import type {
@@ -15,7 +16,6 @@ import type {
   FinishedItem,
   QueueItem,
   UsageItem,
-  WorkspaceChoices,
 } from "./view-model.ts";
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {

@@ -3,13 +3,8 @@
 import type { DashboardActions } from "./actions.ts";
 import { act, byId, el, type ItemView, setAttr, setText } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
-import {
-  type BackendChoice,
-  type FinishedItem,
-  newTaskRequest,
-  type QueueItem,
-  type WorkspaceChoices,
-} from "./view-model.ts";
+import { type BackendChoice, newTaskRequest, type WorkspaceChoices } from "./new-task-view.ts";
+import type { FinishedItem, QueueItem } from "./view-model.ts";
 
 /** The New task form: Enter (without Shift) or its button starts the task; the outcome shows below. */
 export function newTaskForm(

@@ -1,5 +1,6 @@
 // The dashboard's view model: what each section says, decided from the documents and the time.
 import { describe, expect, test } from "vitest";
+import { newTaskRequest, workspaceChoices } from "../../client/dashboard/new-task-view.ts";
 import {
   ago,
   approvalItem,
@@ -7,11 +8,9 @@ import {
   dashboardView,
   diffLines,
   finishedItem,
-  newTaskRequest,
   queueItem,
   RECENT_SHOWN,
   sparklinePoints,
-  workspaceChoices,
 } from "../../client/dashboard/view-model.ts";
 import type { BackendHealth, Context, Task, WorkspaceSummary } from "../../shared/schemas.ts";
 import { makeBackend, makeTask } from "../fixtures/tasks.ts";

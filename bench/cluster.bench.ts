@@ -1,7 +1,7 @@
 // Several hubs on one Redis against one hub in memory, in the same run: fan-out latency at
 // 1,000 subscribers spread over three hubs (a change made on one hub), and acknowledged
 // durable updates per second in bursts with Redis's `appendfsync always`.
-import { spawn } from "node:child_process";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +14,9 @@ import { type RunningHub, startHub } from "../server/start.ts";
 import { createTaskContext, emptyContext, type TaskContext } from "../server/task-context.ts";
 import { type Context, contextSchema } from "../shared/schemas.ts";
 import { startRedis } from "../test/helpers/redis-server.ts";
-import type { HarnessJob, HarnessResult, TriggerRequest } from "./fanout-harness.ts";
+import type { TriggerRequest } from "./fanout-harness.ts";
 import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+import { runHarness } from "./run-harness.ts";
 
 const SUBSCRIBERS = 1000;
 const CHANGES = 40;
@@ -24,30 +25,6 @@ const ROUNDS = 2;
 const TASK_ID = "route_cluster";
 const BURST = 1000;
 const BURSTS = 10;
-
-function runHarness(job: HarnessJob): Promise<HarnessResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/fanout-harness.ts"], {
-    cwd: join(import.meta.dirname, ".."),
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    // A change that never reaches every subscriber must fail the row, not hang `npm run bench`.
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error("the fan-out harness did not finish within 5 minutes"));
-    }, 300_000);
-    child.once("message", (message: { ok: boolean; result?: HarnessResult; error?: string }) => {
-      clearTimeout(timer);
-      if (message.ok && message.result) resolve(message.result);
-      else reject(new Error(`the fan-out harness failed: ${message.error}`));
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the fan-out harness exited with ${code}`));
-    });
-    child.send(job);
-  });
-}
 
 const updates = (count: number): TriggerRequest[] =>
   Array.from({ length: count }, (_, i) => ({

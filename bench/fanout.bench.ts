@@ -1,7 +1,7 @@
 // Fan-out latency: from a change made over REST to its arrival at every subscriber, at 1, 100
 // and 1,000 subscribers in a separate process; side by side with a bare `ws` server that
 // broadcasts the very same frames to the same harness, and with polling the JSON file each second.
-import { spawn } from "node:child_process";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -10,8 +10,9 @@ import { WebSocketServer } from "ws";
 import { parseConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { CONTEXT_FILE, startHub } from "../server/start.ts";
-import type { HarnessJob, HarnessResult, TriggerRequest } from "./fanout-harness.ts";
+import type { TriggerRequest } from "./fanout-harness.ts";
 import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+import { runHarness } from "./run-harness.ts";
 
 /** Subscriber counts; `FANOUT_SIZES=1000 npm run bench -- fanout` runs just one. */
 const SIZES = (process.env.FANOUT_SIZES?.split(",").map(Number) ?? [1, 100, 1000]) as (1 | 100 | 1000)[];
@@ -22,29 +23,6 @@ const WARMUP = 10;
 const POLL_INTERVAL_MS = 1000;
 const POLL_CHANGES = 10;
 const TASK_ID = "route_fanout";
-
-function runHarness(job: HarnessJob): Promise<HarnessResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/fanout-harness.ts"], {
-    cwd: join(import.meta.dirname, ".."),
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error("the fan-out harness did not finish within 5 minutes"));
-    }, 300_000);
-    child.once("message", (message: { ok: boolean; result?: HarnessResult; error?: string }) => {
-      clearTimeout(timer);
-      if (message.ok && message.result) resolve(message.result);
-      else reject(new Error(`the fan-out harness failed: ${message.error}`));
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the fan-out harness exited with ${code}`));
-    });
-    child.send(job);
-  });
-}
 
 const updates = (count: number): TriggerRequest[] =>
   Array.from({ length: count }, (_, i) => ({

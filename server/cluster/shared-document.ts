@@ -102,9 +102,17 @@ export class SharedDocument<T> extends VersionedDocument<T> {
   override mutate(next: (state: T) => T): Promise<Change | null> {
     return new Promise((resolve, reject) => {
       this.queue.push({ next, resolve, reject });
-      this.committing ??= this.commitQueued().finally(() => {
-        this.committing = null;
-      });
+      this.startCommitting();
+    });
+  }
+
+  private startCommitting(): void {
+    this.committing ??= this.commitQueued().finally(() => {
+      this.committing = null;
+      // A change queued after the loop last looked, before this ran, would otherwise wait
+      // forever: its caller saw a commit running and started none (a caller that awaits one
+      // change and makes the next at once, as a router does).
+      if (this.queue.length > 0) this.startCommitting();
     });
   }
 

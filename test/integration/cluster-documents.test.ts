@@ -88,6 +88,17 @@ describe.skipIf(!redisAvailable && !process.env.CI)("hubs sharing one Redis", ()
     expect(fromA.taskId).toBe("shared");
   });
 
+  it("changes made one after another in the hub's own process, each awaited, are all committed", async () => {
+    const hub = await clusterHub();
+    // Each awaits the last: the next change is queued just as the commit before it finishes.
+    for (let i = 0; i < 5; i++) {
+      await hub.taskContext.addTask({ taskId: `seq-${i}`, description: `task ${i}`, startedFrom: "cli" });
+    }
+    await hub.taskContext.updateTask("seq-0", { lastUpdate: "after the others" });
+    const context = (await (await fetch(`${hub.url}/api/context`)).json()) as { activeTasks: { taskId: string }[] };
+    expect(context.activeTasks.map((task) => task.taskId)).toEqual(["seq-0", "seq-1", "seq-2", "seq-3", "seq-4"]);
+  });
+
   it("concurrent writers on every hub leave contiguous versions and identical documents", async () => {
     const all = [await clusterHub(), await clusterHub(), await clusterHub()];
     const watchers = await Promise.all(all.map((hub) => subscribe(hub)));

@@ -18,24 +18,17 @@ export function approvalCard(
   const approve = el("button", { className: "primary", text: "Approve", attrs: { type: "button" } });
   const reject = el("button", { text: "Reject", attrs: { type: "button" } });
   const buttons = [approve, reject];
-  approve.addEventListener("click", () => {
+  const decide = (decision: "approve" | "reject") => () => {
     const item = current;
     void act(
       buttons,
       outcome,
-      () => actions.approve(item.taskId, item.step, item.approvalId ?? undefined),
-      `Could not approve “${item.description}”: `,
+      () => actions[decision](item.taskId, item.step, item.approvalId ?? undefined),
+      `Could not ${decision} “${item.description}”: `,
     );
-  });
-  reject.addEventListener("click", () => {
-    const item = current;
-    void act(
-      buttons,
-      outcome,
-      () => actions.reject(item.taskId, item.step, item.approvalId ?? undefined),
-      `Could not reject “${item.description}”: `,
-    );
-  });
+  };
+  approve.addEventListener("click", decide("approve"));
+  reject.addEventListener("click", decide("reject"));
   const root = el(
     "li",
     { className: "card", attrs: { "data-task-id": initial.taskId } },

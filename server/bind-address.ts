@@ -2,13 +2,7 @@
 // on addresses (as resolved, then as actually bound), never on how the host name looks.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { isLoopbackAddress } from "../shared/access-policy.ts";
-
-/** What to listen on for `host`: an IPv6 literal may be written in brackets (`[::1]`), listen takes it bare. */
-export function bareHost(host: string): string {
-  const bracketed = /^\[(.*)\]$/.exec(host);
-  return bracketed ? (bracketed[1] as string) : host;
-}
+import { bareHost, isLoopbackAddress } from "../shared/access-policy.ts";
 
 /** `host` as it goes in a URL: an IPv6 literal in brackets, anything else as it is. */
 export function urlHost(host: string): string {

@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type * as z from "zod";
+import { bareHost } from "../shared/access-policy.ts";
 import { type Clock, iso, systemClock } from "../shared/clock.ts";
 import {
   contextSchema,
@@ -13,7 +14,7 @@ import {
   usageDocumentSchema,
 } from "../shared/schemas.ts";
 import { type Approvals, createApprovals } from "./approvals.ts";
-import { bareHost, checkBoundAddresses, resolveBindHost, urlHost } from "./bind-address.ts";
+import { checkBoundAddresses, resolveBindHost, urlHost } from "./bind-address.ts";
 import type { RedisStore } from "./cluster/redis-store.ts";
 import type { Config } from "./config.ts";
 import { dashboardFiles } from "./dashboard-files.ts";

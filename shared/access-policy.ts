@@ -29,6 +29,12 @@ export function isLoopbackAddress(address: string): boolean {
   return /^127(\.\d{1,3}){3}$/.test(v4) || bare === "::1" || bare === "0:0:0:0:0:0:0:1";
 }
 
+/** What to listen on for `host`: an IPv6 literal may be written in brackets (`[::1]`), listen takes it bare. */
+export function bareHost(host: string): string {
+  const bracketed = /^\[(.*)\]$/.exec(host);
+  return bracketed ? (bracketed[1] as string) : host;
+}
+
 /** The host name of a Host header, without its port. */
 export function hostName(hostHeader: string): string {
   if (hostHeader.startsWith("[")) {

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import * as z from "zod";
 import {
   type AccessPolicy,
+  bareHost,
   isHostAllowed,
   isLoopbackAddress,
   isLoopbackHost,
@@ -63,9 +64,19 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
+    // A name that does not resolve is the person's to fix: one line, as the hub says it.
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.syscall === "getaddrinfo"
+          ? new VoiceStartError(
+              `cannot resolve the host "${options.host}" to serve the voice status on (${error.code}): use an address such as 127.0.0.1, or a name this machine resolves`,
+            )
+          : error,
+      );
+    server.once("error", failed);
+    // Bare, as checked: listen would look a bracketed "[::1]" up as a name.
+    server.listen(options.port, bareHost(options.host), () => {
+      server.off("error", failed);
       resolve();
     });
   });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WebSocket } from "ws";
 import { slackViews } from "../../client/slack/blocks.ts";
 import { createTelegramAdapter } from "../../client/telegram/adapter.ts";
-import { startStatusServer } from "../../client/voice/status-server.ts";
+import { startStatusServer, VoiceStartError } from "../../client/voice/status-server.ts";
 import { createLogger } from "../../server/log.ts";
 import type { SlackAccess } from "../../server/slack-access.ts";
 import {
@@ -553,6 +553,14 @@ describe("the voice status server follows the hub's access policy", () => {
     } finally {
       await server.close();
     }
+  });
+
+  it("stops with one line (VoiceStartError) when the host it is given does not resolve, as the hub does", async () => {
+    const attempt = startStatusServer({ host: "no-such-host.invalid", port: 0, token: TOKEN, answer: () => "" });
+    await expect(attempt).rejects.toBeInstanceOf(VoiceStartError);
+    await expect(attempt).rejects.toThrow(
+      /^cannot resolve the host "no-such-host\.invalid" to serve the voice status on/,
+    );
   });
 
   it("accepts a configured Host, and asks for the token when one is set (401)", async () => {

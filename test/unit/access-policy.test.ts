@@ -2,8 +2,14 @@
 // a bind is refused, when a request passes the token rule, and a comparison that hides length.
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { bareHost, checkBoundAddresses, urlHost } from "../../server/bind-address.ts";
-import { isLoopbackAddress, isLoopbackHost, isTokenValid, tokenDecision } from "../../shared/access-policy.ts";
+import { checkBoundAddresses, urlHost } from "../../server/bind-address.ts";
+import {
+  bareHost,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isTokenValid,
+  tokenDecision,
+} from "../../shared/access-policy.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
   const original = await importOriginal<typeof crypto>();

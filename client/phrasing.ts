@@ -83,8 +83,8 @@ export function agoText(then: Moment, now: Moment): string {
 /**
  * Step number `step` of a plan (1-based, as `currentStep` and `awaitingApproval.step` count), when
  * it reads as one (an object with a title). A plan is the publisher's own JSON object, so its steps
- * may be of any shape; the hub's full reading is `planSteps` in server/schemas.ts, which the
- * browser bundle does not load.
+ * may be of any shape; the hub's full reading is `planSteps` in shared/schemas/task.ts, built on zod, which the
+ * channels' bundles (CLI, voice, Telegram, Slack) do not load.
  */
 export function planStep(plan: Plan, number: number): { title: string; prompt?: string } | undefined {
   const steps = plan.steps;

@@ -79,7 +79,7 @@ export function createApprovals(taskContext: TaskContext) {
     if (found.active && task.status === "running" && isReplay(task, "approved", step)) {
       return touched(channel, id, task); // already approved: a replay changes nothing
     }
-    requireWaitingStep(task, found.active, "approved", step);
+    requireWaitingStep(task, found.active, "approved", step, approvalId);
     const title = task.awaitingApproval?.title;
     return taskContext.actOnTask(id, channel, {
       update: {
@@ -102,7 +102,7 @@ export function createApprovals(taskContext: TaskContext) {
     if (!found.active && task.status === "failed" && isReplay(task, "rejected", step)) {
       return touched(channel, id, task);
     }
-    requireWaitingStep(task, found.active, "rejected", step);
+    requireWaitingStep(task, found.active, "rejected", step, approvalId);
     if (task.awaitingApproval?.kind === "tool") {
       return taskContext.actOnTask(id, channel, {
         update: {
@@ -141,8 +141,18 @@ function isReplay(task: Task, kind: Approval["decision"], step: number | undefin
   return step === undefined || task.approval.step === undefined || task.approval.step === step;
 }
 
-/** 409 unless the task waits for a decision now, on the step the person saw (when named). */
-function requireWaitingStep(task: Task, active: boolean, kind: Approval["decision"], step: number | undefined): void {
+/**
+ * 409 unless the task waits for a decision now, on the step the person saw (when named). A
+ * request naming a step but no tool call showed that step's own approval: it cannot decide a
+ * tool call the step asked about since (a step's button pressed late, a message not yet edited).
+ */
+function requireWaitingStep(
+  task: Task,
+  active: boolean,
+  kind: Approval["decision"],
+  step: number | undefined,
+  approvalId: string | undefined,
+): void {
   const verb = kind === "approved" ? "approved" : "rejected";
   if (!active || task.status !== "pending-approval") {
     throw conflict(
@@ -153,6 +163,13 @@ function requireWaitingStep(task: Task, active: boolean, kind: Approval["decisio
   if (step !== undefined && step !== waiting) {
     throw conflict(
       `task ${task.taskId} waits for a decision on step ${waiting}, not step ${step}: what you saw is out of date, nothing was ${verb}; look at the task again`,
+    );
+  }
+  const call = task.awaitingApproval;
+  if (step !== undefined && approvalId === undefined && call?.kind === "tool" && call.id) {
+    throw conflict(
+      `task ${task.taskId} now waits on tool call ${call.id} (${call.summary || call.title}), not on step ${step}'s own approval: ` +
+        `what you saw is out of date, nothing was ${verb}; look at the task again (a decision on the call names its approvalId)`,
     );
   }
 }

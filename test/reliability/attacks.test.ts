@@ -528,6 +528,45 @@ describe("a replayed add cannot pass off a different task", () => {
   });
 });
 
+describe("an approval decides what the person saw, and nothing that came after it", () => {
+  it("a step's button cannot decide a tool call of that step: naming the step but not the call is 409, and the call still waits", async () => {
+    hub = await startTestHub({ token: TOKEN });
+    const task = await hub.taskContext.addTask({ description: "Clean up", startedFrom: "cli", totalSteps: 2 });
+    // Step 2 was approved, ran, and now Claude asks about a command the person has not seen yet.
+    await hub.taskContext.updateTask(task.taskId, {
+      status: "pending-approval",
+      currentStep: 2,
+      awaitingApproval: {
+        kind: "tool",
+        id: "tool_0a1b2c3d4e5f",
+        step: 2,
+        title: "Bash: rm -rf build",
+        detail: "rm -rf build",
+        tool: "Bash",
+        summary: "Bash: rm -rf build",
+      },
+    });
+    const version = hub.taskContext.document.version;
+    const act = (action: "approve" | "reject", body: Record<string, unknown>) =>
+      rawRequest(`${hub?.url}/api/context/tasks/${task.taskId}/${action}`, {
+        method: "POST",
+        headers: { ...json, authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ channel: "telegram", ...body }),
+      });
+    // The step's own buttons (a message not yet edited, a late press) name step 2 and no call.
+    for (const action of ["approve", "reject"] as const) {
+      const stale = await act(action, { step: 2 });
+      expect(stale.status).toBe(409);
+      expect(JSON.stringify(stale.body)).toContain("tool call tool_0a1b2c3d4e5f");
+    }
+    expect(hub.taskContext.document.version).toBe(version);
+    expect(hub.taskContext.getActiveTask(task.taskId)?.status).toBe("pending-approval");
+    // Naming the call decides it.
+    expect((await act("approve", { step: 2, approvalId: "tool_0a1b2c3d4e5f" })).status).toBe(200);
+    expect(hub.taskContext.getActiveTask(task.taskId)?.approval).toMatchObject({ id: "tool_0a1b2c3d4e5f" });
+  });
+});
+
 describe("the voice status server follows the hub's access policy", () => {
   async function voice(options: { token?: string | null; allowedHosts?: string[] } = {}) {
     return startStatusServer({

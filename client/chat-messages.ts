@@ -13,6 +13,19 @@ export interface AdapterLog {
 }
 
 /** A chat API said "too many requests": nothing more goes to that destination for `retryAfterMs`. */
+/** What a task's message may name besides the task: where the dashboard is, for a text too long to show whole. */
+export interface RenderOptions {
+  dashboardUrl?: string | null;
+}
+
+/** How a chat channel draws a task's message, from the task, the time and the context. */
+export type TaskMessageRenderer<View> = (
+  task: Task,
+  now: Date,
+  context?: Context | null,
+  options?: RenderOptions,
+) => View;
+
 /** What starts a chat channel (Telegram, Slack): the hub, the bot's token, its settings and a log. */
 export interface ChatChannelOptions<Settings> {
   hubUrl: string;

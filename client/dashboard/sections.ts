@@ -4,7 +4,7 @@
 import type { ConnectionState } from "../hub-client.ts";
 import type { DashboardActions } from "./actions.ts";
 import { approvalCard } from "./approval-card.ts";
-import { byId, KeyedList, setText } from "./dom.ts";
+import { byId, type ItemView, KeyedList, setText } from "./dom.ts";
 import type { WorkspaceChoices } from "./new-task-view.ts";
 import { backendRow, channelRow, usageRow } from "./status-rows.ts";
 import { finishedRow, newTaskForm, queueCard } from "./task-cards.ts";
@@ -35,29 +35,20 @@ export interface DashboardPage {
 
 export function mountDashboard(doc: Document, actions: DashboardActions): DashboardPage {
   const approvalOutcome = byId(doc, "approval-outcome");
+  const list = <T>(id: string, keyOf: (item: T) => string, create: (item: T) => ItemView<T>) =>
+    new KeyedList<T>(byId(doc, `${id}-list`), keyOf, create);
+  const byTask = (item: { taskId: string }) => item.taskId;
   const lists = {
-    queue: new KeyedList<QueueItem>(
-      byId(doc, "queue-list"),
-      (item) => item.taskId,
-      (item) => queueCard(item, actions),
-    ),
-    approvals: new KeyedList<ApprovalItem>(
-      byId(doc, "approvals-list"),
-      (item) => item.taskId,
-      (item) => approvalCard(item, actions, approvalOutcome),
-    ),
-    finished: new KeyedList<FinishedItem>(
-      byId(doc, "finished-list"),
-      (item) => item.taskId,
-      (item) => finishedRow(item, actions),
-    ),
-    backends: new KeyedList<BackendItem>(
-      byId(doc, "backends-list"),
+    queue: list<QueueItem>("queue", byTask, (item) => queueCard(item, actions)),
+    approvals: list<ApprovalItem>("approvals", byTask, (item) => approvalCard(item, actions, approvalOutcome)),
+    finished: list<FinishedItem>("finished", byTask, (item) => finishedRow(item, actions)),
+    backends: list<BackendItem>(
+      "backends",
       (item) => item.name,
       (item) => backendRow(item, actions),
     ),
-    channels: new KeyedList<ChannelItem>(byId(doc, "channels-list"), (item) => item.channel, channelRow),
-    usage: new KeyedList<UsageItem>(byId(doc, "usage-list"), (item) => item.backend, usageRow),
+    channels: list<ChannelItem>("channels", (item) => item.channel, channelRow),
+    usage: list<UsageItem>("usage", (item) => item.backend, usageRow),
   };
   const panels = {
     queue: byId(doc, "queue"),

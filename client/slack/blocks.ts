@@ -1,8 +1,10 @@
 // What Switchboard says in Slack, as Block Kit: a task's message (progress, step, ETA, and
 // Approve / Reject buttons while it waits), the `/switchboard status` and `/switchboard task`
 // replies. The hub's Slack endpoint is handed these views by the entry point.
+
 import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
 import { type ApprovalButton, type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
+import type { TaskMessageRenderer } from "../chat-messages.ts";
 import { textProblem } from "../intake.ts";
 import {
   answerHead,
@@ -55,17 +57,7 @@ export function progressBar(done: number): string {
   return `${"▰".repeat(filled)}${"▱".repeat(10 - filled)} ${done}%`;
 }
 
-export interface RenderOptions {
-  /** Where the dashboard is, named when an approval's text is too long to show whole. */
-  dashboardUrl?: string | null;
-}
-
-export function renderTask(
-  task: Task,
-  now: Date,
-  context: Context | null = null,
-  options: RenderOptions = {},
-): SlackView {
+export const renderTask: TaskMessageRenderer<SlackView> = (task, now, context = null, options = {}) => {
   const sentence = taskSentence(task, context, now);
   const blocks: KnownBlock[] = [
     {
@@ -93,7 +85,7 @@ export function renderTask(
     });
   }
   return { text: sentence, blocks };
-}
+};
 
 /**
  * The buttons' value: the task, the step waiting and, for a tool call, its approvalId. The hub

@@ -1,8 +1,10 @@
 // What the Telegram bot says: a task's message (with Approve / Reject while it waits) and the
 // /status summary. Plain text (no parse mode), so task text never needs escaping; a tool call's
 // command or diff is marked as a code block by a `pre` entity over its range of the text.
+
 import { createHash } from "node:crypto";
 import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
+import type { TaskMessageRenderer } from "../chat-messages.ts";
 import {
   answerHead,
   cutApprovalSentence,
@@ -26,11 +28,6 @@ export interface TelegramView {
   entities?: TextEntity[];
   /** Inline buttons under the message; null when nothing waits on the person. */
   buttons: { text: string; data: string }[] | null;
-}
-
-export interface RenderOptions {
-  /** Where the dashboard is, named when an approval's text is too long to show whole. */
-  dashboardUrl?: string | null;
 }
 
 /** Telegram refuses callback_data over 64 bytes. */
@@ -67,12 +64,7 @@ function codeLanguage(tool: string | undefined): string | undefined {
  * cut silently: a text longer than the message allows is cut at a line end with a line saying so
  * and where to read it whole.
  */
-export function renderTask(
-  task: Task,
-  now: Date,
-  context: Context | null = null,
-  options: RenderOptions = {},
-): TelegramView {
+export const renderTask: TaskMessageRenderer<TelegramView> = (task, now, context = null, options = {}) => {
   const lines = [`${ICON[task.status]} ${task.description}`, taskSentence(task, context, now)];
   const active = task.status !== "complete" && task.status !== "failed";
   const step = active ? stepSentence(task) : "";
@@ -106,7 +98,7 @@ export function renderTask(
     ...(language ? { language } : {}),
   };
   return { text, entities: [entity], buttons };
-}
+};
 
 /**
  * Approve / Reject for what waits now. The callback data names the step and, for a tool call, its

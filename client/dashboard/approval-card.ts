@@ -1,7 +1,7 @@
 // An approval card: what waits (a step's prompt, a tool call's command or diff), Approve and
 // Reject, and the outcome of the press.
 import type { DashboardActions } from "./actions.ts";
-import { act, el, type ItemView, setAttr, setText } from "./dom.ts";
+import { act, el, type ItemView, listItem, setAttr, setText } from "./dom.ts";
 import { type ApprovalItem, diffLines } from "./view-model.ts";
 
 export function approvalCard(
@@ -29,10 +29,10 @@ export function approvalCard(
   };
   approve.addEventListener("click", decide("approve"));
   reject.addEventListener("click", decide("reject"));
-  const root = el(
-    "li",
-    { className: "card", attrs: { "data-task-id": initial.taskId } },
-    el("div", { className: "card-head" }, description, channel),
+  const root = listItem(
+    "card",
+    { "data-task-id": initial.taskId },
+    [description, channel],
     title,
     detail,
     el("div", { className: "actions" }, approve, reject),

@@ -100,3 +100,8 @@ export async function act(
     for (const button of buttons) button.disabled = false;
   }
 }
+
+/** A list item of the dashboard: a "row" or a "card", its data attributes, its head line, then the rest. */
+export function listItem(kind: "row" | "card", attrs: Attributes, head: Node[], ...rest: Node[]): HTMLLIElement {
+  return el("li", { className: kind, attrs }, el("div", { className: `${kind}-head` }, ...head), ...rest);
+}

@@ -1,7 +1,7 @@
 // The dashboard's status rows: a backend (status, latency chart, Ping and Pre-warm), its usage
 // (runs and cost, a bar per day) and a channel. Each is built once and updated in place.
 import type { DashboardActions } from "./actions.ts";
-import { act, el, type ItemView, setAttr, setText } from "./dom.ts";
+import { act, el, type ItemView, listItem, setAttr, setText } from "./dom.ts";
 import { type BackendItem, type ChannelItem, sparklinePoints, type UsageItem } from "./view-model.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -28,10 +28,10 @@ export function backendRow(initial: BackendItem, actions: DashboardActions): Ite
   const outcome = el("span", { className: "outcome", attrs: { role: "status", "aria-live": "polite" } });
   ping.addEventListener("click", () => void act([ping, prewarm], outcome, () => actions.ping(current.name)));
   prewarm.addEventListener("click", () => void act([ping, prewarm], outcome, () => actions.prewarm(current.name)));
-  const root = el(
-    "li",
-    { className: "row", attrs: { "data-backend": initial.name } },
-    el("div", { className: "row-head" }, indicator, name, label, chart, latency),
+  const root = listItem(
+    "row",
+    { "data-backend": initial.name },
+    [indicator, name, label, chart, latency],
     el("div", { className: "meta" }, pinged, version, prewarmed),
     reason,
     el("div", { className: "actions" }, ping, prewarm, outcome),
@@ -74,13 +74,7 @@ export function usageRow(initial: UsageItem): ItemView<UsageItem> {
   chart.setAttribute("class", "usage-chart");
   chart.setAttribute("viewBox", `0 0 ${BARS.width} ${BARS.height}`);
   chart.setAttribute("role", "img");
-  const root = el(
-    "li",
-    { className: "row", attrs: { "data-backend": initial.backend } },
-    el("div", { className: "row-head" }, name, chart),
-    today,
-    week,
-  );
+  const root = listItem("row", { "data-backend": initial.backend }, [name, chart], today, week);
   return {
     root,
     update(item) {
@@ -111,12 +105,7 @@ export function channelRow(initial: ChannelItem): ItemView<ChannelItem> {
   const name = el("span", { className: "name" });
   const active = el("span", { className: "when" });
   const lastTask = el("div", { className: "detail" });
-  const root = el(
-    "li",
-    { className: "row", attrs: { "data-channel": initial.channel } },
-    el("div", { className: "row-head" }, name, active),
-    lastTask,
-  );
+  const root = listItem("row", { "data-channel": initial.channel }, [name, active], lastTask);
   return {
     root,
     update(item) {

@@ -1,7 +1,7 @@
 // The task cards of the dashboard: the New task form, a queued or running task (with its answers
 // and a follow-up box), a finished one. Each is built once and updated in place from the view model.
 import type { DashboardActions } from "./actions.ts";
-import { act, byId, el, type ItemView, setAttr, setText } from "./dom.ts";
+import { act, byId, el, type ItemView, listItem, setAttr, setText } from "./dom.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { type BackendChoice, newTaskRequest, type WorkspaceChoices } from "./new-task-view.ts";
 import type { FinishedItem, QueueItem } from "./view-model.ts";
@@ -167,10 +167,10 @@ export function queueCard(initial: QueueItem, actions: DashboardActions): ItemVi
   const backend = el("span", { className: "backend" });
   const workspace = el("span", { className: "workspace" });
   const talk = conversation(initial.taskId, actions);
-  const root = el(
-    "li",
-    { className: "card", attrs: { "data-task-id": initial.taskId } },
-    el("div", { className: "card-head" }, description, badge),
+  const root = listItem(
+    "card",
+    { "data-task-id": initial.taskId },
+    [description, badge],
     el("div", { className: "progress-line" }, bar, percent),
     step,
     eta,
@@ -204,13 +204,7 @@ export function finishedRow(initial: FinishedItem, actions: DashboardActions): I
   const when = el("time", { className: "when" });
   const detail = el("div", { className: "detail" });
   const talk = conversation(initial.taskId, actions);
-  const root = el(
-    "li",
-    { className: "row", attrs: { "data-task-id": initial.taskId } },
-    el("div", { className: "row-head" }, badge, description, when),
-    detail,
-    ...talk.nodes,
-  );
+  const root = listItem("row", { "data-task-id": initial.taskId }, [badge, description, when], detail, ...talk.nodes);
   return {
     root,
     update(item) {

@@ -7,15 +7,21 @@ import { type BackendItem, type ChannelItem, sparklinePoints, type UsageItem } f
 const SVG = "http://www.w3.org/2000/svg";
 const CHART = { width: 120, height: 28 };
 
+/** An SVG chart of the given size, read by screen readers as one image (its aria-label). */
+function svgChart(className: string, size: { width: number; height: number }): SVGSVGElement {
+  const chart = document.createElementNS(SVG, "svg");
+  chart.setAttribute("class", className);
+  chart.setAttribute("viewBox", `0 0 ${size.width} ${size.height}`);
+  chart.setAttribute("role", "img");
+  return chart;
+}
+
 export function backendRow(initial: BackendItem, actions: DashboardActions): ItemView<BackendItem> {
   let current = initial;
   const indicator = el("span", { className: "indicator", attrs: { "aria-hidden": "true" } });
   const name = el("span", { className: "name" });
   const label = el("span", { className: "status-label" });
-  const chart = document.createElementNS(SVG, "svg");
-  chart.setAttribute("class", "latency-chart");
-  chart.setAttribute("viewBox", `0 0 ${CHART.width} ${CHART.height}`);
-  chart.setAttribute("role", "img");
+  const chart = svgChart("latency-chart", CHART);
   const line = document.createElementNS(SVG, "polyline");
   chart.append(line);
   const latency = el("span", { className: "when" });
@@ -70,10 +76,7 @@ export function usageRow(initial: UsageItem): ItemView<UsageItem> {
   const name = el("span", { className: "name" });
   const today = el("div", { className: "detail usage-today" });
   const week = el("div", { className: "detail usage-week" });
-  const chart = document.createElementNS(SVG, "svg");
-  chart.setAttribute("class", "usage-chart");
-  chart.setAttribute("viewBox", `0 0 ${BARS.width} ${BARS.height}`);
-  chart.setAttribute("role", "img");
+  const chart = svgChart("usage-chart", BARS);
   const root = listItem("row", { "data-backend": initial.backend }, [name, chart], today, week);
   return {
     root,

@@ -234,7 +234,8 @@ export function parseConfig(input: unknown, source = "config.json"): Config {
     );
   }
   const { raw, name } = sessionAlias(input, source);
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  // Parsed once per start: no code generated for it (zod's JIT pays off only for schemas parsed often).
+  const result = configSchema.safeParse(raw, { reportInput: true, jitless: true });
   if (result.success) {
     const wanted = result.data.router.defaultWorkspace;
     if (wanted !== undefined && !Object.hasOwn(result.data.workspaces, wanted)) {

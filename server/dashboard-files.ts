@@ -1,10 +1,10 @@
 // Serves the dashboard's built files (dist/dashboard, made by `npm run build:dashboard`) at `/`.
 // The hub only serves them; building happens before start (see client/dashboard/build.ts).
 import { existsSync } from "node:fs";
-import { join, sep } from "node:path";
+import { readdir } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import fastifyStatic from "@fastify/static";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { markRoutesPublic } from "./route-access.ts";
 
 export const DASHBOARD_DIR = fileURLToPath(new URL("../dist/dashboard/", import.meta.url));
@@ -44,23 +44,45 @@ async function publicDashboard(app: FastifyInstance, root: string): Promise<void
     );
     return;
   }
-  await app.register(fastifyStatic, {
-    root,
-    prefix: "/",
-    // Routes only for the files that exist, so every other path keeps the hub's own 404.
-    wildcard: false,
-    decorateReply: false,
-    index: "index.html",
-    cacheControl: false, // set per file below
-    setHeaders(response, filePath) {
-      response.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-      // The first address carries ?token=; it must not leak to anything the page links to.
-      response.setHeader("Referrer-Policy", "no-referrer");
-      response.setHeader("X-Content-Type-Options", "nosniff");
-      // Vite names assets/ files by their content hash, so they never change; everything else
-      // (index.html, which names the current assets, and the favicon) is revalidated.
-      const hashed = filePath.startsWith(join(root, "assets") + sep);
-      response.setHeader("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
+  // A route for each file Vite wrote (every other path keeps the hub's own 404), listed at start;
+  // @fastify/send (content types, ETag and Last-Modified, ranges) is loaded with the first file
+  // asked for, not while the hub starts.
+  const files = (await readdir(root, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"));
+  const routeOptions = {
+    // A browser that goes away mid-file is not an error of the hub's; anything else is.
+    errorHandler(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) {
+      if (error.code === "ERR_STREAM_PREMATURE_CLOSE") return request.raw.destroy();
+      return app.errorHandler(error, request, reply);
     },
-  });
+  };
+  for (const file of files) {
+    const serve = (request: FastifyRequest, reply: FastifyReply) => sendFile(request, reply, root, file);
+    app.get(`/${file}`, routeOptions, serve);
+    if (file === "index.html") app.get("/", routeOptions, serve);
+  }
+}
+
+let sender: Promise<typeof import("@fastify/send").default> | null = null;
+
+async function sendFile(request: FastifyRequest, reply: FastifyReply, root: string, file: string): Promise<unknown> {
+  sender ??= import("@fastify/send").then((module) => module.default);
+  const send = await sender;
+  const sent = await send(request.raw, encodeURI(`/${file}`), { root, cacheControl: false });
+  if (sent.type === "error") {
+    // Gone since the hub started (a rebuild renames assets): the hub's own 404.
+    if ((sent.metadata.error as { status?: number }).status === 404) return reply.callNotFound();
+    return reply.send(sent.metadata.error);
+  }
+  reply.code(sent.statusCode);
+  reply.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+  // The first address carries ?token=; it must not leak to anything the page links to.
+  reply.header("Referrer-Policy", "no-referrer");
+  reply.header("X-Content-Type-Options", "nosniff");
+  // Vite names assets/ files by their content hash, so they never change; everything else
+  // (index.html, which names the current assets, and the favicon) is revalidated.
+  reply.header("Cache-Control", file.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+  reply.headers(sent.headers);
+  return reply.send(sent.stream);
 }

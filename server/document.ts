@@ -201,7 +201,8 @@ export async function loadDocumentFile<S extends z.ZodType>(
   }
   let problem: string;
   try {
-    const parsed = schema.safeParse(JSON.parse(text));
+    // Read once per start: no code generated for it (zod's JIT pays off only for schemas parsed often).
+    const parsed = schema.safeParse(JSON.parse(text), { jitless: true });
     if (parsed.success) return { state: parsed.data, movedAside: null };
     problem = `it does not match the document schema (${parsed.error.issues
       .slice(0, 3)

@@ -75,19 +75,21 @@ const startup: Benchmark = {
   name: "startup",
   // From `node --cpu-prof dist/switchboard.mjs` on this machine (Node 20), new process to the first snapshot.
   findings: [
-    "Start-up profile (node --cpu-prof, the bundle, Node 20, 2026-12-03): the hub spends about twice the processor " +
-      "time of the bare fastify server before its first accepted connection. About a quarter of it is V8 compiling " +
-      "the bundle (it grows with the code loaded: the hub loads 1.78 MB, the bare server 1.15 MB), a tenth garbage " +
-      "collection, the rest running: evaluating modules (fastify and its plugins as in the bare server, zod building " +
-      "the schemas), then startHub (fastify's own construction and routes, the three documents read and checked with " +
-      "zod, the warm standby, the router). Done: zod imported as a namespace so its locales are left out (608 KB to " +
-      "156 KB), execa out of the hub (its backend processes use node:child_process), ioredis, the chat adapters, the " +
-      "notifier and the voice channel loaded only when configured, the time zone asked of Intl once and the next " +
-      "midnight found without a search. Node 20 has no compile cache (module.enableCompileCache, 22.1+, which " +
-      "dist/switchboard.mjs turns on where it exists); a V8 code cache through vm.Script over one CommonJS bundle was " +
-      "tried and gained nothing here, since compiling is the smaller part and that bundle holds every lazy module. " +
-      "What remains: @fastify/static with glob (about 190 KB) for the dashboard, zod's schema construction and the " +
-      "first parse of each document schema, and the hub's routes.",
+    "Start-up profile (node --cpu-prof, the bundle, Node 20, 2026-12-03): before its first accepted connection the " +
+      "hub spent about 1.6-1.9 times the processor time of the bare fastify server. About a quarter of the hub's is " +
+      "V8 compiling the bundle (it grows with the code loaded: the hub now loads 1.58 MB, the bare server 1.15 MB), " +
+      "a tenth garbage collection (scavenges of start-up objects that mostly survive), the rest running: evaluating " +
+      "modules (fastify and its plugins as in the bare server; zod building the hub's schemas, about a tenth), then " +
+      "startHub (fastify's construction and the hub's routes, the documents read and checked, the warm standby, the " +
+      "router). Done this session: zod imported as a namespace so its locales are left out (608 KB to 156 KB); execa " +
+      "out of the hub (backend processes use node:child_process); the voice channel loaded only when enabled (like " +
+      "ioredis, the chat adapters and the notifier); the dashboard's files served through @fastify/send loaded with " +
+      "the first file asked for, instead of @fastify/static, which loaded glob at start; no Intl on a machine set to " +
+      "UTC (ICU's first use cost tens of milliseconds); the config and documents parsed once without zod generating " +
+      "code. Node 20 has no compile cache (module.enableCompileCache, 22.1+, which dist/switchboard.mjs turns on where " +
+      "it exists); a V8 code cache through vm.Script over one CommonJS bundle was tried and gained nothing here, since " +
+      "compiling is the smaller part and that bundle holds every lazy module. What remains is zod's schema " +
+      "construction at import, fastify's route registration for the hub's routes, and garbage collection.",
   ],
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-startup-"));

@@ -1,7 +1,7 @@
 // A real hub with the built-in router, fake claude/codex CLIs on PATH and a temporary artifacts
 // directory; `cleanupRouterHubs()` in afterEach closes every hub and removes its directories.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
@@ -103,4 +103,14 @@ export async function refusal(action: Promise<unknown>): Promise<HubError> {
   );
   expect(error).toBeInstanceOf(HubError);
   return error as HubError;
+}
+
+/** A folder `repo` holding notes.txt ("one\ntwo\nthree\n") for a workspace; removed by cleanupRouterHubs. */
+export async function repository(): Promise<string> {
+  const parent = await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-")));
+  dirs.push(parent);
+  const path = join(parent, "repo");
+  await mkdir(path);
+  await writeFile(join(path, "notes.txt"), "one\ntwo\nthree\n");
+  return path;
 }

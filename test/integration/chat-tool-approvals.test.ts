@@ -1,8 +1,7 @@
 // Issue 14 on the phone: the fake claude asks the hub's approval server about a Bash call and an
 // Edit; Telegram and Slack show each in a code block with buttons bound to that one call, and a
 // press there is the call's answer (allow, or deny with the reason) while the task goes on.
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapter.ts";
@@ -14,14 +13,13 @@ import { slackSignature } from "../../server/slack-requests.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, repository, routerHub } from "../helpers/router-hub.ts";
 
 const CHAT = 1001;
 const CHANNEL = "C0DEV";
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-const dirs: string[] = [];
 let telegram: FakeTelegram | null = null;
 let slack: FakeSlack | null = null;
 let telegramAdapter: TelegramAdapter | null = null;
@@ -35,16 +33,7 @@ afterEach(async () => {
   telegramAdapter = slackAdapter = null;
   telegram = slack = null;
   await cleanupRouterHubs();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-async function repository(): Promise<string> {
-  const path = join(await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-"))), "repo");
-  dirs.push(path);
-  await mkdir(path);
-  await writeFile(join(path, "notes.txt"), "one\ntwo\nthree\n");
-  return path;
-}
 
 /** Claude wants to run the tests, then to edit notes.txt: two calls of step 1, asked one after the other. */
 const calls = (repo: string) => [

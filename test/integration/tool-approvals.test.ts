@@ -2,7 +2,7 @@
 // --mcp-config, launches the hub's approval MCP server over stdio (the real bundle) and puts a
 // scripted Bash or Edit call to it; the task waits in pending-approval bound to that call, and the
 // decision (or its absence) comes back as Claude's permission result while the task goes on.
-import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,21 +11,13 @@ import { permissionPromptFiles } from "../../server/tool-approvals/tool-approval
 import type { Channel, Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, repository, routerHub } from "../helpers/router-hub.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {
   await cleanupRouterHubs();
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-async function repository(): Promise<string> {
-  const path = join(await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-"))), "repo");
-  dirs.push(path);
-  await mkdir(path);
-  await writeFile(join(path, "notes.txt"), "one\ntwo\nthree\n");
-  return path;
-}
 
 const BASH = { tool_name: "Bash", input: { command: "npm test", description: "Run the tests" } };
 const editOf = (repo: string) => ({

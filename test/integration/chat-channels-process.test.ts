@@ -1,7 +1,7 @@
 // The Telegram and Slack channels as real processes: started by the hub's entry point when
 // config.json enables them, or on their own (`npm run telegram` / `npm run slack`); a missing
 // token or chat list stops start-up with one line and exit status 2.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,10 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { slackSignature } from "../../server/slack-requests.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
-import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
+import { cleanEnv, HUB_ENTRY, runToExit, spawnEntry } from "../helpers/entry.ts";
 import { startTestHub, type TestHub } from "../helpers/hub.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const _ROOT = join(import.meta.dirname, "..", "..");
 const SIGNING_SECRET = "process-test-signing-secret";
 
 let dir: string;
@@ -35,33 +35,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The environment without any token, so a developer's own cannot leak in. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of ["SWITCHBOARD_TOKEN", "TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
-    delete env[key];
-  return { ...env, ...extra };
-}
-
 function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [...nodeArgs(script), ...args], { cwd: ROOT, env, stdio: "pipe" });
-  children.push(child);
-  const output = { stdout: "", stderr: "" };
-  child.stdout.on("data", (c) => {
-    output.stdout += String(c);
-  });
-  child.stderr.on("data", (c) => {
-    output.stderr += String(c);
-  });
-  return { child, output };
-}
-
-async function runToExit(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  const { child, output } = run(script, args, env);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code] = await once(child, "exit");
-  clearTimeout(timer);
-  return { code: code as number | null, ...output };
+  const started = spawnEntry(script, args, env);
+  children.push(started.child);
+  return started;
 }
 
 async function configFile(config: Record<string, unknown>): Promise<string> {

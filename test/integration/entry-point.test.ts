@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeCliEnv } from "../fixtures/fake-cli-env.ts";
 import { startFakeOllama } from "../fixtures/fake-ollama.ts";
-import { HUB_ENTRY, nodeArgs } from "../helpers/entry.ts";
+import { cleanEnv, HUB_ENTRY, nodeArgs, runToExit } from "../helpers/entry.ts";
 import { hubClient } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -21,33 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** The environment without a token, so that a developer's own SWITCHBOARD_TOKEN cannot leak in. */
-function envWithoutToken(): NodeJS.ProcessEnv {
-  const { SWITCHBOARD_TOKEN: _token, ...rest } = process.env;
-  return rest;
-}
-
-/** Runs `server/main.ts` to its exit; the hub must not start, so a 20 s limit is a failure. */
-async function runToExit(args: string[], env = envWithoutToken()) {
-  const child = spawn(process.execPath, [...nodeArgs(HUB_ENTRY), ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += String(c);
-  });
-  child.stderr.on("data", (c) => {
-    stderr += String(c);
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code] = await once(child, "exit");
-  clearTimeout(timer);
-  return { code: code as number | null, stdout, stderr };
-}
 
 async function withConfig(text: string): Promise<string> {
   const path = join(dir, "config.json");
@@ -76,7 +49,7 @@ describe("npm start with a bad config.json", () => {
       /config\.json: router\.defaultWorkspace names "site", which is not in workspaces \(none is configured\)/,
     ],
   ])("stops on %s with exit status 2 and one line, no stack trace", async (_, text, message) => {
-    const result = await runToExit(["--config", await withConfig(text), "--data-dir", dir]);
+    const result = await runToExit(HUB_ENTRY, ["--config", await withConfig(text), "--data-dir", dir]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     const lines = result.stderr.trimEnd().split("\n");
@@ -87,7 +60,7 @@ describe("npm start with a bad config.json", () => {
   });
 
   it("stops on a bad --port with exit status 2 and one line", async () => {
-    const result = await runToExit(["--port", "http", "--data-dir", dir]);
+    const result = await runToExit(HUB_ENTRY, ["--port", "http", "--data-dir", dir]);
     expect(result.code).toBe(2);
     expect(result.stderr.trimEnd().split("\n")).toEqual([
       'switchboard: --port must be a port number from 0 to 65535 (got "http")',
@@ -100,7 +73,7 @@ describe("npm start with a data directory it cannot use", () => {
     await writeFile(join(dir, "a-file"), "");
     const dataDir = join(dir, "a-file", "data");
     const config = await withConfig(JSON.stringify({ backends: {} }));
-    const result = await runToExit(["--config", config, "--port", "0", "--data-dir", dataDir]);
+    const result = await runToExit(HUB_ENTRY, ["--config", config, "--port", "0", "--data-dir", dataDir]);
     expect(result.code).toBe(2);
     const lines = result.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
@@ -120,7 +93,7 @@ describe("npm start with a good config", () => {
       [...nodeArgs(HUB_ENTRY), "--config", config, "--port", "0", "--data-dir", dir],
       {
         cwd: ROOT,
-        env: envWithoutToken(),
+        env: cleanEnv(),
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -161,7 +134,7 @@ describe("npm start with a good config", () => {
       [...nodeArgs(HUB_ENTRY), "--config", config, "--port", "0", "--data-dir", dir],
       {
         cwd: ROOT,
-        env: { ...envWithoutToken(), ...env },
+        env: { ...cleanEnv(), ...env },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -225,7 +198,7 @@ describe("npm start with a good config", () => {
 
   it("stops on a --host that does not resolve with exit status 2 and one line naming it, no stack trace", async () => {
     const config = await withConfig(JSON.stringify({ backends: {} }));
-    const result = await runToExit([
+    const result = await runToExit(HUB_ENTRY, [
       "--config",
       config,
       "--host",
@@ -244,7 +217,16 @@ describe("npm start with a good config", () => {
 
   it("refuses to listen on a non-loopback address without SWITCHBOARD_TOKEN, with exit status 2 and one line", async () => {
     const config = await withConfig(JSON.stringify({ backends: {} }));
-    const result = await runToExit(["--config", config, "--host", "0.0.0.0", "--port", "0", "--data-dir", dir]);
+    const result = await runToExit(HUB_ENTRY, [
+      "--config",
+      config,
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr.trimEnd().split("\n")).toEqual([

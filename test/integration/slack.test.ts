@@ -126,6 +126,18 @@ function buttonValue(call: { params: Record<string, unknown> } | undefined): str
   return String((actions?.elements?.[0] as { value?: string } | undefined)?.value);
 }
 
+/** "Deploy the site", posted to C0DEV, then waiting for approval of step 2 ("Push to production"). */
+async function pendingTask() {
+  const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
+  await adapterSees(() => posts("C0DEV").length === 1, "the first post");
+  clock.advance(1000);
+  await publisher.updateTask(task.taskId, {
+    status: "pending-approval",
+    awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
+  });
+  return task;
+}
+
 describe("Slack adapter", () => {
   it("posts one Block Kit message per channel for a task, updates it by the returned channel id, and ends with the output path", async () => {
     await setUp();
@@ -199,13 +211,7 @@ describe("Slack adapter", () => {
 
   it("a pending approval carries Approve and Reject buttons naming the task and the step they decide", async () => {
     await setUp(["C0DEV"]);
-    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
-    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
-    clock.advance(1000);
-    await publisher.updateTask(task.taskId, {
-      status: "pending-approval",
-      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
-    });
+    const task = await pendingTask();
     await adapterSees(() => chatCalls().length >= 1 && blockText(chatCalls().at(-1)).includes("approve"), "buttons");
     const actions = blocksOf(chatCalls().at(-1)).find((b) => b.type === "actions");
     expect(actions?.elements).toEqual([
@@ -354,13 +360,7 @@ describe("Slack endpoint on the hub", () => {
 
   it("pressing Approve in Slack approves the task through the hub, and the message loses its buttons", async () => {
     await setUp(["C0DEV"]);
-    const task = await publisher.addTask({ description: "Deploy the site", startedFrom: "cli", totalSteps: 2 });
-    await adapterSees(() => posts("C0DEV").length === 1, "the first post");
-    clock.advance(1000);
-    await publisher.updateTask(task.taskId, {
-      status: "pending-approval",
-      awaitingApproval: { step: 2, title: "Push to production", detail: "git push origin main" },
-    });
+    const task = await pendingTask();
     await adapterSees(() => blockText(chatCalls().at(-1)).includes("approve"), "the buttons");
     const [message] = [...fake.messages.values()];
 

@@ -1,7 +1,6 @@
 // Serves the dashboard's built files (dist/dashboard, made by `npm run build:dashboard`) at `/`.
 // The hub only serves them; building happens before start (see client/dashboard/build.ts).
-import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -47,7 +46,7 @@ async function publicDashboard(app: FastifyInstance, root: string): Promise<void
   // A route for each file Vite wrote (every other path keeps the hub's own 404), listed at start;
   // @fastify/send (content types, ETag and Last-Modified, ranges) is loaded with the first file
   // asked for, not while the hub starts.
-  const files = (await readdir(root, { recursive: true, withFileTypes: true }))
+  const files = readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
     .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"));
   const routeOptions = {

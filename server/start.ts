@@ -147,19 +147,17 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     return shared;
   }
 
-  const contextDocument = await openDocument("context", CONTEXT_FILE, contextSchema, () => emptyContext(clock.now()));
-  const health = await openDocument(
-    "health",
-    HEALTH_FILE,
-    healthSchema,
-    (): Health => ({ lastUpdated: iso(clock.now()), backends: {} }),
-  );
-  const usageDocument = await openDocument(
-    "usage",
-    USAGE_FILE,
-    usageDocumentSchema,
-    (): UsageDocument => emptyUsageDocument(clock.now(), localTimeZone()),
-  );
+  // Read side by side: each is a few file operations, and start-up would otherwise wait for them in turn.
+  const [contextDocument, health, usageDocument] = await Promise.all([
+    openDocument("context", CONTEXT_FILE, contextSchema, () => emptyContext(clock.now())),
+    openDocument("health", HEALTH_FILE, healthSchema, (): Health => ({ lastUpdated: iso(clock.now()), backends: {} })),
+    openDocument(
+      "usage",
+      USAGE_FILE,
+      usageDocumentSchema,
+      (): UsageDocument => emptyUsageDocument(clock.now(), localTimeZone()),
+    ),
+  ]);
   const usage = createUsage({ document: usageDocument, clock });
   await store?.start().catch((error: Error) => {
     throw new StartupError(error.message);

@@ -29,6 +29,22 @@ export function textProblem(text: string, limit: number = TASK_TEXT_LIMIT): stri
   return null;
 }
 
+/** "in workspace site: fix the failing test": a chat start that names its workspace first. */
+const IN_WORKSPACE = /^in\s+workspace\s+([^\s:]+)\s*:\s*/i;
+
+/**
+ * A new task's text as a person typed it in a chat (Telegram, Slack): a leading
+ * "in workspace <name>:" names the workspace (the words voice uses, with a colon so the task's
+ * own text can never be mistaken for a name), and the rest is the task. The name goes to the hub
+ * as typed: an unknown one is refused there, with the configured names.
+ */
+export function parseChatStart(text: string): { text: string; workspace?: string } {
+  const trimmed = text.trim();
+  const named = IN_WORKSPACE.exec(trimmed);
+  if (!named) return { text: trimmed };
+  return { text: trimmed.slice(named[0].length), workspace: named[1] as string };
+}
+
 /** Why a call to the hub failed, in words for the person. */
 export function refusalReason(error: unknown): string {
   if (error instanceof IntakeRefused || error instanceof HubError) return error.message;

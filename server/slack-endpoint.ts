@@ -54,10 +54,12 @@ export interface SlackReply {
 export interface SlackViews {
   status(context: Context, health: Health, now: Date): SlackReply;
   task(task: Task | null, taskId: string, context: Context, now: Date): SlackReply;
-  started(taskId: string, description: string): SlackReply;
+  started(taskId: string, description: string, workspace?: string): SlackReply;
   notTaken(action: "start" | "follow-up", reason: string): SlackReply;
   /** What is wrong with a new task's text, for the person, or null. */
   textProblem(text: string): string | null;
+  /** A new task's text as typed: "in workspace site: …" names its workspace (client/intake.ts). */
+  parseStart(text: string): { text: string; workspace?: string };
 }
 
 export interface SlackEndpointOptions {
@@ -184,22 +186,30 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
           return ephemeral(options.views.status(context.body, health.body, at));
         }
         if (verb === "new") {
-          const description = text.trim().replace(/^new\s*/, "");
-          const problem = options.views.textProblem(description);
+          const { text: description, workspace } = options.views.parseStart(text.trim().replace(/^new\s*/, ""));
+          const problem =
+            workspace !== undefined && !description
+              ? `say what the task should do in workspace ${workspace}: /switchboard new in workspace ${workspace}: <what to do>`
+              : options.views.textProblem(description);
           if (problem) return ephemeral(options.views.notTaken("start", problem));
+          // A name the hub does not have is its 400, naming the configured workspaces: shown as is.
           const routed = await hubCall<{ taskId?: string; error?: { message: string } }>(
             app,
             options.hubToken,
             "POST",
             "/api/route",
-            { description: description.trim(), startedFrom: "slack" },
+            {
+              description: description.trim(),
+              startedFrom: "slack",
+              ...(workspace === undefined ? {} : { workspace }),
+            },
           );
           if (routed.status !== 202 || !routed.body.taskId) {
             const reason = routed.body.error?.message ?? `the hub answered ${routed.status}`;
             logger.warn(`slack: could not start a task: ${reason}`);
             return ephemeral(options.views.notTaken("start", reason));
           }
-          return ephemeral(options.views.started(routed.body.taskId, description.trim()));
+          return ephemeral(options.views.started(routed.body.taskId, description.trim(), workspace));
         }
         if (verb === "task" && rest.length === 1) {
           const taskId = rest[0] as string;
@@ -216,7 +226,7 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
         }
         await markActive(app, options.hubToken);
         return ephemeral({
-          text: "Try `/switchboard new <what to do>` to start a task, `/switchboard status`, or `/switchboard task <id>` for one task.",
+          text: "Try `/switchboard new <what to do>` to start a task (`/switchboard new in workspace site: <what to do>` starts it in the workspace named site), `/switchboard status`, or `/switchboard task <id>` for one task.",
           blocks: [],
         });
       });

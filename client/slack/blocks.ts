@@ -5,7 +5,7 @@
 import type { Button, KnownBlock, MrkdwnElement } from "@slack/web-api";
 import { type ApprovalButton, type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
 import type { TaskMessageRenderer } from "../chat-messages.ts";
-import { textProblem } from "../intake.ts";
+import { parseChatStart, textProblem } from "../intake.ts";
 import {
   answerHead,
   cutApprovalSentence,
@@ -153,9 +153,10 @@ function plain(text: string): SlackView {
   return { text, blocks: [{ type: "section", text: mrkdwn(escapeText(text)) }] };
 }
 
-/** `/switchboard new <text>` taken: what started and its id; its message follows in the channels. */
-export function renderStarted(taskId: string, description: string): SlackView {
-  return plain(`${startedSentence({ description })} (${taskId}). Reply in its message's thread to add to it.`);
+/** `/switchboard new <text>` taken: what started, where it works when a workspace was named, and its id; its message follows in the channels. */
+export function renderStarted(taskId: string, description: string, workspace?: string): SlackView {
+  const where = workspace === undefined ? "" : ` in workspace ${workspace}`;
+  return plain(`${startedSentence({ description })}${where} (${taskId}). Reply in its message's thread to add to it.`);
 }
 
 /** A follow-up (a reply in a task's thread) taken: which step it became. */
@@ -176,4 +177,5 @@ export const slackViews = {
   followedUp: renderFollowedUp,
   notTaken: renderNotTaken,
   textProblem: (text: string) => textProblem(text),
+  parseStart: parseChatStart,
 };

@@ -8,8 +8,8 @@ import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
 import { followHub } from "../follow-hub.ts";
 import { type HubClient, HubError } from "../hub-client.ts";
-import { refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
-import { answerHead, answerHeading, followUpSentence, notTakenSentence } from "../phrasing.ts";
+import { parseChatStart, refusalReason, sendFollowUp, startTask as startTaskIn } from "../intake.ts";
+import { answerHead, answerHeading, followUpSentence, notTakenSentence, startedSentence } from "../phrasing.ts";
 import { usageMessage } from "../usage-view.ts";
 import {
   approvalDigest,
@@ -251,10 +251,22 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   bot.catch((error) => log.error(`telegram: handling an update failed: ${error.message}`));
 
-  /** Hands the text to the router as a new task; the task's own message follows from the hub. */
-  async function startTask(ctx: BotContext, text: string): Promise<void> {
+  /**
+   * Hands the text to the router as a new task; the task's own message follows from the hub. A
+   * start that names its workspace ("in workspace site: …") is answered with where it started.
+   */
+  async function startTask(ctx: BotContext, typed: string): Promise<void> {
+    const { text, workspace } = parseChatStart(typed);
+    if (workspace !== undefined && !text) {
+      await ctx.reply(HELP.workspaceNeedsText(workspace), replyTo(ctx));
+      return;
+    }
     try {
-      await startTaskIn(hub, text, "telegram");
+      const { taskId } = await startTaskIn(hub, text, "telegram", workspace === undefined ? {} : { workspace });
+      if (workspace !== undefined) {
+        const started = `${startedSentence({ description: text })} in workspace ${workspace} (${taskId}).`;
+        await ctx.reply(clip(started, TEXT_LIMIT), replyTo(ctx));
+      }
     } catch (error) {
       log.warn(`telegram: could not start a task: ${refusalReason(error)}`);
       await ctx.reply(clip(`${notTakenSentence("start", refusalReason(error))}.`, TEXT_LIMIT), replyTo(ctx));
@@ -327,8 +339,11 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 /** What the bot says it understands. */
 const HELP = {
   commands:
-    "Send any text to start a task, or reply to a task's message to add to it. /new <text> starts a task, /status shows what runs and what waits for you, /task <id> shows one task, /usage shows runs and cost per backend.",
-  newNeedsText: "What should the task do? Send /new followed by the task, e.g. /new summarise the report.",
+    "Send any text to start a task, or reply to a task's message to add to it. /new <text> starts a task; /new in workspace site: <text> starts it in the workspace named site. /status shows what runs and what waits for you, /task <id> shows one task, /usage shows runs and cost per backend.",
+  newNeedsText:
+    "What should the task do? Send /new followed by the task, e.g. /new summarise the report, or /new in workspace site: fix the failing test.",
+  workspaceNeedsText: (workspace: string) =>
+    `What should the task do in workspace ${workspace}? Send /new in workspace ${workspace}: followed by the task.`,
 };
 
 /** Sends a reply as a reply to the person's message, so a busy chat shows what it answers. */

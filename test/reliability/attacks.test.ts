@@ -159,7 +159,14 @@ describe("the log never holds a URL's query string", () => {
         slackEndpoint({
           signingSecret: "s3cret",
           access: { channels: ["C0DEV"], userIds: [] },
-          views: { status: noView, task: noView, started: noView, notTaken: noView, textProblem: () => null },
+          views: {
+            status: noView,
+            task: noView,
+            started: noView,
+            notTaken: noView,
+            textProblem: () => null,
+            parseStart: (text: string) => ({ text }),
+          },
           hubToken: TOKEN,
           logger,
         }),

@@ -1,7 +1,7 @@
 // What a channel checks before it hands a person's text to the hub, and which Slack events are a
 // person's reply in a thread: tables of inputs and outcomes.
 import { describe, expect, test } from "vitest";
-import { TASK_TEXT_LIMIT, textProblem } from "../../client/intake.ts";
+import { parseChatStart, TASK_TEXT_LIMIT, textProblem } from "../../client/intake.ts";
 import { asThreadReply } from "../../server/slack-requests.ts";
 
 describe("textProblem", () => {
@@ -21,6 +21,23 @@ describe("textProblem", () => {
         `^a task's text may be at most ${TASK_TEXT_LIMIT} characters \\(this one has ${TASK_TEXT_LIMIT + 5}\\)`,
       ),
     );
+  });
+});
+
+describe("parseChatStart", () => {
+  test.each([
+    ["in workspace site: fix the failing test", { text: "fix the failing test", workspace: "site" }],
+    ["  In Workspace Site :  fix it ", { text: "fix it", workspace: "Site" }],
+    ["in workspace site-2:fix it", { text: "fix it", workspace: "site-2" }],
+    ["in workspace site:", { text: "", workspace: "site" }],
+    ["in workspace /etc: read it", { text: "read it", workspace: "/etc" }],
+    // No colon after one word: the task's own text, never a name.
+    ["in workspace settings, add a toggle", { text: "in workspace settings, add a toggle" }],
+    ["in workspace site fix it", { text: "in workspace site fix it" }],
+    ["fix the failing test in workspace site", { text: "fix the failing test in workspace site" }],
+    ["Note: in workspace site: later", { text: "Note: in workspace site: later" }],
+  ])("%j → %j", (typed, parsed) => {
+    expect(parseChatStart(typed)).toEqual(parsed);
   });
 });
 

@@ -2,15 +2,14 @@
 // and the fake claude: the New task form's workspace choice (from GET /api/workspaces, the default
 // preselected), an Edit Claude asks about shown as a diff, a Bash call shown as its command, and
 // the card's buttons deciding that one call.
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
 import { skipWithoutBrowser } from "./chromium.ts";
 import { dashboardBrowser, openLiveDashboard } from "./dashboard-page.ts";
 
@@ -19,26 +18,16 @@ const PHONE = { width: 390, height: 844 };
 
 const browser = dashboardBrowser();
 const pages: Page[] = [];
-const dirs: string[] = [];
 
 afterEach(async () => {
   for (const page of pages.splice(0)) await page.close();
   await cleanupRouterHubs();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
   const opened = await openLiveDashboard(browser(), hub.url);
   pages.push(opened.page);
   return opened;
-}
-
-async function folder(name: string): Promise<string> {
-  const root = await realpath(await mkdtemp(join(tmpdir(), "switchboard-dash-ws-")));
-  dirs.push(root);
-  const path = join(root, name);
-  await mkdir(path);
-  return path;
 }
 
 const tasksOf = (hub: TestHub): Task[] => [
@@ -57,8 +46,8 @@ async function toolHub(repo: string, calls: unknown[]) {
 
 describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
   test("offers the configured workspaces from GET /api/workspaces, the default preselected, and starts the task in the one chosen", async () => {
-    const site = await folder("site");
-    const docs = await folder("docs");
+    const site = await workspaceFolder("site");
+    const docs = await workspaceFolder("docs");
     const { hub, log } = await routerHub({
       workspaces: {
         site: { path: site, description: "The web site", claude: { permissionMode: "acceptEdits" } },
@@ -110,7 +99,7 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
 
 describe.skipIf(skipWithoutBrowser)("a tool approval on the dashboard", () => {
   test("an Edit shows as a diff, removed and added lines marked and coloured, and Approve lets that edit reach the file", async () => {
-    const repo = await folder("repo");
+    const repo = await workspaceFolder("repo");
     await writeFile(join(repo, "notes.txt"), "one\ntwo\nthree\n");
     const edit = {
       tool_name: "Edit",
@@ -167,7 +156,7 @@ describe.skipIf(skipWithoutBrowser)("a tool approval on the dashboard", () => {
   });
 
   test("a Bash call shows its command as code, and Reject tells Claude no while the task goes on", async () => {
-    const repo = await folder("repo");
+    const repo = await workspaceFolder("repo");
     const bash = { tool_name: "Bash", input: { command: "npm test -- --run\nrm -rf build" } };
     const { hub, client } = await toolHub(repo, [bash]);
     const { page, problems } = await openDashboard(hub);

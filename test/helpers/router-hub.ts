@@ -105,6 +105,15 @@ export async function refusal(action: Promise<unknown>): Promise<HubError> {
   return error as HubError;
 }
 
+/** An empty folder named `name` for a workspace (in a new temporary parent); removed by cleanupRouterHubs. */
+export async function workspaceFolder(name: string): Promise<string> {
+  const parent = await realpath(await mkdtemp(join(tmpdir(), "switchboard-workspace-")));
+  dirs.push(parent);
+  const path = join(parent, name);
+  await mkdir(path);
+  return path;
+}
+
 /** A folder `repo` holding notes.txt ("one\ntwo\nthree\n") for a workspace; removed by cleanupRouterHubs. */
 export async function repository(): Promise<string> {
   const parent = await realpath(await mkdtemp(join(tmpdir(), "switchboard-repo-")));

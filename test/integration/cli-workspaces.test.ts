@@ -1,29 +1,18 @@
 // `switchboard` and workspaces, as a child process against a real hub with the router and the
 // fake claude: `workspaces` lists them, `new`/`route --workspace` start a task in one (a path is
 // refused), and `status`/`approve`/`reject` act on a tool call Claude asks about, bound to it.
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { runCli } from "../helpers/cli.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
 
-const dirs: string[] = [];
 afterEach(async () => {
   await cleanupRouterHubs();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-async function folder(name: string): Promise<string> {
-  const root = await realpath(await mkdtemp(join(tmpdir(), "switchboard-cli-ws-")));
-  dirs.push(root);
-  const path = join(root, name);
-  await mkdir(path);
-  return path;
-}
 
 const BASH = { tool_name: "Bash", input: { command: "npm test", description: "Run the tests" } };
 
@@ -42,8 +31,8 @@ const waitingOn = (hub: TestHub, taskId: string, tool: string) =>
 
 describe("switchboard workspaces", () => {
   it("lists each workspace with its description, the default, how claude and codex may act there, and which backends work there; --json is GET /api/workspaces", async () => {
-    const site = await folder("site");
-    const docs = await folder("docs");
+    const site = await workspaceFolder("site");
+    const docs = await workspaceFolder("docs");
     const { hub } = await routerHub({
       backends: { claude: { kind: "claude" }, codex: { kind: "codex" } },
       workspaces: {
@@ -88,7 +77,7 @@ describe("new and route --workspace", () => {
     ["new", ["new", "fix the failing test", "--workspace", "site"]],
     ["route", ["route", "fix the failing test", "--workspace", "site"]],
   ])("%s --workspace runs the task's claude in that workspace's folder and the task shows it", async (_, args) => {
-    const site = await folder("site");
+    const site = await workspaceFolder("site");
     const { hub, log } = await routerHub({
       workspaces: { site: { path: site, claude: { permissionMode: "acceptEdits" } } },
     });
@@ -112,7 +101,7 @@ describe("new and route --workspace", () => {
   ])(
     "new --workspace with %s is refused: exit 1 with the hub's 400 naming the configured workspaces, no task",
     async (_, name, message) => {
-      const site = await folder("site");
+      const site = await workspaceFolder("site");
       const { hub } = await routerHub({ workspaces: { site: { path: site } } });
       const { code, stderr } = await runCli(["new", "fix it", "--workspace", name, "--hub", hub.url]);
       expect(code).toBe(1);
@@ -125,7 +114,7 @@ describe("new and route --workspace", () => {
 
 describe("a tool call from the command line", () => {
   it("status shows the call and its command; approve without options reads the waiting call, decides it and names it", async () => {
-    const repo = await folder("repo");
+    const repo = await workspaceFolder("repo");
     const { hub } = await routerHub({
       workspaces: { repo: { path: repo, claude: { permissionMode: "default" } } },
       router: { defaultWorkspace: "repo" },
@@ -158,7 +147,7 @@ describe("a tool call from the command line", () => {
   });
 
   it("reject --approval with an earlier call's id is refused (exit 1, 409) and leaves the waiting call; reject --reason denies it and the task goes on", async () => {
-    const repo = await folder("repo");
+    const repo = await workspaceFolder("repo");
     await writeFile(join(repo, "notes.txt"), "one\ntwo\n");
     const edit = {
       tool_name: "Edit",

@@ -1,34 +1,30 @@
 // Workspaces in a real hub with the fake CLIs: each option reaches the CLI's argv and working
 // directory, a request names a workspace and never a path, `GET /api/workspaces` lists them, and
 // a folder that is missing stops start-up with one line.
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StartupError } from "../../server/start.ts";
 import type { WorkspaceList } from "../../shared/schemas.ts";
 import { startFakeOllama } from "../fixtures/fake-ollama.ts";
 import { startTestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, refusal, routerHub, runCalls } from "../helpers/router-hub.ts";
+import {
+  cleanupRouterHubs,
+  finishedTask,
+  refusal,
+  routerHub,
+  runCalls,
+  workspaceFolder,
+} from "../helpers/router-hub.ts";
 
-const dirs: string[] = [];
 afterEach(async () => {
   await cleanupRouterHubs();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-async function folder(name: string): Promise<string> {
-  const root = await realpath(await mkdtemp(join(tmpdir(), "switchboard-ws-")));
-  dirs.push(root);
-  const path = join(root, name);
-  await mkdir(path);
-  return path;
-}
 
 describe("a task in a workspace", () => {
   it("runs claude in the workspace folder with every configured claude option on its command line", async () => {
-    const site = await folder("site");
-    const extra = await folder("shared");
+    const site = await workspaceFolder("site");
+    const extra = await workspaceFolder("shared");
     const { hub, client, log } = await routerHub({
       workspaces: {
         site: {
@@ -73,7 +69,7 @@ describe("a task in a workspace", () => {
   });
 
   it("runs codex with -C, --sandbox and --skip-git-repo-check in the workspace folder", async () => {
-    const repo = await folder("repo");
+    const repo = await workspaceFolder("repo");
     const { hub, client, log } = await routerHub({
       backends: { codex: { kind: "codex" } },
       workspaces: { repo: { path: repo, codex: { sandbox: "workspace-write", skipGitRepoCheck: true } } },
@@ -101,7 +97,7 @@ describe("a task in a workspace", () => {
   });
 
   it("runs in router.defaultWorkspace when the request names none", async () => {
-    const site = await folder("site");
+    const site = await workspaceFolder("site");
     const { hub, client, log } = await routerHub({
       workspaces: { site: { path: site, claude: { permissionMode: "plan" } } },
       router: { defaultWorkspace: "site" },
@@ -131,7 +127,7 @@ describe("a task in a workspace", () => {
 
 describe("Ollama in a workspace", () => {
   it("only answers: it is never told the folder, and GET /api/workspaces does not list it as working there", async () => {
-    const site = await folder("site");
+    const site = await workspaceFolder("site");
     const ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer" });
     try {
       const { hub, client } = await routerHub({
@@ -167,7 +163,7 @@ describe("refused workspaces", () => {
     ],
     ["a relative path", "../site", /looks like a path.*configured: site/],
   ])("%s is 400 naming the configured workspaces, and no task is added", async (_what, workspace, message) => {
-    const site = await folder("site");
+    const site = await workspaceFolder("site");
     const { hub, client, log } = await routerHub({ workspaces: { site: { path: site } } });
     const version = hub.taskContext.document.version;
     const error = await refusal(client.route({ description: "x", startedFrom: "cli", workspace }));
@@ -187,8 +183,8 @@ describe("refused workspaces", () => {
 
 describe("GET /api/workspaces", () => {
   it("lists names, descriptions, the default and which backends work there, without folder paths", async () => {
-    const site = await folder("site");
-    const docs = await folder("docs");
+    const site = await workspaceFolder("site");
+    const docs = await workspaceFolder("docs");
     const { hub } = await routerHub({
       backends: { claude: { kind: "claude" }, codex: { kind: "codex" }, local: { kind: "ollama", enabled: false } },
       workspaces: {
@@ -241,7 +237,7 @@ describe("start-up checks", () => {
       /workspaces\.site\.path .*file is not a directory/,
     ],
   ])("a workspace folder that %s stops the hub with one line", async (_what, make, message) => {
-    const root = await folder("root");
+    const root = await workspaceFolder("root");
     const path = await make(root);
     const error = await startTestHub({ config: { workspaces: { site: { path } } } }).then(
       () => null,

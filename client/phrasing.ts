@@ -102,6 +102,14 @@ export function stepText(task: Pick<Task, "currentStep" | "totalSteps">): string
   return `step ${task.currentStep} of ${task.totalSteps}`;
 }
 
+/**
+ * Where the task works, as every channel names it: "workspace site" for a task in a configured
+ * workspace, null for one in the hub's data folder (nothing to say).
+ */
+export function workspaceText(task: Pick<Task, "workspace">): string | null {
+  return task.workspace ? `workspace ${task.workspace}` : null;
+}
+
 /** The step and the publisher's last word, for a progress line: "step 2 of 4 — parsing page 3". */
 export function stepSentence(task: Pick<Task, "currentStep" | "totalSteps" | "lastUpdate">): string {
   const step = stepText(task);

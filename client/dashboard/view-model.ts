@@ -11,7 +11,7 @@ import {
   waitingStep,
 } from "../../shared/schemas.ts";
 import { clockTime } from "../limit-phrasing.ts";
-import { percent, planStep, remainingText, stepSentence } from "../phrasing.ts";
+import { percent, planStep, remainingText, stepSentence, workspaceText } from "../phrasing.ts";
 import { costText, countsText, tokensText, usageSummary } from "../usage-view.ts";
 import { type BackendChoice, backendChoices } from "./new-task-view.ts";
 
@@ -178,7 +178,7 @@ export function queueItem(task: Task, now: Date): QueueItem {
     etaText: remainingText(task.eta, now) ?? "",
     channelText: `from ${task.startedFrom}`,
     backendText: backendText(task),
-    workspaceText: task.workspace ? `workspace ${task.workspace}` : "",
+    workspaceText: workspaceText(task) ?? "",
     answerKey: answerKey(task),
   };
 }

@@ -17,6 +17,7 @@ import {
   stepSentence,
   summarySentence,
   taskSentence,
+  workspaceText,
 } from "../phrasing.ts";
 
 export interface SlackView {
@@ -71,6 +72,8 @@ export const renderTask: TaskMessageRenderer<SlackView> = (task, now, context = 
   if (active && done !== null) details.push(progressBar(done));
   const step = active ? stepSentence(task) : "";
   if (step) details.push(escapeText(step));
+  const workspace = workspaceText(task);
+  if (workspace) details.push(escapeText(workspace));
   details.push(`id \`${escapeText(task.taskId)}\``);
   blocks.push({ type: "context", elements: [mrkdwn(details.join("  ·  "))] });
   if (task.status === "pending-approval") {

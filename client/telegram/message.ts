@@ -12,6 +12,7 @@ import {
   stepSentence,
   summarySentence,
   taskSentence,
+  workspaceText,
 } from "../phrasing.ts";
 
 /** A Bot API MessageEntity: offset and length count UTF-16 code units, as JavaScript strings do. */
@@ -59,16 +60,18 @@ function codeLanguage(tool: string | undefined): string | undefined {
 }
 
 /**
- * The task's message: what it is, one sentence on where it stands, the step, and its id. While it
- * waits, what waits (a step's prompt, or a tool call's command or diff as a code block), never
- * cut silently: a text longer than the message allows is cut at a line end with a line saying so
- * and where to read it whole.
+ * The task's message: what it is, one sentence on where it stands, the step, the workspace it works
+ * in (when it has one), and its id. While it waits, what waits (a step's prompt, or a tool call's
+ * command or diff as a code block), never cut silently: a text longer than the message allows is
+ * cut at a line end with a line saying so and where to read it whole.
  */
 export const renderTask: TaskMessageRenderer<TelegramView> = (task, now, context = null, options = {}) => {
   const lines = [`${ICON[task.status]} ${task.description}`, taskSentence(task, context, now)];
   const active = task.status !== "complete" && task.status !== "failed";
   const step = active ? stepSentence(task) : "";
   if (step) lines.push(step);
+  const workspace = workspaceText(task);
+  if (workspace) lines.push(workspace);
   // The id line survives any cut: /task depends on it.
   const idLine = `id: ${task.taskId}`;
   const waiting = task.status === "pending-approval" ? task.awaitingApproval : null;

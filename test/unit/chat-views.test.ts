@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { queueItem } from "../../client/dashboard/view-model.ts";
 import { BLOCK_TEXT_LIMIT, escapeText, progressBar, renderTask as slackTask } from "../../client/slack/blocks.ts";
 import {
   approvalDigest,
@@ -16,6 +17,20 @@ function task(overrides: Record<string, unknown> = {}, id = "route_abc"): Task {
   const base = buildTask({ description: "Analyze trust documents", startedFrom: "voice", totalSteps: 4 }, id, T0);
   return Object.keys(overrides).length > 0 ? applyUpdate(base, overrides, T0 + 30_000) : base;
 }
+
+/** A task in a configured workspace, in the hub's data folder (null), or one that never said (none). */
+const inWorkspace = (t: Task, workspace?: string | null): Task => (workspace === undefined ? t : { ...t, workspace });
+
+const workspaceRows: [string, Task, string | null][] = [
+  ["running in workspace site", inWorkspace(task({ currentStep: 2, lastUpdate: "reading" }), "site"), "workspace site"],
+  [
+    "finished in workspace site",
+    inWorkspace(finishTask(task(), { outputPath: "out.md" }, T0), "site"),
+    "workspace site",
+  ],
+  ["in the hub's data folder", inWorkspace(task(), null), null],
+  ["with no workspace field", task(), null],
+];
 
 const pending = (id?: string) =>
   task(
@@ -39,6 +54,17 @@ describe("Telegram task message", () => {
     expect(view.text.startsWith(`${icon} Analyze trust documents\n`)).toBe(true);
     expect(view.text.endsWith("\nid: route_abc")).toBe(true);
     expect(view.buttons?.map((b) => b.data) ?? null).toEqual(buttons);
+  });
+
+  it.each(workspaceRows)("%s: a line names the workspace in the dashboard's words, or none", (_, t, line) => {
+    const lines = telegramTask(t, NOW).text.split("\n");
+    if (line === null) {
+      expect(lines.some((l) => l.includes("workspace"))).toBe(false);
+    } else {
+      expect(line).toBe(queueItem(t, NOW).workspaceText);
+      expect(lines).toContain(line);
+      expect(lines.at(-1)).toBe("id: route_abc");
+    }
   });
 
   it("buttons never carry the task (the adapter acts on the task of the message), however short its id", () => {
@@ -164,6 +190,17 @@ describe("Slack task message", () => {
     expect(text).toContain(progressBar(50));
     expect(text).toContain("step 3 of 4 — reading");
     expect(view.blocks.some((b) => b.type === "actions")).toBe(false);
+  });
+
+  it.each(workspaceRows)("%s: the details name the workspace in the dashboard's words, or none", (_, t, part) => {
+    const context = slackTask(t, NOW).blocks.find((b) => b.type === "context") as { elements: { text: string }[] };
+    const parts = context.elements.flatMap((e) => e.text.split("  ·  "));
+    if (part === null) {
+      expect(parts.some((p) => p.includes("workspace"))).toBe(false);
+    } else {
+      expect(part).toBe(queueItem(t, NOW).workspaceText);
+      expect(parts).toContain(part);
+    }
   });
 
   it("escapes Slack markup in task text, so it shows as written", () => {

@@ -19,6 +19,7 @@ import {
   summarySentence,
   taskLabel,
   taskSentence,
+  workspaceText,
 } from "../../client/phrasing.ts";
 import type { BackendHealth, Context, Health, Task } from "../../shared/schemas.ts";
 import { makeBackend, makeContext, makeTask } from "../fixtures/tasks.ts";
@@ -102,6 +103,16 @@ describe("steps", () => {
     [{ currentStep: 1, totalSteps: 4, lastUpdate: "step 1 of 40 copied" }, "step 1 of 4 — step 1 of 40 copied"],
   ])("stepSentence(%j) → %j", (fields, expected) => {
     expect(stepSentence(fields)).toBe(expected);
+  });
+});
+
+describe("workspaceText", () => {
+  test.each([
+    [{ workspace: "site" }, "workspace site"],
+    [{ workspace: null }, null],
+    [{}, null],
+  ])("workspaceText(%j) → %j", (fields, expected) => {
+    expect(workspaceText(fields)).toBe(expected);
   });
 });
 

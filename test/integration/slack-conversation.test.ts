@@ -1,9 +1,3 @@
-// Slack as a place to start and continue work: `/switchboard new <text>` starts a routed task,
-// the Events API endpoint answers Slack's URL handshake and takes replies in a task message's
-// thread. A real hub with the router and the fake claude; the fake Slack Web API records every call.
-import { mkdtemp, realpath, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TASK_TEXT_LIMIT } from "../../client/intake.ts";
 import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapter.ts";
@@ -14,7 +8,7 @@ import { slackSignature } from "../../server/slack-requests.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub, runCalls } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub, runCalls, workspaceFolder } from "../helpers/router-hub.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const CHANNEL = "C0DEV";
@@ -122,50 +116,37 @@ describe("Slack intake", () => {
   });
 
   it("`/switchboard new in workspace NAME: <text>` starts the task in that workspace (the CLI runs in its folder) and the reply names it", async () => {
-    const site = await realpath(await mkdtemp(join(tmpdir(), "switchboard-slack-ws-")));
-    try {
-      await setUp({}, { site: { path: site } });
-      const reply = (await (await command("new in workspace site: fix the failing test")).json()) as { text: string };
-      const [task] = allTasks();
-      expect(task).toMatchObject({ description: "fix the failing test", startedFrom: "slack", workspace: "site" });
-      expect(reply.text).toBe(
-        `Started your task “fix the failing test” in workspace site (${task?.taskId}). Reply in its message's thread to add to it.`,
-      );
-      await expect
-        .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId), {
-          timeout: 15_000,
-          message: "the task to finish",
-        })
-        .toBeTruthy();
-      const [call] = await runCalls(cliLog);
-      expect(call?.cwd).toBe(site);
-    } finally {
-      await rm(site, { recursive: true, force: true });
-    }
+    const site = await workspaceFolder("site");
+    await setUp({}, { site: { path: site } });
+    const reply = (await (await command("new in workspace site: fix the failing test")).json()) as { text: string };
+    const [task] = allTasks();
+    expect(task).toMatchObject({ description: "fix the failing test", startedFrom: "slack", workspace: "site" });
+    expect(reply.text).toBe(
+      `Started your task “fix the failing test” in workspace site (${task?.taskId}). Reply in its message's thread to add to it.`,
+    );
+    await finishedTask(hub, task?.taskId as string);
+    const [call] = await runCalls(cliLog);
+    expect(call?.cwd).toBe(site);
   });
 
   it("a workspace the hub does not have starts nothing, and the reply lists the configured ones", async () => {
-    const site = await realpath(await mkdtemp(join(tmpdir(), "switchboard-slack-ws-")));
-    try {
-      await setUp({}, { site: { path: site } });
-      const version = hub.taskContext.document.version;
-      const unknown = (await (await command("new in workspace attic: sweep up")).json()) as {
-        response_type: string;
-        text: string;
-      };
-      expect(unknown.response_type).toBe("ephemeral");
-      expect(unknown.text).toMatch(
-        /^Could not start the task: .*no workspace named "attic" \(configured: site; see GET \/api\/workspaces\)/,
-      );
-      const bare = (await (await command("new in workspace site:")).json()) as { text: string };
-      expect(bare.text).toBe(
-        "Could not start the task: say what the task should do in workspace site: /switchboard new in workspace site: <what to do>.",
-      );
-      expect(allTasks()).toEqual([]);
-      expect(hub.taskContext.document.version).toBe(version);
-    } finally {
-      await rm(site, { recursive: true, force: true });
-    }
+    const site = await workspaceFolder("site");
+    await setUp({}, { site: { path: site } });
+    const version = hub.taskContext.document.version;
+    const unknown = (await (await command("new in workspace attic: sweep up")).json()) as {
+      response_type: string;
+      text: string;
+    };
+    expect(unknown.response_type).toBe("ephemeral");
+    expect(unknown.text).toMatch(
+      /^Could not start the task: .*no workspace named "attic" \(configured: site; see GET \/api\/workspaces\)/,
+    );
+    const bare = (await (await command("new in workspace site:")).json()) as { text: string };
+    expect(bare.text).toBe(
+      "Could not start the task: say what the task should do in workspace site: /switchboard new in workspace site: <what to do>.",
+    );
+    expect(allTasks()).toEqual([]);
+    expect(hub.taskContext.document.version).toBe(version);
   });
 });
 

@@ -1,9 +1,3 @@
-// Telegram as a place to start and continue work: plain text and /new start routed tasks, a
-// reply to a task's message is a follow-up, and strangers start nothing. A real hub with the
-// router and the fake claude; the fake Telegram Bot API records every call.
-import { mkdtemp, realpath, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HubClient } from "../../client/hub-client.ts";
 import { TASK_TEXT_LIMIT } from "../../client/intake.ts";
@@ -11,7 +5,7 @@ import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegr
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub, runCalls } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, routerHub, runCalls, workspaceFolder } from "../helpers/router-hub.ts";
 
 const CHAT = 1001;
 const STRANGER = 666;
@@ -92,57 +86,44 @@ describe("Telegram intake", () => {
   });
 
   it("/new in workspace NAME: <text> starts the task in that workspace (the CLI runs in its folder) and the reply names it", async () => {
-    const site = await realpath(await mkdtemp(join(tmpdir(), "switchboard-tg-ws-")));
-    try {
-      await setUp({}, { site: { path: site } });
-      const updateId = fake.sendText(CHAT, "/new in workspace site: fix the failing test");
-      await handled(updateId);
-      await expect.poll(() => allTasks().length === 1, { timeout: 5000, message: "the routed task" }).toBeTruthy();
-      const [task] = allTasks();
-      expect(task).toMatchObject({ description: "fix the failing test", startedFrom: "telegram", workspace: "site" });
-      await expect
-        .poll(() => sends().some((c) => String(c.params.text).includes("in workspace site")), {
-          timeout: 5000,
-          message: "the started reply",
-        })
-        .toBeTruthy();
-      const reply = sends().find((c) => String(c.params.text).includes("in workspace site"));
-      expect(reply?.params.text).toBe(`Started your task “fix the failing test” in workspace site (${task?.taskId}).`);
-      await expect
-        .poll(() => hub.taskContext.getContext().recentCompleted.some((t) => t.taskId === task?.taskId), {
-          timeout: 15_000,
-          message: "the task to finish",
-        })
-        .toBeTruthy();
-      const [call] = await runCalls(cliLog);
-      expect(call?.cwd).toBe(site);
-    } finally {
-      await rm(site, { recursive: true, force: true });
-    }
+    const site = await workspaceFolder("site");
+    await setUp({}, { site: { path: site } });
+    const updateId = fake.sendText(CHAT, "/new in workspace site: fix the failing test");
+    await handled(updateId);
+    await expect.poll(() => allTasks().length === 1, { timeout: 5000, message: "the routed task" }).toBeTruthy();
+    const [task] = allTasks();
+    expect(task).toMatchObject({ description: "fix the failing test", startedFrom: "telegram", workspace: "site" });
+    await expect
+      .poll(() => sends().some((c) => String(c.params.text).includes("in workspace site")), {
+        timeout: 5000,
+        message: "the started reply",
+      })
+      .toBeTruthy();
+    const reply = sends().find((c) => String(c.params.text).includes("in workspace site"));
+    expect(reply?.params.text).toBe(`Started your task “fix the failing test” in workspace site (${task?.taskId}).`);
+    await finishedTask(hub, task?.taskId as string);
+    const [call] = await runCalls(cliLog);
+    expect(call?.cwd).toBe(site);
   });
 
   it("a workspace the hub does not have starts nothing, and the reply lists the configured ones", async () => {
-    const site = await realpath(await mkdtemp(join(tmpdir(), "switchboard-tg-ws-")));
-    try {
-      await setUp({}, { site: { path: site } });
-      const version = hub.taskContext.document.version;
-      await handled(fake.sendText(CHAT, "in workspace attic: sweep up"));
-      const reply = sends().at(-1);
-      expect(String(reply?.params.text)).toMatch(
-        /^Could not start the task: .*no workspace named "attic" \(configured: site; see GET \/api\/workspaces\)/,
-      );
-      expect(reply?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
-      expect(allTasks()).toEqual([]);
-      expect(hub.taskContext.document.version).toBe(version);
+    const site = await workspaceFolder("site");
+    await setUp({}, { site: { path: site } });
+    const version = hub.taskContext.document.version;
+    await handled(fake.sendText(CHAT, "in workspace attic: sweep up"));
+    const reply = sends().at(-1);
+    expect(String(reply?.params.text)).toMatch(
+      /^Could not start the task: .*no workspace named "attic" \(configured: site; see GET \/api\/workspaces\)/,
+    );
+    expect(reply?.params.reply_parameters).toMatchObject({ message_id: expect.any(Number) });
+    expect(allTasks()).toEqual([]);
+    expect(hub.taskContext.document.version).toBe(version);
 
-      await handled(fake.sendText(CHAT, "/new in workspace site:"));
-      expect(String(sends().at(-1)?.params.text)).toBe(
-        "What should the task do in workspace site? Send /new in workspace site: followed by the task.",
-      );
-      expect(allTasks()).toEqual([]);
-    } finally {
-      await rm(site, { recursive: true, force: true });
-    }
+    await handled(fake.sendText(CHAT, "/new in workspace site:"));
+    expect(String(sends().at(-1)?.params.text)).toBe(
+      "What should the task do in workspace site? Send /new in workspace site: followed by the task.",
+    );
+    expect(allTasks()).toEqual([]);
   });
 
   it("a text over the task limit starts nothing and the reply names the limit", async () => {

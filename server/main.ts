@@ -7,12 +7,10 @@
 // test/unit/import-boundaries.test.ts checks that nothing else does.
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
-import { slackViews } from "../client/slack/blocks.ts";
 import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
 import { unresolvableHost } from "./bind-address.ts";
 import { ConfigError } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { slackEndpoint } from "./slack-endpoint.ts";
 import { StartupError, startHub } from "./start.ts";
 import { parseStartArgs, readSecrets, resolveConfig } from "./start-options.ts";
 
@@ -41,13 +39,15 @@ async function main(): Promise<void> {
   }
   // Thread replies go to the Slack adapter, which starts once the hub listens.
   let chatChannels: Awaited<ReturnType<typeof chat.start>> | null = null;
+  // Loaded only when Slack is set up (like the voice channel): its request schemas and views are
+  // otherwise built at every start for nothing.
   const slackRoutes = chat.slackSigningSecret
     ? {
         plugins: [
-          slackEndpoint({
+          (await import("./slack-endpoint.ts")).slackEndpoint({
             signingSecret: chat.slackSigningSecret,
             access: { channels: config.slack.channels, teamId: config.slack.teamId, userIds: config.slack.userIds },
-            views: slackViews,
+            views: (await import("../client/slack/blocks.ts")).slackViews,
             hubToken: secrets.token,
             logger,
             ...(config.slack.startAdapter ? { onThreadReply: (reply) => chatChannels?.slackThreadReply(reply) } : {}),

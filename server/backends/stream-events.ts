@@ -6,27 +6,62 @@
 import * as z from "zod";
 import type { Usage } from "../../shared/schemas.ts";
 
-const count = z.number().int().min(0).catch(0);
-const amount = z.number().min(0).catch(0);
+export const RATE_LIMIT_STATUSES = ["allowed", "allowed_warning", "rejected"] as const;
 
-const claudeResultSchema = z.object({
-  total_cost_usd: amount.optional(),
-  num_turns: count.optional(),
-  usage: z
-    .object({
-      input_tokens: count.optional(),
-      output_tokens: count.optional(),
-      cache_read_input_tokens: count.optional(),
-      cache_creation_input_tokens: count.optional(),
-    })
-    .catch({})
-    .optional(),
-});
+/**
+ * The readers' schemas, built the first time a backend's output is read: a hub starting up (and
+ * one that never runs a backend) does not pay for building them.
+ */
+function buildSchemas() {
+  const count = z.number().int().min(0).catch(0);
+  const amount = z.number().min(0).catch(0);
+  return {
+    claudeResult: z.object({
+      total_cost_usd: amount.optional(),
+      num_turns: count.optional(),
+      usage: z
+        .object({
+          input_tokens: count.optional(),
+          output_tokens: count.optional(),
+          cache_read_input_tokens: count.optional(),
+          cache_creation_input_tokens: count.optional(),
+        })
+        .catch({})
+        .optional(),
+    }),
+    codexTurn: z.object({
+      type: z.literal("turn.completed"),
+      usage: z.object({
+        input_tokens: count.optional(),
+        cached_input_tokens: count.optional(),
+        output_tokens: count.optional(),
+      }),
+    }),
+    ollamaFinal: z.object({
+      done: z.literal(true),
+      prompt_eval_count: count.optional(),
+      eval_count: count.optional(),
+    }),
+    /** claude-code's `rate_limit_info` (SDK schema), the fields the hub uses. */
+    rateLimitInfo: z.object({
+      status: z.enum(RATE_LIMIT_STATUSES),
+      /** Epoch seconds. */
+      resetsAt: z.number().optional().catch(undefined),
+      /** "five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "overage", … */
+      rateLimitType: z.string().max(100).optional().catch(undefined),
+      /** 0..1 of the window used, on warnings. */
+      utilization: z.number().optional().catch(undefined),
+      isUsingOverage: z.boolean().optional().catch(undefined),
+    }),
+  };
+}
+let built: ReturnType<typeof buildSchemas> | undefined;
+const schemas = () => (built ??= buildSchemas());
 
 /** Usage from claude's stream-json `result` message (success or error), or null when it holds none. */
 export function claudeResultUsage(event: Record<string, unknown>): Usage | null {
   if (event.type !== "result") return null;
-  const parsed = claudeResultSchema.safeParse(event);
+  const parsed = schemas().claudeResult.safeParse(event);
   if (!parsed.success) return null;
   const { total_cost_usd, num_turns, usage } = parsed.data;
   if (total_cost_usd === undefined && usage === undefined && num_turns === undefined) return null;
@@ -40,21 +75,12 @@ export function claudeResultUsage(event: Record<string, unknown>): Usage | null 
   };
 }
 
-const codexTurnSchema = z.object({
-  type: z.literal("turn.completed"),
-  usage: z.object({
-    input_tokens: count.optional(),
-    cached_input_tokens: count.optional(),
-    output_tokens: count.optional(),
-  }),
-});
-
 /**
  * Usage from codex's `turn.completed` event. Codex reports no cost: a subscription run is 0 USD.
  * Its `input_tokens` include the cached ones, which are counted apart here as with claude.
  */
 export function codexTurnUsage(event: Record<string, unknown>): Usage | null {
-  const parsed = codexTurnSchema.safeParse(event);
+  const parsed = schemas().codexTurn.safeParse(event);
   if (!parsed.success) return null;
   const { input_tokens = 0, cached_input_tokens = 0, output_tokens = 0 } = parsed.data.usage;
   return {
@@ -66,15 +92,9 @@ export function codexTurnUsage(event: Record<string, unknown>): Usage | null {
   };
 }
 
-const ollamaFinal = z.object({
-  done: z.literal(true),
-  prompt_eval_count: count.optional(),
-  eval_count: count.optional(),
-});
-
 /** Usage from Ollama's last chunk (`done: true`): prompt and generated token counts, no cost. */
 export function ollamaUsage(chunk: unknown): Usage | null {
-  const parsed = ollamaFinal.safeParse(chunk);
+  const parsed = schemas().ollamaFinal.safeParse(chunk);
   if (!parsed.success) return null;
   return {
     costUsd: 0,
@@ -84,25 +104,12 @@ export function ollamaUsage(chunk: unknown): Usage | null {
   };
 }
 
-export const RATE_LIMIT_STATUSES = ["allowed", "allowed_warning", "rejected"] as const;
-
-/** claude-code's `rate_limit_info` (SDK schema), the fields the hub uses. */
-const rateLimitInfoSchema = z.object({
-  status: z.enum(RATE_LIMIT_STATUSES),
-  /** Epoch seconds. */
-  resetsAt: z.number().optional().catch(undefined),
-  /** "five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "overage", … */
-  rateLimitType: z.string().max(100).optional().catch(undefined),
-  /** 0..1 of the window used, on warnings. */
-  utilization: z.number().optional().catch(undefined),
-  isUsingOverage: z.boolean().optional().catch(undefined),
-});
-export type RateLimitInfo = z.infer<typeof rateLimitInfoSchema>;
+export type RateLimitInfo = z.infer<ReturnType<typeof buildSchemas>["rateLimitInfo"]>;
 
 /** The `rate_limit_info` of a claude `rate_limit_event`, or null for any other event. */
 export function claudeRateLimit(event: Record<string, unknown>): RateLimitInfo | null {
   if (event.type !== "rate_limit_event") return null;
-  const parsed = rateLimitInfoSchema.safeParse(event.rate_limit_info);
+  const parsed = schemas().rateLimitInfo.safeParse(event.rate_limit_info);
   return parsed.success ? parsed.data : null;
 }
 

@@ -1,13 +1,7 @@
-// The dashboard as a place to start and continue work, in Chromium against a real hub with the
-// router and the fake claude: the New task form, the answer rendered as sanitised Markdown on the
-// card, the transcript one click away, and a follow-up typed on a card.
-import type { Page } from "playwright-core";
 import { afterEach, describe, expect, test } from "vitest";
-import type { Task } from "../../shared/schemas.ts";
-import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { allTasks, cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
 import { skipWithoutBrowser } from "./chromium.ts";
-import { dashboardBrowser, openLiveDashboard } from "./dashboard-page.ts";
+import { liveDashboards } from "./dashboard-page.ts";
 
 /** An answer with structure, a link, and markup that must never run or become elements. */
 const MARKDOWN_ANSWER = [
@@ -23,24 +17,11 @@ const MARKDOWN_ANSWER = [
   "[click me](javascript:window.pwned='link')",
 ].join("\n");
 
-const browser = dashboardBrowser();
-const pages: Page[] = [];
+const openDashboard = liveDashboards();
 
 afterEach(async () => {
-  for (const page of pages.splice(0)) await page.close();
   await cleanupRouterHubs();
 });
-
-async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
-  const opened = await openLiveDashboard(browser(), hub.url);
-  pages.push(opened.page);
-  return opened;
-}
-
-const tasksOf = (hub: TestHub): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
 
 describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
   test("the New task form starts a routed task from the dashboard on Enter, offers the backends, and says what started", async () => {
@@ -58,7 +39,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
     await form.getByLabel("What should it do?").press("Enter");
 
     await page.locator('#new-task-outcome[data-kind="ok"]').waitFor();
-    const [task] = tasksOf(hub);
+    const [task] = allTasks(hub);
     expect(task).toMatchObject({
       description: "Summarise the quarterly report",
       startedFrom: "dashboard",
@@ -89,7 +70,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
     await form.getByRole("button", { name: "Start task" }).click();
     await page.locator('#new-task-outcome[data-kind="error"]').waitFor();
     expect(await page.locator("#new-task-outcome").textContent()).toMatch(/^Could not start the task: .*nosuch/);
-    expect(tasksOf(hub)).toEqual([]);
+    expect(allTasks(hub)).toEqual([]);
   });
 
   test("the answer shows on the card as Markdown with nothing that runs, links open with rel=noopener, and the transcript is one click away", async () => {
@@ -98,7 +79,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
     await page.getByLabel("What should it do?").fill("Total the invoices");
     await page.getByLabel("What should it do?").press("Enter");
     await page.locator('#new-task-outcome[data-kind="ok"]').waitFor();
-    const taskId = tasksOf(hub)[0]?.taskId as string;
+    const taskId = allTasks(hub)[0]?.taskId as string;
 
     const row = page.locator(`#finished-list [data-task-id="${taskId}"]`);
     const answer = row.locator(".answer").first();
@@ -129,7 +110,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
     await page.getByLabel("What should it do?").fill("Gather the 2022 invoices");
     await page.getByLabel("What should it do?").press("Enter");
     await page.locator('#new-task-outcome[data-kind="ok"]').waitFor();
-    const taskId = tasksOf(hub)[0]?.taskId as string;
+    const taskId = allTasks(hub)[0]?.taskId as string;
     const row = page.locator(`#finished-list [data-task-id="${taskId}"]`);
     await row.locator(".answer p").waitFor();
 
@@ -150,7 +131,7 @@ describe.skipIf(skipWithoutBrowser)("dashboard conversation", () => {
       null,
       "dashboard",
     ]);
-    expect(tasksOf(hub)).toHaveLength(1);
+    expect(allTasks(hub)).toHaveLength(1);
     expect(problems).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 // Opening the dashboard of a test hub in Chromium: a new page, every page error and console
 // error recorded, and the page live (subscribed and holding the documents) before it is returned;
-// and the one browser a dashboard test file shares (dashboardBrowser).
+// the one browser a dashboard test file shares (dashboardBrowser); and live pages closed after
+// each test (liveDashboards).
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { buildDashboard } from "../../client/dashboard/build.ts";
 import { type Browser, launchChromium } from "./chromium.ts";
 
@@ -32,4 +33,21 @@ export function dashboardBrowser(): () => Browser {
     await browser?.close();
   });
   return () => browser as Browser;
+}
+
+/**
+ * For a dashboard test file: the shared browser, and a function opening a test hub's dashboard
+ * live in a new page, every page closed after each test.
+ */
+export function liveDashboards(): (hub: { url: string }) => Promise<{ page: Page; problems: string[] }> {
+  const browser = dashboardBrowser();
+  const pages: Page[] = [];
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+  });
+  return async (hub) => {
+    const opened = await openLiveDashboard(browser(), hub.url);
+    pages.push(opened.page);
+    return opened;
+  };
 }

@@ -4,36 +4,20 @@
 // the card's buttons deciding that one call.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterEach, describe, expect, test } from "vitest";
-import type { Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
-import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
+import { allTasks, cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
 import { skipWithoutBrowser } from "./chromium.ts";
-import { dashboardBrowser, openLiveDashboard } from "./dashboard-page.ts";
+import { liveDashboards } from "./dashboard-page.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
 const PHONE = { width: 390, height: 844 };
 
-const browser = dashboardBrowser();
-const pages: Page[] = [];
+const openDashboard = liveDashboards();
 
 afterEach(async () => {
-  for (const page of pages.splice(0)) await page.close();
   await cleanupRouterHubs();
 });
-
-async function openDashboard(hub: TestHub): Promise<{ page: Page; problems: string[] }> {
-  const opened = await openLiveDashboard(browser(), hub.url);
-  pages.push(opened.page);
-  return opened;
-}
-
-const tasksOf = (hub: TestHub): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
 
 /** A hub whose claude asks about `calls`, in workspace "repo" (the default). */
 async function toolHub(repo: string, calls: unknown[]) {
@@ -68,7 +52,7 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
     await form.getByLabel("What should it do?").fill("Fix the failing test");
     await form.getByLabel("What should it do?").press("Enter");
     await page.locator('#new-task-outcome[data-kind="ok"]').waitFor();
-    const [task] = tasksOf(hub);
+    const [task] = allTasks(hub);
     expect(task).toMatchObject({ description: "Fix the failing test", startedFrom: "dashboard", workspace: "site" });
     expect(await page.locator("#new-task-outcome").textContent()).toBe(
       `Started your task “Fix the failing test” in workspace site (${task?.taskId}). Its card is in the live queue.`,
@@ -93,7 +77,7 @@ describe.skipIf(skipWithoutBrowser)("the New task form's workspace", () => {
     await page.getByLabel("What should it do?").fill("What is 2+2");
     await page.getByLabel("What should it do?").press("Enter");
     await page.locator('#new-task-outcome[data-kind="ok"]').waitFor();
-    expect(tasksOf(hub)[0]?.workspace).toBeNull();
+    expect(allTasks(hub)[0]?.workspace).toBeNull();
   });
 });
 

@@ -84,6 +84,12 @@ export async function cleanupRouterHubs(): Promise<void> {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 }
 
+/** Every task the hub holds: the active ones, then the recently finished. */
+export const allTasks = (hub: TestHub): Task[] => [
+  ...hub.taskContext.getContext().activeTasks,
+  ...hub.taskContext.getContext().recentCompleted,
+];
+
 /** Waits until the task is among the recently finished, and returns it as finished. */
 export async function finishedTask(hub: TestHub, taskId: string, ms = 20_000): Promise<Task> {
   const find = () => hub.taskContext.getContext().recentCompleted.find((t) => t.taskId === taskId);

@@ -4,22 +4,16 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Task } from "../../shared/schemas.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { runCli } from "../helpers/cli.ts";
 import type { TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
+import { allTasks, cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
 
 afterEach(async () => {
   await cleanupRouterHubs();
 });
 
 const BASH = { tool_name: "Bash", input: { command: "npm test", description: "Run the tests" } };
-
-const allTasks = (hub: TestHub): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
 
 const waitingOn = (hub: TestHub, taskId: string, tool: string) =>
   expect

@@ -1,6 +1,5 @@
 // Where the hub may listen: loopback addresses always, anything else only with a token. Decided
 // on addresses (as resolved, then as actually bound), never on how the host name looks.
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { bareHost, isLoopbackAddress } from "../shared/access-policy.ts";
 
@@ -15,6 +14,8 @@ export async function resolveBindHost(host: string): Promise<{ addresses: string
   const bare = bareHost(host);
   if (isIP(bare) !== 0) return { addresses: [bare] };
   try {
+    // Loaded only for a name: the usual literal address needs no resolver.
+    const { lookup } = await import("node:dns/promises");
     const found = await lookup(bare, { all: true });
     return { addresses: found.map((entry) => entry.address) };
   } catch (error) {

@@ -10,7 +10,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { BUILD_MANIFEST, bundlePath, isBundleCurrent } from "../client/launch.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -39,6 +39,26 @@ export type EntryPoint = keyof typeof ENTRY_POINTS;
 
 export const SERVER_BUNDLE = bundlePath("switchboard");
 
+/**
+ * Node's built-in modules imported by the project's own ES modules are loaded through require(),
+ * as the bundled CommonJS packages load them. An `import` of a built-in makes Node build an ES
+ * module facade that reads every export, and with it each lazily loaded part: importing randomBytes
+ * from node:crypto loaded Web Crypto, parseArgs from node:util the MIME parser, isIP from node:net
+ * the BlockList, several milliseconds of start-up that nothing used.
+ */
+const builtinsThroughRequire: Plugin = {
+  name: "builtins-through-require",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "import-statement" ? { path: args.path, namespace: "builtin" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /** How every bundle is built (the start-up benchmark builds its bare comparison the same way). */
 const BUNDLE_OPTIONS = {
   bundle: true,
@@ -50,9 +70,10 @@ const BUNDLE_OPTIONS = {
   banner: {
     js: 'import { createRequire as switchboardRequire } from "node:module";\nconst require = switchboardRequire(import.meta.url);',
   },
-  // Packages that check a class by its name (node-fetch under grammy: AbortSignal) need
-  // the names esbuild would otherwise change to avoid collisions.
-  keepNames: true,
+  // No keepNames: it wraps every function and class the bundle creates in a call that sets its
+  // name, which cost the hub about 10 ms of start-up (zod creates functions for every schema).
+  // The names that packages check (node-fetch under grammy: AbortSignal) are inside CommonJS
+  // modules, which esbuild never renames.
   // whatwg-url (under grammy) requires Node's deprecated punycode module; the same code from
   // npm keeps Node 22+ from printing a deprecation warning at every start.
   alias: { punycode: "punycode/" },
@@ -62,7 +83,22 @@ const BUNDLE_OPTIONS = {
   minifySyntax: true,
   legalComments: "eof",
   logLevel: "warning",
+  plugins: [builtinsThroughRequire] as Plugin[],
 } as const;
+
+/**
+ * Packages that fastify requires only on paths the hub never takes, left out of the bundles (Node
+ * would load them from node_modules if one ever were): `inject()` (light-my-request), a logger
+ * (pino; the hub has its own), route JSON schemas (ajv, fast-json-stringify; requests are checked
+ * with zod, see server/hub.ts). Compiling the bundle is most of the start-up, and it grows with the
+ * text.
+ */
+const NEVER_LOADED = [
+  "light-my-request",
+  "pino",
+  "@fastify/ajv-compiler",
+  "@fastify/fast-json-stringify-compiler",
+] as const;
 
 /**
  * Bundles every entry point into dist/ unless all are current; resolves with whether it built.
@@ -79,6 +115,7 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
       entryPoints: Object.entries(ENTRY_POINTS).map(([out, source]) => ({ in: join(REPO, source), out })),
       outdir: staging,
       splitting: true,
+      external: [...NEVER_LOADED],
       chunkNames: "chunk-[hash]",
       metafile: true,
     });
@@ -97,6 +134,7 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
     }
     // The project files the bundles were made of; the locked dependencies and this build stand for the rest.
     const inputs = Object.keys(result.metafile.inputs)
+      .filter((input) => !input.startsWith("builtin:")) // the plugin's stand-ins for Node's modules
       .map((input) => relative(REPO, join(process.cwd(), input)))
       .filter((input) => !input.startsWith("node_modules") && !input.startsWith(".."));
     inputs.push("package-lock.json", "server/build.ts", "client/launch.js");

@@ -40,6 +40,11 @@ export interface Hub {
   broadcaster: Broadcaster;
 }
 
+/** Fastify's compiler factory for route schemas, which the hub does not use (see createHub). */
+function noSchemaCompiler(): never {
+  throw new Error("route JSON schemas are not used: the hub checks requests with zod in its handlers");
+}
+
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export async function createHub(deps: HubDependencies): Promise<Hub> {
@@ -57,6 +62,9 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     forceCloseConnections: true,
+    // Requests and replies are checked with zod in the handlers, never with route JSON schemas, so
+    // fastify's schema compilers (ajv, fast-json-stringify) are not loaded at all.
+    schemaController: { compilersFactory: { buildValidator: noSchemaCompiler, buildSerializer: noSchemaCompiler } },
     return503OnClosing: true,
     // A path the router cannot take apart (an id longer than any valid one, broken %-encoding)
     // gets the contract's error body, not the framework's own 414 or 400 shape.

@@ -1,7 +1,6 @@
 // A local Ollama server over HTTP (undici): `GET /api/tags` proves it is up, `GET /api/ps` says
 // which models are in memory, `POST /api/generate` with no prompt loads a model (pre-warm), and
 // `POST /api/chat` with the conversation's messages streams the answer as NDJSON chunks (dispatch).
-import { createInterface } from "node:readline";
 import type { Clock } from "../../shared/clock.ts";
 import type { Usage } from "../../shared/schemas.ts";
 import { type BackendDeps, BackendFailure, type BackendKind, type WarmSession } from "./backend.ts";
@@ -161,6 +160,8 @@ export const ollamaBackend: BackendKind<BackendSettings> = {
       },
       async (body) => {
         const parts: string[] = [];
+        // Loaded with the first answer: the hub starts without readline.
+        const { createInterface } = await import("node:readline");
         for await (const line of createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY })) {
           if (!line.trim()) continue;
           let chunk: { message?: { content?: unknown }; done?: unknown; error?: unknown };

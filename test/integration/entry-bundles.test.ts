@@ -43,9 +43,8 @@ describe("entry-point bundles", () => {
     const files = await bundles();
     for (const name of Object.keys(ENTRY_POINTS)) expect(files.has(`${name}.mjs`)).toBe(true);
     // phrasing.ts (every channel's sentences) and hub-client.ts (every mirror) serve the hub's
-    // channels, the CLI and the switchboard/* package alike; esbuild names each function once
-    // where it is defined.
-    for (const definition of ["__name(summarySentence,", "__name(reconnectDelay,", "__name(localHub,"]) {
+    // channels, the CLI and the switchboard/* package alike; each function is declared once.
+    for (const definition of ["function summarySentence(", "function reconnectDelay(", "function localHub("]) {
       const holders = [...files].filter(([, text]) => text.includes(definition)).map(([name]) => name);
       expect(holders, definition).toHaveLength(1);
       expect(holders[0]).toMatch(/^chunk-/);

@@ -5,6 +5,7 @@
 // compared with.
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
+import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 
@@ -28,6 +29,20 @@ export type HarnessJob =
       triggers: TriggerRequest[];
       warmup: number;
     }
+  | {
+      /**
+       * The hub and a bare ws server side by side, change by change in turn, so that whatever
+       * the machine does meanwhile falls on both alike: `subscribers` sockets to each, the hub
+       * changed by `triggers[i]`, then the bare server sent the very frame the hub sent for it
+       * (POST `${bareUrl}/relay` with that frame as the body).
+       */
+      kind: "alternate";
+      hubUrl: string;
+      bareUrl: string;
+      subscribers: number;
+      triggers: TriggerRequest[];
+      warmup: number;
+    }
   | { kind: "poll"; url: string; file: string; intervalMs: number; triggers: TriggerRequest[] }
   | {
       /**
@@ -39,6 +54,12 @@ export type HarnessJob =
       url: string;
       subscribers: number;
     };
+
+/** What an "alternate" harness measured: per change, its last receipt from each server. */
+export interface AlternateResult {
+  hub: number[];
+  bare: number[];
+}
 
 /** What a "listen" harness tells its parent. */
 export type ListenMessage =
@@ -142,6 +163,72 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
   return { latencies, lastReceipts, frames: firstFrames };
 }
 
+/**
+ * Stamps each frame as it arrives on `socket`, read straight from its TCP stream. The ws client
+ * parses each message through a stream of its own; at 1,000 subscribers that kept this process
+ * busy for the whole measurement, so the figure was the harness's own speed rather than the
+ * server's. Frames from a server are unmasked: a 2-byte header, 2 or 8 more for a longer payload.
+ */
+function readFrames(socket: WebSocket, onFrame: (payload: Buffer) => void): void {
+  const raw = (socket as unknown as { _socket: Socket })._socket;
+  raw.removeAllListeners("data"); // ws's own reader: from here on, frames come to onFrame only
+  let pending: Buffer = Buffer.alloc(0);
+  raw.on("data", (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 2) {
+      const short = (pending[1] as number) & 0x7f;
+      const header = short < 126 ? 2 : short === 126 ? 4 : 10;
+      if (pending.length < header) return;
+      const length = short < 126 ? short : short === 126 ? pending.readUInt16BE(2) : Number(pending.readBigUInt64BE(2));
+      if (pending.length < header + length) return;
+      onFrame(pending.subarray(header, header + length));
+      pending = pending.subarray(header + length);
+    }
+  });
+}
+
+async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promise<AlternateResult> {
+  const servers = [
+    { sockets: await openAll([job.hubUrl], job.subscribers, true), last: [] as number[] },
+    { sockets: await openAll([job.bareUrl], job.subscribers, false), last: [] as number[] },
+  ];
+  let received = 0;
+  let lastAt = 0;
+  let done: (() => void) | null = null;
+  let frame: Buffer | null = null;
+  for (const { sockets } of servers) {
+    sockets.forEach((socket, index) => {
+      readFrames(socket, (payload) => {
+        lastAt = performance.now();
+        if (index === 0) frame = Buffer.from(payload);
+        if (++received === job.subscribers) done?.();
+      });
+    });
+  }
+  const change = async (url: string, trigger: TriggerRequest): Promise<number> => {
+    received = 0;
+    const all = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const started = performance.now();
+    await Promise.all([send(url, trigger), all]);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // let the server settle between changes
+    return lastAt - started;
+  };
+  for (let i = 0; i < job.triggers.length; i++) {
+    const hub = await change(job.hubUrl, job.triggers[i] as TriggerRequest);
+    const sent = String(frame);
+    const bare = await change(job.bareUrl, { method: "POST", path: "/relay", body: sent });
+    if (String(frame) !== sent) throw new Error(`the bare server sent another frame than the hub's for change ${i}`);
+    if (i >= job.warmup) {
+      servers[0]?.last.push(hub);
+      servers[1]?.last.push(bare);
+    }
+  }
+  for (const { sockets } of servers) for (const socket of sockets) socket.terminate();
+  return { hub: servers[0]?.last ?? [], bare: servers[1]?.last ?? [] };
+}
+
 /** Holds `job.subscribers` sockets until killed, reporting each change's last receipt. */
 async function listen(job: Extract<HarnessJob, { kind: "listen" }>): Promise<void> {
   const sockets = await openAll([job.url], job.subscribers, true);
@@ -189,7 +276,8 @@ async function poll(job: Extract<HarnessJob, { kind: "poll" }>): Promise<Harness
 process.once("message", async (job: HarnessJob) => {
   try {
     if (job.kind === "listen") return await listen(job);
-    const result = job.kind === "push" ? await push(job) : await poll(job);
+    const result =
+      job.kind === "push" ? await push(job) : job.kind === "alternate" ? await alternate(job) : await poll(job);
     process.send?.({ ok: true, result }, () => process.exit(0));
   } catch (error) {
     process.send?.({ ok: false, error: (error as Error).stack }, () => process.exit(1));

@@ -1,6 +1,7 @@
 // Fan-out latency: from a change made over REST to its arrival at every subscriber, at 1, 100
-// and 1,000 subscribers in a separate process; side by side with a bare `ws` server that
-// broadcasts the very same frames to the same harness, and with polling the JSON file each second.
+// and 1,000 subscribers in a separate process; change by change in turn with a bare `ws` server
+// that broadcasts the very frame the hub sent, to as many subscribers in the same harness; and
+// against polling the JSON file each second.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -10,16 +11,15 @@ import { WebSocketServer } from "ws";
 import { parseConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { CONTEXT_FILE, startHub } from "../server/start.ts";
-import type { TriggerRequest } from "./fanout-harness.ts";
+import type { AlternateResult, TriggerRequest } from "./fanout-harness.ts";
 import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
 import { runHarness } from "./run-harness.ts";
 
 /** Subscriber counts; `FANOUT_SIZES=1000 npm run bench -- fanout` runs just one. */
 const SIZES = (process.env.FANOUT_SIZES?.split(",").map(Number) ?? [1, 100, 1000]) as (1 | 100 | 1000)[];
-/** Changes per round; hub and bare ws alternate for ROUNDS rounds so drift in machine load hits both. */
-const CHANGES: Record<(typeof SIZES)[number], number> = { 1: 150, 100: 80, 1000: 40 };
-const ROUNDS = 3;
-const WARMUP = 10;
+/** Changes measured at each size, the hub's and the bare server's in turn, after WARMUP of each. */
+const CHANGES: Record<(typeof SIZES)[number], number> = { 1: 300, 100: 200, 1000: 300 };
+const WARMUP = 20;
 const POLL_INTERVAL_MS = 1000;
 const POLL_CHANGES = 10;
 const TASK_ID = "route_fanout";
@@ -48,14 +48,14 @@ async function withHub<T>(run: (url: string, dataDir: string) => Promise<T>): Pr
   }
 }
 
-/** A bare ws server: POST /trigger/<i> sends frame i, encoded once, to every client. */
-async function withBareWs<T>(frames: string[], run: (url: string) => Promise<T>): Promise<T> {
-  const encoded = frames.map((frame) => Buffer.from(frame));
+/** A bare ws server: POST /relay sends its body, read as one Buffer, to every client. */
+async function withBareWs<T>(run: (url: string) => Promise<T>): Promise<T> {
   const server = createServer((req, res) => {
-    req.resume();
+    const parts: Buffer[] = [];
+    req.on("data", (part: Buffer) => parts.push(part));
     req.on("end", () => {
-      const frame = encoded[Number(req.url?.split("/").pop())];
-      if (!frame) return res.writeHead(404).end();
+      if (req.url !== "/relay") return res.writeHead(404).end();
+      const frame = Buffer.concat(parts);
       for (const client of wss.clients) client.send(frame, { binary: false });
       res.writeHead(204).end();
     });
@@ -80,31 +80,19 @@ async function run(): Promise<BenchRow[]> {
   let hubMeanAtOne = Number.NaN;
   for (const subscribers of SIZES) {
     const triggers = updates(CHANGES[subscribers] + WARMUP);
-    const hubLatencies: number[] = [];
-    const bareLatencies: number[] = [];
-    const hubLast: number[] = [];
-    const bareLast: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const hub = await withHub((url) =>
-        runHarness({ kind: "push", url, subscribers, subscribe: true, triggers, warmup: WARMUP }),
-      );
-      const bareTriggers = hub.frames.map((_, i) => ({ method: "POST", path: `/trigger/${i}`, body: "" }));
-      const bare = await withBareWs(hub.frames, (url) =>
-        runHarness({ kind: "push", url, subscribers, subscribe: false, triggers: bareTriggers, warmup: WARMUP }),
-      );
-      hubLatencies.push(...hub.latencies);
-      bareLatencies.push(...bare.latencies);
-      hubLast.push(...hub.lastReceipts);
-      bareLast.push(...bare.lastReceipts);
-    }
-    if (subscribers === 1) hubMeanAtOne = mean(hubLatencies);
     // Each change's last receipt: when every subscriber holds it.
-    const h = sorted(hubLast);
-    const b = sorted(bareLast);
+    const measured = await withHub((hubUrl) =>
+      withBareWs((bareUrl) =>
+        runHarness<AlternateResult>({ kind: "alternate", hubUrl, bareUrl, subscribers, triggers, warmup: WARMUP }),
+      ),
+    );
+    if (subscribers === 1) hubMeanAtOne = mean(measured.hub);
+    const h = sorted(measured.hub);
+    const b = sorted(measured.bare);
     const [h50, h99, b50, b99] = [percentile(h, 50), percentile(h, 99), percentile(b, 50), percentile(b, 99)];
     const atTarget = subscribers === 1000;
     rows.push({
-      name: `fan-out latency, REST change → last receipt, ${subscribers.toLocaleString("en")} subscriber${subscribers > 1 ? "s" : ""} in another process (p50 / p99 of ${h.length} changes)`,
+      name: `fan-out latency, REST change → last receipt, ${subscribers.toLocaleString("en")} subscriber${subscribers > 1 ? "s" : ""} in another process (p50 / p99 of ${h.length} changes, in turn with the bare server's)`,
       figure: `${ms(h50)} / ${ms(h99)}`,
       comparison: `bare ws broadcasting in-process ${ms(b50)} / ${ms(b99)}`,
       ratio: `p50 ${(h50 / b50).toFixed(2)}×, p99 ${(h99 / b99).toFixed(2)}× of bare ws`,

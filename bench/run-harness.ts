@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { HarnessJob, HarnessResult } from "./fanout-harness.ts";
 
-export function runHarness(job: HarnessJob): Promise<HarnessResult> {
+/** `R`: what the job's kind returns (HarnessResult, or AlternateResult for "alternate"). */
+export function runHarness<R = HarnessResult>(job: HarnessJob): Promise<R> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/fanout-harness.ts"], {
     cwd: join(import.meta.dirname, ".."),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -15,7 +16,7 @@ export function runHarness(job: HarnessJob): Promise<HarnessResult> {
       child.kill("SIGKILL");
       reject(new Error("the fan-out harness did not finish within 5 minutes"));
     }, 300_000);
-    child.once("message", (message: { ok: boolean; result?: HarnessResult; error?: string }) => {
+    child.once("message", (message: { ok: boolean; result?: R; error?: string }) => {
       clearTimeout(timer);
       if (message.ok && message.result) resolve(message.result);
       else reject(new Error(`the fan-out harness failed: ${message.error}`));

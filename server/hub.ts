@@ -129,9 +129,10 @@ export async function createHub(deps: HubDependencies): Promise<Hub> {
   });
   // After the websocket plugin, whose own onRequest hook marks upgrades: a refused upgrade is
   // then answered and its socket destroyed, instead of lingering and holding up shutdown.
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     const refusal = checkAccess(request, policy) ?? misplacedUpgrade(request);
-    if (refusal) return reply.code(refusal.status).send(refusal.toBody());
+    if (refusal) reply.code(refusal.status).send(refusal.toBody());
+    else done();
   });
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket) => broadcaster.attach(socket));
   // Read-your-writes for a live mirror: each answer to a change names the documents' positions

@@ -10,6 +10,8 @@ export interface EncodedFrame {
   readonly payload: Buffer;
   /** The whole frame as it goes on the wire (FIN, text opcode, unmasked as a server sends). */
   readonly wire: Buffer;
+  /** `[wire]`, as ws's sendFrame takes it: one list per frame, not one per subscriber. */
+  readonly parts: readonly Buffer[];
 }
 
 /** What this file uses of ws's Sender (exported by ws, not in its type definitions). */
@@ -30,7 +32,8 @@ const TEXT = { binary: false } as const;
 export function encodeFrame(message: string): EncodedFrame {
   const payload = Buffer.from(message);
   const parts = Sender.frame(payload, { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false });
-  return { payload, wire: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+  const wire = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  return { payload, wire, parts: [wire] };
 }
 
 /**
@@ -47,7 +50,7 @@ export function sendFrame(socket: WebSocket, frame: EncodedFrame): void {
     sender._queue.length === 0 &&
     typeof sender.sendFrame === "function"
   ) {
-    sender.sendFrame([frame.wire]);
+    sender.sendFrame(frame.parts as Buffer[]);
     return;
   }
   socket.send(frame.payload, TEXT);

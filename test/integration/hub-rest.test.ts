@@ -123,6 +123,13 @@ describe("REST: refused requests", () => {
       body: '{"description":"x","startedFrom":"cli","__proto__":{"admin":true}}',
     });
     expectContractError(poisoned, 400, "invalid_input");
+    // The same key spelled with JSON escapes is refused too.
+    const escaped = await rawRequest(`${hub.url}/api/context/tasks`, {
+      method: "POST",
+      headers: json,
+      body: String.raw`{"description":"x","startedFrom":"cli","\u005f_proto__":{"admin":true}}`,
+    });
+    expectContractError(escaped, 400, "invalid_input");
     expect(await observable()).toEqual(before);
   });
 

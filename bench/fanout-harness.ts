@@ -181,7 +181,8 @@ function readFrames(socket: WebSocket, onFrame: (payload: Buffer) => void): void
       if (pending.length < header) return;
       const length = short < 126 ? short : short === 126 ? pending.readUInt16BE(2) : Number(pending.readBigUInt64BE(2));
       if (pending.length < header + length) return;
-      onFrame(pending.subarray(header, header + length));
+      // Text frames only: a heartbeat ping (opcode 0x9) is not a change.
+      if (((pending[0] as number) & 0x0f) === 0x1) onFrame(pending.subarray(header, header + length));
       pending = pending.subarray(header + length);
     }
   });

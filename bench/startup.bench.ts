@@ -73,36 +73,31 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const startup: Benchmark = {
   name: "startup",
-  // From `node --cpu-prof dist/switchboard.mjs` on this machine (Node 20), new process to the first snapshot.
+  // From `node --cpu-prof dist/switchboard.mjs` and timestamps inside both processes on this machine (Node 20).
   findings: [
-    "Start-up profile (node --cpu-prof, the bundle, Node 20, 2026-12-03): before its first accepted connection the " +
-      "hub spent about 1.6-1.9 times the processor time of the bare fastify server. About a quarter of the hub's is " +
-      "V8 compiling the bundle (it grows with the code loaded: the hub now loads 1.58 MB, the bare server 1.15 MB), " +
-      "a tenth garbage collection (scavenges of start-up objects that mostly survive), the rest running: evaluating " +
-      "modules (fastify and its plugins as in the bare server; zod building the hub's schemas, about a tenth), then " +
-      "startHub (fastify's construction and the hub's routes, the documents read and checked, the warm standby, the " +
-      "router). Done this session: zod imported as a namespace so its locales are left out (608 KB to 156 KB); execa " +
-      "out of the hub (backend processes use node:child_process); the voice channel loaded only when enabled (like " +
-      "ioredis, the chat adapters and the notifier); the dashboard's files served through @fastify/send loaded with " +
-      "the first file asked for, instead of @fastify/static, which loaded glob at start; no Intl on a machine set to " +
-      "UTC (ICU's first use cost tens of milliseconds); the config and documents parsed once without zod generating " +
-      "code. Node 20 has no compile cache (module.enableCompileCache, 22.1+, which dist/switchboard.mjs turns on where " +
-      "it exists); a V8 code cache through vm.Script over one CommonJS bundle was tried and gained nothing here, since " +
-      "compiling is the smaller part and that bundle holds every lazy module. Then: the Slack endpoint (its request" +
-      " schemas and views) loaded only when Slack is set up, the REST request schemas (shared/schemas/requests.ts) " +
-      "built on their first parse (z.lazy), and the backends' stream-event schemas on the first output read. The " +
-      "code loaded at start went from 1.586 MB to 1.556 MB; in alternating runs of each (25 and 31 a set, load " +
-      "about 2) the time from process start to the listening line fell by about 6 ms, 2% (medians 288 to 282 ms and" +
-      " 285 to 279 ms; a third set showed no difference), module evaluation by about 10 ms. The startup row alone " +
-      "at that load gave 312 ms against 201 ms, 1.55×, still not met; this row's ratio moves by more than that " +
-      "between runs (the same row on main a minute later: 1.43×, the bare server at 281 ms). At that load the hub " +
-      "reaches its listening line in about 280 ms, the bare server in 184 ms: about 60 ms of the difference is " +
-      "before main (loading and evaluating 0.4 MB more code, the hub's own 180 KB and zod's 156 KB, and building " +
-      "the schemas start-up does use: config, the three documents, the WebSocket frames), about 35 ms from main to " +
-      "listening (the config parsed, the documents read and checked, the hub's routes registered). A larger young " +
-      "generation (--min-semi-space-size=16) made it slower (about 300 ms). What remains is zod building the " +
-      "schemas start-up needs, which only a cheaper way of checking the config and documents would remove, " +
-      "compiling the hub's own code, and garbage collection.",
+    "Start-up (node --cpu-prof and timestamps inside both processes, the bundles, Node 20, 2026-12-03, load about " +
+      "1.5): the hub prints its listening line about 65 ms after the bare server (about 255 against 185 ms). Before " +
+      "main() the bare server has run its modules by about 155 ms, the hub by about 195 ms: zod and the schemas " +
+      "built at import (about 15 ms, most of it V8 compiling zod's code the first time it builds a schema), the " +
+      "hub's own modules, and garbage collection (six scavenges against three: the hub holds about 13 MB at start, " +
+      "the bare server 8). From main() to listening the hub checks its config with zod (about 6 ms), reads and " +
+      "checks the documents (about 7 ms) and registers about 45 routes (about 12 ms; the bare server one). Done " +
+      "this session: the bundles leave out what fastify requires only on paths the hub never takes: its schema " +
+      "compilers (ajv, fast-json-stringify; the hub tells fastify it checks requests itself, in zod), pino and " +
+      "light-my-request; Node's built-ins load through require() instead of ES module facades, which loaded Web " +
+      "Crypto, the MIME parser and BlockList that nothing used; esbuild's keepNames is off (a naming call around " +
+      "every function zod creates); readline and the DNS resolver load on first use. The hub loads 0.93 MB of code " +
+      "at start instead of 1.56 MB, and its start-up to the first subscriber fell from about 316 to 264 ms while " +
+      "the bare server stayed at about 186 ms: 1.57× to about 1.4×. Tried and dropped, for no difference in 15 to " +
+      "25 alternating runs: every composite schema built on its first parse (z.lazy; the schemas' module ran 9 ms " +
+      "faster, but the time moved to the first schema the config builds, since it is zod's code being compiled), " +
+      "a build of the hub alone (14 modules at start instead of 23), and a larger young generation (slower). On " +
+      "Node 22.1+ the compile cache, now also written once the hub listens (so a hub that is killed leaves it " +
+      "too), brought the hub to about 240-255 ms against 177 ms for the bare server (Node 24, the bare server " +
+      "keeping no cache). What remains is the hub's own work: zod's code compiled and run for the config and the " +
+      "documents, the hub's modules and routes, and the garbage collection they cause; only checking the config " +
+      "and documents without zod at start would remove the largest part, and the contract has every boundary " +
+      "checked by one set of zod schemas.",
   ],
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-startup-"));

@@ -165,9 +165,10 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
 
 /**
  * Stamps each frame as it arrives on `socket`, read straight from its TCP stream. The ws client
- * parses each message through a stream of its own; at 1,000 subscribers that kept this process
- * busy for the whole measurement, so the figure was the harness's own speed rather than the
- * server's. Frames from a server are unmasked: a 2-byte header, 2 or 8 more for a longer payload.
+ * parses each message through a stream of its own, which made this process, not the server, the
+ * slow side at 1,000 subscribers; read this way a message costs little more than the kernel's
+ * receive (still about what the server's send costs, on 2 cores: see the fan-out findings).
+ * Frames from a server are unmasked: a 2-byte header, 2 or 8 more for a longer payload.
  */
 function readFrames(socket: WebSocket, onFrame: (payload: Buffer) => void): void {
   const raw = (socket as unknown as { _socket: Socket })._socket;

@@ -128,20 +128,21 @@ const benchmark: Benchmark = {
   run,
   // From timestamps inside the bench process (both servers) and the harness, 2026-12-03, Node 20.
   findings: [
-    "Fan-out at 1,000 subscribers (2026-12-03): the subscriber process was the limit. With ws's client it was busy " +
-      "(processor time about equal to wall time) for the whole of each change, so the row timed the harness; its " +
-      "subscribers now read frames straight from their TCP streams, and the hub and the bare server take turns " +
-      "change by change, both up at once, so that the machine's drift falls on both. Timed inside the bench " +
-      "process: the hub starts sending about 0.27 ms after the request reaches it (fastify's pipeline about 0.10 " +
-      "ms, zod checking the id and body about 0.08 ms, the change applied and diffed about 0.09 ms; 0.36 ms before " +
-      "this session's trimming), the bare server 0.04 ms after; the hub's loop over 1,000 sockets then takes about " +
-      "9.0-9.4 ms against 9.8 ms for ws's send, each frame being one prebuilt write. Each write to a loopback " +
-      "socket costs about 9 µs of kernel time on this virtual machine (waking the reader on the other core), " +
-      "against under 1 µs of JavaScript, so the two servers end within the machine's noise of each other: over " +
-      "five such runs (two with fsync off, which changed nothing) the hub came out at 0.98-1.08× at p50 and " +
-      "0.96-1.10× at p99. The target is not reliably met; " +
-      "what separates them is the hub checking and applying the change before its first send, which a bare " +
-      "broadcast of a ready message does not do.",
+    "Fan-out at 1,000 subscribers (2026-12-03): the subscriber process sets the pace. With ws's client it was busy " +
+      "(processor time about equal to wall time) for the whole of each change; its subscribers now read frames " +
+      "straight from their TCP streams, and it is still busy for 96-99% of each change: on 2 cores the server and " +
+      "the subscribers have one each, and taking a message in (the kernel's receive, a callback) costs about what " +
+      "sending it does. The hub and the bare server now take turns change by change, both up at once, so that " +
+      "the machine's drift falls on both. Timed inside the bench process: the hub starts sending about 0.27 ms " +
+      "after the request reaches it (fastify's pipeline about 0.10 ms, zod checking the id and body about 0.08 " +
+      "ms, the change applied and diffed about 0.09 ms; 0.36 ms before this session's trimming), the bare server " +
+      "0.04 ms after; the hub's loop over 1,000 sockets then takes about 9.0-9.4 ms against 9.8 ms for ws's send, " +
+      "each frame being one prebuilt write (each write to a loopback socket costs about 9 µs of kernel time on " +
+      "this virtual machine, under 1 µs of it JavaScript). Since the subscribers finish a fixed time after the " +
+      "first frame reaches them, the hub's faster loop does not show and its later first send does: over five " +
+      "such runs (two with fsync off, which changed nothing) it came out at 0.98-1.08× at p50 and 0.96-1.10× at " +
+      "p99. The target is not reliably met; what separates the two is the hub checking and applying the change " +
+      "before its first send, which a bare broadcast of a ready message does not do.",
   ],
 };
 export default benchmark;

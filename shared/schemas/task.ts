@@ -146,7 +146,8 @@ export const taskFields = {
   eta: isoTimestampSchema.nullable(),
   lastUpdate: z.string().max(LIMITS.lastUpdate),
   outputPath: z.string().max(LIMITS.path).nullable(),
-  // Added fields (DESIGN.md allows additions, never renames).
+  // Fields added since the original contract: new fields only, none renamed, so a client that reads
+  // the original ones keeps working (test/integration/original-contract.test.ts).
   progress: z.number().min(0).max(1),
   etaSource: z.enum(["publisher", "estimate"]).nullable(),
   updatedAt: isoTimestampSchema,

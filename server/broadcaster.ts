@@ -3,7 +3,7 @@
 // and heartbeats that reap dead clients.
 import type { WebSocket } from "ws";
 import { type ClientFrame, clientFrameSchema, type StreamPosition, TOPICS, type Topic } from "../shared/schemas.ts";
-import type { Change, DocumentFeed } from "./document.ts";
+import { type Change, type DocumentFeed, opsJson } from "./document.ts";
 import { describeZodError, preview } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type EncodedFrame, encodeFrame, sendFrame } from "./ws-frame.ts";
@@ -280,8 +280,9 @@ export class Broadcaster {
   private patchFrame(topic: Topic, change: Change): EncodedFrame {
     let frame = this.frames.get(change);
     if (!frame) {
-      const patch = { type: "patch", topic, epoch: change.epoch, version: change.version, ops: change.ops };
-      frame = this.encode(JSON.stringify(patch));
+      // JSON.stringify of {type, topic, epoch, version, ops}, the ops' text made once for the change.
+      const head = `{"type":"patch","topic":${JSON.stringify(topic)},"epoch":${JSON.stringify(change.epoch)}`;
+      frame = this.encode(`${head},"version":${change.version},"ops":${opsJson(change.ops)}}`);
       this.frames.set(change, frame);
     }
     return frame;

@@ -18,6 +18,27 @@ export interface Change {
 
 export type ChangeListener<T> = (change: Change, state: T) => void;
 
+// A change's ops as JSON text, made once: the history counts its bytes, the broadcaster sends it,
+// a cluster commits it. Ops arrays are never changed once made.
+const opsTexts = new WeakMap<JsonPatchOperation[], string>();
+
+/** `ops` as JSON text, made the first time it is asked for. */
+export function opsJson(ops: JsonPatchOperation[]): string {
+  let text = opsTexts.get(ops);
+  if (text === undefined) {
+    text = JSON.stringify(ops);
+    opsTexts.set(ops, text);
+  }
+  return text;
+}
+
+/** Ops read from JSON text, which is kept as their text (see opsJson). */
+export function opsFromJson(text: string): JsonPatchOperation[] {
+  const ops = JSON.parse(text) as JsonPatchOperation[];
+  opsTexts.set(ops, text);
+  return ops;
+}
+
 /** What a subscriber-facing consumer (the broadcaster) needs of a document. */
 export interface DocumentFeed {
   readonly epoch: string;
@@ -133,7 +154,7 @@ export class VersionedDocument<T> implements DocumentFeed {
    * changes or `historyLimitBytes` bytes are kept (a client resuming from before gets a snapshot).
    */
   protected remember(change: Change): void {
-    const size = Buffer.byteLength(JSON.stringify(change.ops));
+    const size = Buffer.byteLength(opsJson(change.ops));
     this.history.push(change);
     this.historySizes.push(size);
     this.historyBytes += size;

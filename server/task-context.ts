@@ -264,7 +264,8 @@ export function createTaskContext(options: TaskContextOptions = {}) {
   function forgetGoneTasks(): void {
     const { activeTasks, recentCompleted } = document.state;
     if (addedAs.size <= activeTasks.length + recentCompleted.length) return;
-    for (const id of addedAs.keys()) if (!findTask(document.state, id)) addedAs.delete(id);
+    const present = new Set([...activeTasks, ...recentCompleted].map((task) => task.taskId));
+    for (const id of addedAs.keys()) if (!present.has(id)) addedAs.delete(id);
   }
 
   function requireActive(taskId: string): Task {

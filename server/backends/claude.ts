@@ -123,7 +123,7 @@ export const claudeBackend: BackendKind<BackendSettings> = {
   kind: "claude",
   keepsConversation: true,
 
-  ping: cliPing("claude", ["auth", "status"], claudeAuth),
+  ping: cliPing(commandOf, ["auth", "status"], claudeAuth),
 
   prewarm(settings, deps, { id, workspace }) {
     return processWarmSession(id, startClaude(settings, deps, workspace));

@@ -24,17 +24,17 @@ export interface CliPingOptions {
 }
 
 /**
- * A CLI backend kind's `ping`: its command (`settings.command`, else `defaultCommand`) run in the
- * backend's filtered environment and the default workspace, with the kind's auth-status check.
+ * A CLI backend kind's `ping`: its command (`commandOf`, the kind's own reading of its settings)
+ * run in the backend's filtered environment and the default workspace, with the kind's auth-status check.
  */
 export function cliPing(
-  defaultCommand: string,
+  commandOf: (settings: BackendSettings) => string,
   authArgs: string[],
   readAuth: CliPingOptions["readAuth"],
 ): BackendKind<BackendSettings>["ping"] {
   return (settings, deps, { timeoutMs, signal }) =>
     pingCli({
-      command: settings.command ?? defaultCommand,
+      command: commandOf(settings),
       authArgs,
       readAuth,
       env: environmentFor(deps.env, settings.env),

@@ -89,7 +89,7 @@ export const codexBackend: BackendKind<BackendSettings> = {
   kind: "codex",
   keepsConversation: true,
 
-  ping: cliPing("codex", ["login", "status"], codexAuth),
+  ping: cliPing(commandOf, ["login", "status"], codexAuth),
 
   prewarm(settings, deps, { id, workspace }) {
     return processWarmSession(id, startCodex(settings, deps, workspace));

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import fastJsonPatch from "fast-json-patch";
 import type { Redis } from "ioredis";
 import type { JsonPatchOperation } from "../../shared/schemas.ts";
-import { type Change, VersionedDocument } from "../document.ts";
+import { type Change, opsFromJson, opsJson, VersionedDocument } from "../document.ts";
 import { SwitchboardError } from "../errors.ts";
 import { diff } from "../json-diff.ts";
 import type { Logger } from "../log.ts";
@@ -183,7 +183,7 @@ export class SharedDocument<T> extends VersionedDocument<T> {
   }
 
   private applyEntry(version: number, fields: string[]): void {
-    const ops = JSON.parse(fields[1] as string) as JsonPatchOperation[];
+    const ops = opsFromJson(fields[1] as string);
     const after = fastJsonPatch.applyPatch(this.current, ops as fastJsonPatch.Operation[], false, false)
       .newDocument as T;
     this.advance(version, ops, after);
@@ -224,7 +224,7 @@ export class SharedDocument<T> extends VersionedDocument<T> {
       this.remember({
         epoch,
         version: versionOfEntry(id),
-        ops: JSON.parse(fields[1] as string) as JsonPatchOperation[],
+        ops: opsFromJson(fields[1] as string),
       });
     }
     if (reset) for (const listener of this.resetListeners) listener();
@@ -281,7 +281,7 @@ export class SharedDocument<T> extends VersionedDocument<T> {
           JSON.stringify(state),
           this.historyLimit,
           IDEMPOTENCY_TTL_MS,
-          ...changed.map((o) => JSON.stringify(o.ops)),
+          ...changed.map((o) => opsJson(o.ops)),
         )) as [string, string];
         const [outcome] = reply;
         if (outcome === "conflict" || outcome === "epoch") {

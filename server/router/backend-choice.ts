@@ -4,13 +4,10 @@ import type { Task } from "../../shared/schemas.ts";
 import type { RouterSettings } from "../config.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Lanes } from "./lanes.ts";
-import { type Candidate, type Choice, chooseBackend } from "./scoring.ts";
+import { type Candidate, type Choice, type ChoiceRequest as ScoringRequest, chooseBackend } from "./scoring.ts";
 
-export interface ChoiceRequest {
-  explicit?: string | null;
-  kind?: string | null;
-  exclude?: string[];
-}
+/** What a task asks of the choice; the candidates and preferences are filled in here. */
+export type ChoiceRequest = Pick<ScoringRequest, "explicit" | "kind" | "exclude">;
 
 export function createBackendChoice(options: { lanes: Lanes; warmStandby: WarmStandby; settings: RouterSettings }) {
   const { lanes, warmStandby, settings } = options;

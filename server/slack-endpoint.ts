@@ -177,11 +177,12 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
             blocks: [],
           });
         }
+        // Marking the channel waits for the hub's disk; the reads need not wait for it.
         if (verb === "status") {
-          await markActive(app, options.hubToken);
           const [context, health] = await Promise.all([
             hubCall<Context>(app, options.hubToken, "GET", "/api/context"),
             hubCall<Health>(app, options.hubToken, "GET", "/api/health"),
+            markActive(app, options.hubToken),
           ]);
           return ephemeral(options.views.status(context.body, health.body, at));
         }
@@ -220,8 +221,10 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
             `/api/context/tasks/${encodeURIComponent(taskId)}`,
           );
           const task = found.status === 200 ? found.body : null;
-          await markActive(app, options.hubToken, task?.taskId);
-          const context = await hubCall<Context>(app, options.hubToken, "GET", "/api/context");
+          const [context] = await Promise.all([
+            hubCall<Context>(app, options.hubToken, "GET", "/api/context"),
+            markActive(app, options.hubToken, task?.taskId),
+          ]);
           return ephemeral(options.views.task(task, taskId, context.body, at));
         }
         await markActive(app, options.hubToken);
@@ -306,8 +309,9 @@ export function slackEndpoint(options: SlackEndpointOptions): (app: FastifyInsta
           ...(action.action_id === "reject" ? { reason: "rejected from Slack" } : {}),
         };
         const outcome = await hubCall<{ error?: { message: string } }>(app, options.hubToken, "POST", path, body);
-        await markActive(app, options.hubToken, taskId);
+        // A decision marks the channel active in its own change; a refused one does not, so mark it here.
         if (outcome.status >= 400) {
+          await markActive(app, options.hubToken, taskId);
           const reason = outcome.body.error?.message ?? `the hub answered ${outcome.status}`;
           logger.warn(`slack: ${action.action_id} of ${taskId} refused: ${reason}`);
           // Told to the person who pressed, privately; the message itself shows the task's real state.

@@ -225,8 +225,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       });
       return;
     }
-    markActive(taskId);
     try {
+      // A decision marks the channel active in its own change; a refused one is marked below.
       if (pressed.action === "approve") await hub.approve(taskId, pressed.step, approvalId);
       else await hub.reject(taskId, "rejected from Telegram", pressed.step, approvalId);
       // The message itself changes when the hub pushes the task's new state.
@@ -234,6 +234,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     } catch (error) {
       const reason = error instanceof HubError ? error.message : "the hub could not be reached";
       log.warn(`telegram: ${pressed.action} of ${taskId} failed: ${reason}`);
+      markActive(taskId);
       await ctx.answerCallbackQuery({ text: clip(`Not done: ${reason}`, CALLBACK_ANSWER_LIMIT), show_alert: true });
     }
   });
@@ -264,7 +265,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     try {
       const { taskId } = await startTaskIn(hub, text, "telegram", workspace === undefined ? {} : { workspace });
       if (workspace !== undefined) {
-        const started = `${startedSentence({ description: text })} in workspace ${workspace} (${taskId}).`;
+        const started = `${startedSentence({ description: text, workspace })} (${taskId}).`;
         await ctx.reply(clip(started, TEXT_LIMIT), replyTo(ctx));
       }
     } catch (error) {

@@ -12,7 +12,6 @@ export interface AdapterLog {
   error(message: string): void;
 }
 
-/** A chat API said "too many requests": nothing more goes to that destination for `retryAfterMs`. */
 /** What a task's message may name besides the task: where the dashboard is, for a text too long to show whole. */
 export interface RenderOptions {
   dashboardUrl?: string | null;
@@ -35,6 +34,7 @@ export interface ChatChannelOptions<Settings> {
   log: AdapterLog;
 }
 
+/** A chat API said "too many requests": nothing more goes to that destination for `retryAfterMs`. */
 export class RateLimitedError extends Error {
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number, message = `rate limited; retry after ${retryAfterMs} ms`) {

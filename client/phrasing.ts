@@ -266,14 +266,15 @@ function listWords(items: string[]): string {
 // ---- intake, follow-ups and answers ---------------------------------------------------------
 
 /** The task's label inside a sentence: "your OCR task", "your task “Analyze trust documents”". */
-function labelInSentence(task: Pick<Task, "description">): string {
+export function labelInSentence(task: Pick<Task, "description">): string {
   const label = taskLabel(task);
   return label.charAt(0).toLowerCase() + label.slice(1);
 }
 
-/** What a channel says once it handed a new task to the hub: "Started your OCR task". */
-export function startedSentence(task: Pick<Task, "description">): string {
-  return `Started ${labelInSentence(task)}`;
+/** What a channel says once it handed a new task to the hub: "Started your OCR task in workspace site". */
+export function startedSentence(task: Pick<Task, "description"> & { workspace?: string | null }): string {
+  const where = workspaceText(task);
+  return `Started ${labelInSentence(task)}${where ? ` in ${where}` : ""}`;
 }
 
 /** What a channel says once a follow-up was taken: "Added to your OCR task as step 3". */

@@ -44,12 +44,10 @@ const actions: DashboardActions = {
   },
   async startTask(request) {
     try {
-      const { taskId } = await startTask(client, request.description, "dashboard", {
-        ...(request.backend ? { backend: request.backend } : {}),
-        ...(request.workspace ? { workspace: request.workspace } : {}),
-      });
-      const where = request.workspace ? ` in workspace ${request.workspace}` : "";
-      return `${startedSentence(request)}${where} (${taskId}). Its card is in the live queue.`;
+      // newTaskRequest left out any blank choice: the rest goes to the hub as it is.
+      const { description, ...choices } = request;
+      const { taskId } = await startTask(client, description, "dashboard", choices);
+      return `${startedSentence(request)} (${taskId}). Its card is in the live queue.`;
     } catch (error) {
       throw new Error(`${notTakenSentence("start", refusalReason(error))}.`);
     }

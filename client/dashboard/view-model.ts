@@ -4,6 +4,7 @@ import {
   type BackendHealth,
   type Channel,
   type Context,
+  EDIT_TOOLS,
   type Health,
   type HealthStatus,
   type Task,
@@ -206,9 +207,6 @@ export function approvalItem(task: Task): ApprovalItem {
     channelText: `from ${task.startedFrom}`,
   };
 }
-
-/** The tools whose approval detail is a unified diff of the file they change (server/tool-approvals/tool-call.ts). */
-const EDIT_TOOLS = new Set(["Edit", "MultiEdit", "Write"]);
 
 /** A Bash call's detail is its command; an edit's is a diff (or, when the hub could not make one, its input as JSON). */
 function toolDetailKind(tool: string | undefined, detail: string): DetailKind {

@@ -158,8 +158,9 @@ function plain(text: string): SlackView {
 
 /** `/switchboard new <text>` taken: what started, where it works when a workspace was named, and its id; its message follows in the channels. */
 export function renderStarted(taskId: string, description: string, workspace?: string): SlackView {
-  const where = workspace === undefined ? "" : ` in workspace ${workspace}`;
-  return plain(`${startedSentence({ description })}${where} (${taskId}). Reply in its message's thread to add to it.`);
+  return plain(
+    `${startedSentence({ description, workspace })} (${taskId}). Reply in its message's thread to add to it.`,
+  );
 }
 
 /** A follow-up (a reply in a task's thread) taken: which step it became. */

@@ -3,7 +3,7 @@
 // command or diff is marked as a code block by a `pre` entity over its range of the text.
 
 import { createHash } from "node:crypto";
-import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
+import { type Context, EDIT_TOOLS, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
 import type { TaskMessageRenderer } from "../chat-messages.ts";
 import {
   answerHead,
@@ -55,7 +55,7 @@ const HEAD_ROOM = 1200;
 /** The code block's language for a tool's detail: Telegram apps colour it. */
 function codeLanguage(tool: string | undefined): string | undefined {
   if (tool === "Bash") return "bash";
-  if (tool === "Edit" || tool === "MultiEdit" || tool === "Write") return "diff";
+  if (tool && EDIT_TOOLS.has(tool)) return "diff";
   return tool ? "json" : undefined;
 }
 

@@ -1,17 +1,17 @@
 // The voice channel: a hub client keeping a live mirror, answering "what is happening now" from
 // that mirror with no network round trip, and announcing milestones through a speaker.
 
-import type { Context, Health, Task } from "../../shared/schemas.ts";
+import { type Context, type Health, type Task, waitingStep } from "../../shared/schemas.ts";
 import type { HubClient, HubEvents } from "../hub-client.ts";
 import { refusalReason, sendFollowUp, startTask } from "../intake.ts";
 import { limitAnnouncement, restingSentence } from "../limit-phrasing.ts";
 import {
   finishedWithAnswerSentence,
   followUpSentence,
+  labelInSentence,
   notTakenSentence,
   startedSentence,
   summarySentence,
-  taskLabel,
   taskSentence,
 } from "../phrasing.ts";
 import type { Speaker } from "./speaker.ts";
@@ -192,8 +192,8 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
           const text = named ? named.text : utterance.text;
           const { taskId } = await startTask(client, text, "voice", named ? { workspace: named.name } : {});
           lastTaskId = taskId;
-          const where = named ? ` in workspace ${named.name}` : "";
-          return `${said(`${startedSentence({ description: text })}${where}`)} I will tell you when it is done.`;
+          const started = startedSentence({ description: text, workspace: named?.name });
+          return `${said(started)} I will tell you when it is done.`;
         } catch (error) {
           return said(notTakenSentence("start", refusalReason(error)));
         }
@@ -215,17 +215,17 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
         );
       case "decide": {
         const task = findTask(utterance.taskId);
-        const label = taskLabel(task ?? { description: utterance.taskId });
+        const named = task ?? { description: utterance.taskId };
         // Bound to what the mirror shows waiting (what was announced): that step, that tool call.
         const waiting = task?.awaitingApproval;
-        const step = task ? (waiting?.step ?? task.currentStep) : undefined;
+        const step = task ? waitingStep(task) : undefined;
         const toolCall = waiting?.kind === "tool" && waiting.id ? waiting : null;
         const approvalId = toolCall?.id;
         try {
           if (utterance.decision === "approve") await client.approve(utterance.taskId, step, approvalId);
           else await client.reject(utterance.taskId, "rejected by voice", step, approvalId);
           lastTaskId = utterance.taskId;
-          const lowered = `${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+          const lowered = labelInSentence(named);
           if (toolCall) {
             const what = toolCall.summary || toolCall.title;
             return utterance.decision === "approve"
@@ -234,9 +234,7 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
           }
           return `${utterance.decision === "approve" ? "Approved" : "Rejected"}: ${lowered}.`;
         } catch (error) {
-          return said(
-            `Could not ${utterance.decision} ${label.charAt(0).toLowerCase()}${label.slice(1)}: ${refusalReason(error)}`,
-          );
+          return said(`Could not ${utterance.decision} ${labelInSentence(named)}: ${refusalReason(error)}`);
         }
       }
       case "follow-up": {

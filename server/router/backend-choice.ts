@@ -4,7 +4,7 @@ import type { Task } from "../../shared/schemas.ts";
 import type { RouterSettings } from "../config.ts";
 import type { WarmStandby } from "../warm-standby/warm-standby.ts";
 import type { Lanes } from "./lanes.ts";
-import { type Candidate, type Choice, type ChoiceRequest as ScoringRequest, chooseBackend } from "./scoring.ts";
+import { type Candidate, type Choice, chooseBackend, type ChoiceRequest as ScoringRequest } from "./scoring.ts";
 
 /** What a task asks of the choice; the candidates and preferences are filled in here. */
 export type ChoiceRequest = Pick<ScoringRequest, "explicit" | "kind" | "exclude">;

@@ -2,7 +2,7 @@
 // answer (ask, allow, deny), and how a person is shown it — the Bash command, a unified diff of
 // an Edit/MultiEdit/Write (jsdiff), or the input of any other tool, bounded in size.
 import { createPatch } from "diff";
-import { LIMITS } from "../../shared/schemas.ts";
+import { EDIT_TOOLS, LIMITS } from "../../shared/schemas.ts";
 import type { ClaudeWorkspace, ToolDecision } from "../workspaces/settings.ts";
 
 /** A rule name matches its tool exactly, or every tool starting with it when it ends in `*`. */
@@ -35,8 +35,6 @@ export interface ToolCallFacts {
   /** The workspace folder: paths inside it are shown relative to it. */
   workspacePath: string;
 }
-
-const EDIT_TOOLS = new Set(["Edit", "MultiEdit", "Write"]);
 
 /** The file a call changes, if it changes one (Edit, MultiEdit, Write; NotebookEdit's notebook). */
 export function changedFile(tool: string, input: Record<string, unknown>): string | null {

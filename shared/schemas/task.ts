@@ -104,6 +104,9 @@ export type Approval = z.infer<typeof approvalSchema>;
  * tool call its backend wants to make (`kind: "tool"`, with that call's `id`). Both carry a
  * `title` and a `detail`, so every channel shows them the same way.
  */
+/** The tools whose approval `detail` is a unified diff of the file they change (when the hub could make one). */
+export const EDIT_TOOLS: ReadonlySet<string> = new Set(["Edit", "MultiEdit", "Write"]);
+
 export const awaitingApprovalSchema = z.strictObject({
   kind: z.enum(["step", "tool"]).optional(),
   /** A tool approval's id: approve and reject may name it, to act on this call and no other. */

@@ -15,7 +15,7 @@ import { createTaskContext, emptyContext, type TaskContext } from "../server/tas
 import { type Context, contextSchema } from "../shared/schemas.ts";
 import { startRedis } from "../test/helpers/redis-server.ts";
 import type { TriggerRequest } from "./fanout-harness.ts";
-import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+import { type Benchmark, type BenchRow, ms, percentile, sorted, verdict } from "./report.ts";
 import { runHarness } from "./run-harness.ts";
 
 const SUBSCRIBERS = 1000;
@@ -68,7 +68,6 @@ async function fanout(redisUrl: string): Promise<BenchRow> {
         kind: "push",
         url: url as string,
         subscribers: SUBSCRIBERS,
-        subscribe: true,
         triggers,
         warmup: WARMUP,
       }),
@@ -79,7 +78,6 @@ async function fanout(redisUrl: string): Promise<BenchRow> {
         url: urls[0] as string,
         socketUrls: urls,
         subscribers: SUBSCRIBERS,
-        subscribe: true,
         triggers,
         warmup: WARMUP,
       }),
@@ -87,8 +85,8 @@ async function fanout(redisUrl: string): Promise<BenchRow> {
     single.push(...one.latencies);
     cluster.push(...three.latencies);
   }
-  const s = Float64Array.from(single).sort() as unknown as number[];
-  const c = Float64Array.from(cluster).sort() as unknown as number[];
+  const s = sorted(single);
+  const c = sorted(cluster);
   const ratio = percentile(c, 99) / percentile(s, 99);
   return {
     name: "cluster fan-out, REST change on one hub → receipt, 1,000 subscribers over 3 hubs on Redis (p50 / p99)",

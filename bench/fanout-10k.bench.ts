@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { type HarnessJob, type ListenMessage, sharedNow } from "./fanout-harness.ts";
 import { spawnServer } from "./memory.bench.ts";
-import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+import { type Benchmark, type BenchRow, ms, percentile, sorted, verdict } from "./report.ts";
 
 const SUBSCRIBERS = 10_000;
 const PROCESSES = 4;
@@ -109,9 +109,9 @@ const benchmark: Benchmark = {
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      const sorted = Float64Array.from(lastReceipts).sort() as unknown as number[];
-      const [p50, p99] = [percentile(sorted, 50), percentile(sorted, 99)];
-      const answered = Float64Array.from(answers).sort() as unknown as number[];
+      const receipts = sorted(lastReceipts);
+      const [p50, p99] = [percentile(receipts, 50), percentile(receipts, 99)];
+      const answered = sorted(answers);
       const rss = (after.rss - before.rss) / SUBSCRIBERS;
       const heap = (after.heapUsed + after.external - before.heapUsed - before.external) / SUBSCRIBERS;
       return [

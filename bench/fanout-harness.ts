@@ -23,8 +23,6 @@ export type HarnessJob =
       /** Several hubs: the sockets are spread over these (round robin); triggers still go to `url`. */
       socketUrls?: string[];
       subscribers: number;
-      /** Send a context subscribe frame and wait for its snapshot (the hub), or just connect (bare ws). */
-      subscribe: boolean;
       /** One request per change; each must produce exactly one frame at every subscriber. */
       triggers: TriggerRequest[];
       warmup: number;
@@ -72,10 +70,6 @@ export const sharedNow = () => performance.timeOrigin + performance.now();
 export interface HarnessResult {
   /** Milliseconds from just before each trigger to each receipt (warm-up excluded). */
   latencies: number[];
-  /** Per change, milliseconds from just before its trigger to its last receipt (warm-up excluded). */
-  lastReceipts: number[];
-  /** The frames the first subscriber received, one per change, exactly as sent. */
-  frames: string[];
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -124,23 +118,19 @@ async function openAll(urls: string[], subscribers: number, subscribe: boolean):
 }
 
 async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<HarnessResult> {
-  const sockets = await openAll(job.socketUrls ?? [job.url], job.subscribers, job.subscribe);
-  // Receipt is stamped first and the frame kept raw: no parsing while the clock runs.
+  const sockets = await openAll(job.socketUrls ?? [job.url], job.subscribers, true);
+  // Receipt is stamped first: no parsing while the clock runs.
   let received = 0;
   let done: (() => void) | null = null;
   const stamps = new Float64Array(job.subscribers);
-  const firstFrames: string[] = [];
-  let current: Buffer | null = null;
   sockets.forEach((socket, index) => {
-    socket.on("message", (data: Buffer) => {
+    socket.on("message", () => {
       stamps[index] = performance.now();
-      if (index === 0) current = data;
       if (++received === job.subscribers) done?.();
     });
   });
 
   const latencies: number[] = [];
-  const lastReceipts: number[] = [];
   for (let i = 0; i < job.triggers.length; i++) {
     received = 0;
     const all = new Promise<void>((resolve) => {
@@ -148,19 +138,11 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
     });
     const started = performance.now();
     await Promise.all([send(job.url, job.triggers[i] as TriggerRequest), all]);
-    if (i >= job.warmup) {
-      let last = 0;
-      for (const stamp of stamps) {
-        latencies.push(stamp - started);
-        last = Math.max(last, stamp - started);
-      }
-      lastReceipts.push(last);
-    }
-    firstFrames.push(String(current));
+    if (i >= job.warmup) for (const stamp of stamps) latencies.push(stamp - started);
     await new Promise((resolve) => setTimeout(resolve, 5)); // let the server settle between changes
   }
   for (const socket of sockets) socket.terminate();
-  return { latencies, lastReceipts, frames: firstFrames };
+  return { latencies };
 }
 
 /**
@@ -191,14 +173,15 @@ function readFrames(socket: WebSocket, onFrame: (payload: Buffer) => void): void
 
 async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promise<AlternateResult> {
   const servers = [
-    { sockets: await openAll([job.hubUrl], job.subscribers, true), last: [] as number[] },
-    { sockets: await openAll([job.bareUrl], job.subscribers, false), last: [] as number[] },
+    await openAll([job.hubUrl], job.subscribers, true),
+    await openAll([job.bareUrl], job.subscribers, false),
   ];
+  const result: AlternateResult = { hub: [], bare: [] };
   let received = 0;
   let lastAt = 0;
   let done: (() => void) | null = null;
   let frame: Buffer | null = null;
-  for (const { sockets } of servers) {
+  for (const sockets of servers) {
     sockets.forEach((socket, index) => {
       readFrames(socket, (payload) => {
         lastAt = performance.now();
@@ -223,12 +206,12 @@ async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promi
     const bare = await change(job.bareUrl, { method: "POST", path: "/relay", body: sent });
     if (String(frame) !== sent) throw new Error(`the bare server sent another frame than the hub's for change ${i}`);
     if (i >= job.warmup) {
-      servers[0]?.last.push(hub);
-      servers[1]?.last.push(bare);
+      result.hub.push(hub);
+      result.bare.push(bare);
     }
   }
-  for (const { sockets } of servers) for (const socket of sockets) socket.terminate();
-  return { hub: servers[0]?.last ?? [], bare: servers[1]?.last ?? [] };
+  for (const sockets of servers) for (const socket of sockets) socket.terminate();
+  return result;
 }
 
 /** Holds `job.subscribers` sockets until killed, reporting each change's last receipt. */
@@ -272,7 +255,7 @@ async function poll(job: Extract<HarnessJob, { kind: "poll" }>): Promise<Harness
     latencies.push((await noticed) - started);
   }
   clearInterval(timer);
-  return { latencies, lastReceipts: [], frames: [] };
+  return { latencies };
 }
 
 process.once("message", async (job: HarnessJob) => {

@@ -12,7 +12,7 @@ import { parseConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { CONTEXT_FILE, startHub } from "../server/start.ts";
 import type { AlternateResult, TriggerRequest } from "./fanout-harness.ts";
-import { type Benchmark, type BenchRow, ms, percentile, verdict } from "./report.ts";
+import { type Benchmark, type BenchRow, ms, percentile, sorted, verdict } from "./report.ts";
 import { runHarness } from "./run-harness.ts";
 
 /** Subscriber counts; `FANOUT_SIZES=1000 npm run bench -- fanout` runs just one. */
@@ -72,7 +72,6 @@ async function withBareWs<T>(run: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-const sorted = (values: number[]) => Float64Array.from(values).sort() as unknown as number[];
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 async function run(): Promise<BenchRow[]> {

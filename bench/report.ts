@@ -52,6 +52,9 @@ export function renderResults(rows: BenchRow[], startedAt: Date, notes: string[]
 
 export const ms = (value: number, digits = 2) => `${value.toFixed(digits)} ms`;
 
+/** `values` sorted ascending, as numbers (percentile's input). */
+export const sorted = (values: number[]) => Float64Array.from(values).sort() as unknown as number[];
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -97,6 +97,13 @@ export async function finishedTask(hub: TestHub, taskId: string, ms = 20_000): P
   return find() as Task;
 }
 
+/** Waits until the task waits on a call of `tool` (the fake claude asks for it), and gives that call's approval id. */
+export async function toolWaiting(hub: TestHub, taskId: string, tool: string, ms = 20_000): Promise<string> {
+  const waiting = () => hub.taskContext.getActiveTask(taskId)?.awaitingApproval;
+  await expect.poll(() => waiting()?.tool === tool, { timeout: ms, message: `the ${tool} approval` }).toBeTruthy();
+  return waiting()?.id as string;
+}
+
 /** The fake CLIs' runs of a task (claude in stream-json mode, codex exec), not their pings. */
 export const runCalls = async (log: string) =>
   (await fakeCliCalls(log)).filter((c) => c.argv.includes("--input-format") || c.argv[0] === "exec");

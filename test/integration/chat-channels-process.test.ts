@@ -7,11 +7,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { slackSignature } from "../../server/slack-requests.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { cleanEnv, HUB_ENTRY, runToExit, spawnEntry } from "../helpers/entry.ts";
 import { startTestHub, type TestHub } from "../helpers/hub.ts";
+import { signedSlackRequest } from "../helpers/slack-request.ts";
 
 const _ROOT = join(import.meta.dirname, "..", "..");
 const SIGNING_SECRET = "process-test-signing-secret";
@@ -142,16 +142,7 @@ describe("channels started by the hub's entry point", () => {
 
     // From a configured channel: slack.channels reaches the hub's endpoint.
     const body = new URLSearchParams({ command: "/switchboard", text: "status", channel_id: "C0DEV" }).toString();
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const command = await fetch(`${url}/api/slack/commands`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-slack-request-timestamp": timestamp,
-        "x-slack-signature": slackSignature(SIGNING_SECRET, timestamp, body),
-      },
-      body,
-    });
+    const command = await fetch(`${url}/api/slack/commands`, signedSlackRequest(body, { secret: SIGNING_SECRET }));
     expect(command.status).toBe(200);
     expect(((await command.json()) as { text: string }).text).toBe("One task running.");
 

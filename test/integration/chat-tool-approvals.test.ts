@@ -9,11 +9,11 @@ import { slackViews } from "../../client/slack/blocks.ts";
 import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegram/adapter.ts";
 import { silentLogger } from "../../server/log.ts";
 import { SLACK_INTERACTIONS_PATH, slackEndpoint } from "../../server/slack-endpoint.ts";
-import { slackSignature } from "../../server/slack-requests.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, repository, routerHub } from "../helpers/router-hub.ts";
+import { cleanupRouterHubs, finishedTask, repository, routerHub, toolWaiting } from "../helpers/router-hub.ts";
+import { signedSlackRequest } from "../helpers/slack-request.ts";
 
 const CHAT = 1001;
 const CHANNEL = "C0DEV";
@@ -68,13 +68,7 @@ describe("tool approvals in Telegram", () => {
     const fake = telegram;
     const { taskId } = await client.route({ description: "tidy the notes", startedFrom: "cli" });
     const waitingOn = async (tool: string) => {
-      await expect
-        .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
-          timeout: 20_000,
-          message: tool,
-        })
-        .toBeTruthy();
-      const id = hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id as string;
+      const id = await toolWaiting(hub, taskId, tool);
       await expect
         .poll(() => JSON.stringify(fake.message(CHAT, 100)?.replyMarkup ?? null).includes(id), {
           timeout: 5000,
@@ -149,13 +143,7 @@ describe("tool approvals in Slack", () => {
     const blocks = () =>
       (message()?.blocks ?? []) as { type: string; text?: { text: string }; elements?: { value?: string }[] }[];
     const waitingOn = async (tool: string) => {
-      await expect
-        .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
-          timeout: 20_000,
-          message: tool,
-        })
-        .toBeTruthy();
-      const id = hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id as string;
+      const id = await toolWaiting(hub, taskId, tool);
       await expect
         .poll(() => JSON.stringify(blocks()).includes(id), { timeout: 5000, message: `the message to show ${tool}` })
         .toBeTruthy();
@@ -173,16 +161,7 @@ describe("tool approvals in Slack", () => {
           actions: [{ action_id: action, block_id: "switchboard_approval", value, type: "button" }],
         }),
       }).toString();
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      return fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "x-slack-request-timestamp": timestamp,
-          "x-slack-signature": slackSignature(SIGNING_SECRET, timestamp, body),
-        },
-        body,
-      });
+      return fetch(`${hub.url}${SLACK_INTERACTIONS_PATH}`, signedSlackRequest(body, { secret: SIGNING_SECRET }));
     };
 
     const bash = await waitingOn("Bash");

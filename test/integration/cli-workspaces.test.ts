@@ -6,22 +6,20 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
 import { runCli } from "../helpers/cli.ts";
-import type { TestHub } from "../helpers/hub.ts";
-import { allTasks, cleanupRouterHubs, finishedTask, routerHub, workspaceFolder } from "../helpers/router-hub.ts";
+import {
+  allTasks,
+  cleanupRouterHubs,
+  finishedTask,
+  routerHub,
+  toolWaiting,
+  workspaceFolder,
+} from "../helpers/router-hub.ts";
 
 afterEach(async () => {
   await cleanupRouterHubs();
 });
 
 const BASH = { tool_name: "Bash", input: { command: "npm test", description: "Run the tests" } };
-
-const waitingOn = (hub: TestHub, taskId: string, tool: string) =>
-  expect
-    .poll(() => hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.tool === tool, {
-      timeout: 20_000,
-      message: `the ${tool} approval`,
-    })
-    .toBeTruthy();
 
 describe("switchboard workspaces", () => {
   it("lists each workspace with its description, the default, how claude and codex may act there, and which backends work there; --json is GET /api/workspaces", async () => {
@@ -116,7 +114,7 @@ describe("a tool call from the command line", () => {
     });
     const started = await runCli(["new", "run the tests", "--hub", hub.url]);
     const taskId = /: (route_\S+)\.$/.exec(started.stdout)?.[1] as string;
-    await waitingOn(hub, taskId, "Bash");
+    await toolWaiting(hub, taskId, "Bash");
     const waiting = hub.taskContext.getActiveTask(taskId)?.awaitingApproval;
 
     const status = await runCli(["status", "--hub", hub.url]);
@@ -154,10 +152,9 @@ describe("a tool call from the command line", () => {
     });
     const started = await runCli(["new", "test then edit", "--hub", hub.url]);
     const taskId = /: (route_\S+)\.$/.exec(started.stdout)?.[1] as string;
-    await waitingOn(hub, taskId, "Bash");
-    const first = hub.taskContext.getActiveTask(taskId)?.awaitingApproval?.id as string;
+    const first = await toolWaiting(hub, taskId, "Bash");
     expect((await runCli(["approve", taskId, "--approval", first, "--hub", hub.url])).code).toBe(0);
-    await waitingOn(hub, taskId, "Edit");
+    await toolWaiting(hub, taskId, "Edit");
 
     const stale = await runCli(["reject", taskId, "--approval", first, "--hub", hub.url]);
     expect(stale.code).toBe(1);

@@ -4,11 +4,11 @@ import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapte
 import { slackViews } from "../../client/slack/blocks.ts";
 import { silentLogger } from "../../server/log.ts";
 import { SLACK_COMMANDS_PATH, SLACK_EVENTS_PATH, slackEndpoint } from "../../server/slack-endpoint.ts";
-import { slackSignature } from "../../server/slack-requests.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
 import { cleanupRouterHubs, finishedTask, routerHub, runCalls, workspaceFolder } from "../helpers/router-hub.ts";
+import { signedSlackRequest } from "../helpers/slack-request.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const CHANNEL = "C0DEV";
@@ -54,18 +54,8 @@ async function setUp(modes: Record<string, string> = {}, workspaces?: Record<str
   await adapter.start();
 }
 
-function signed(body: string, contentType: string, secret = SIGNING_SECRET, at = Math.floor(Date.now() / 1000)) {
-  const timestamp = String(at);
-  return {
-    method: "POST",
-    headers: {
-      "content-type": contentType,
-      "x-slack-request-timestamp": timestamp,
-      "x-slack-signature": slackSignature(secret, timestamp, body),
-    },
-    body,
-  };
-}
+const signed = (body: string, contentType: string, secret = SIGNING_SECRET, timestamp?: number) =>
+  signedSlackRequest(body, { secret, contentType, ...(timestamp === undefined ? {} : { timestamp }) });
 
 const command = (text: string) =>
   fetch(

@@ -5,11 +5,11 @@ import { createSlackAdapter, type SlackAdapter } from "../../client/slack/adapte
 import { slackViews } from "../../client/slack/blocks.ts";
 import { silentLogger } from "../../server/log.ts";
 import { SLACK_COMMANDS_PATH, SLACK_INTERACTIONS_PATH, slackEndpoint } from "../../server/slack-endpoint.ts";
-import { slackSignature } from "../../server/slack-requests.ts";
 import { type RunningHub, startHub } from "../../server/start.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { hubClient, makeDataDir, testConfig } from "../helpers/hub.ts";
+import { type SlackRequestOptions, signedSlackRequest } from "../helpers/slack-request.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const HUB_TOKEN = "hub-secret-token";
@@ -79,23 +79,9 @@ const blocksOf = (call: { params: Record<string, unknown> } | undefined) =>
   JSON.parse(String(call?.params.blocks ?? "[]")) as { type: string; elements?: unknown[]; text?: { text: string } }[];
 const blockText = (call: { params: Record<string, unknown> } | undefined) => JSON.stringify(blocksOf(call));
 
-/** A request as Slack sends it: form-encoded body, timestamp and v0 signature headers. */
-function signed(body: string, options: { secret?: string; timestamp?: number; signature?: string | null } = {}) {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature =
-    options.signature === undefined
-      ? slackSignature(options.secret ?? SIGNING_SECRET, timestamp, body)
-      : options.signature;
-  return {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "x-slack-request-timestamp": timestamp,
-      ...(signature !== null ? { "x-slack-signature": signature } : {}),
-    },
-    body,
-  };
-}
+/** A request as Slack sends it, signed with the hub's secret unless `options` says otherwise. */
+const signed = (body: string, options: Partial<SlackRequestOptions> = {}) =>
+  signedSlackRequest(body, { secret: SIGNING_SECRET, ...options });
 
 const commandBody = (text: string) =>
   new URLSearchParams({

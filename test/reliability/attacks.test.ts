@@ -19,7 +19,6 @@ import {
   SLACK_INTERACTIONS_PATH,
   slackEndpoint,
 } from "../../server/slack-endpoint.ts";
-import { slackSignature } from "../../server/slack-requests.ts";
 import { StartupError, startHub } from "../../server/start.ts";
 import type { SlackThreadReply } from "../../shared/slack-thread-reply.ts";
 import { fakeCliCalls } from "../fixtures/fake-cli-env.ts";
@@ -28,6 +27,7 @@ import { startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, makeDataDir, startTestHub, type TestHub, testConfig } from "../helpers/hub.ts";
 import { json, openRawSocket, rawRequest, UpgradeRefused } from "../helpers/raw-socket.ts";
 import { cleanupRouterHubs, routerHub } from "../helpers/router-hub.ts";
+import { signedSlackRequest } from "../helpers/slack-request.ts";
 
 // One name resolves as an attacker's DNS would answer it: a *.localhost name pointing elsewhere.
 vi.mock("node:dns/promises", async (importOriginal) => {
@@ -656,19 +656,7 @@ describe("a Slack request acts once, and only for the team, channels and people 
   let sequence = 0;
   /** Signed as Slack signs; each call is a new request (Slack's bodies carry a fresh trigger_id). */
   function send(path: string, body: string, contentType = "application/x-www-form-urlencoded") {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    return {
-      url: `${hub?.url}${path}`,
-      init: {
-        method: "POST",
-        headers: {
-          "content-type": contentType,
-          "x-slack-request-timestamp": timestamp,
-          "x-slack-signature": slackSignature(SECRET, timestamp, body),
-        },
-        body,
-      },
-    };
+    return { url: `${hub?.url}${path}`, init: signedSlackRequest(body, { secret: SECRET, contentType }) };
   }
   const post = async (request: ReturnType<typeof send>) => {
     const response = await fetch(request.url, request.init);

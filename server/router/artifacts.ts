@@ -83,6 +83,8 @@ async function nearestRealFolder(path: string): Promise<string> {
  */
 export async function confineOutput(location: OutputLocation): Promise<void> {
   await mkdir(location.artifactsDir, { recursive: true });
+  // Right in the artifacts directory (the default, <taskId>.md): its folder is the root itself.
+  if (dirname(location.absolute) === location.artifactsDir) return;
   const root = await realpath(location.artifactsDir);
   const folder = await nearestRealFolder(dirname(location.absolute));
   if (!insideOrSame(root, folder)) throw new OutputOutsideArtifacts(location, folder);

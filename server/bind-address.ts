@@ -1,7 +1,7 @@
 // Where the hub may listen: loopback addresses always, anything else only with a token. Decided
 // on addresses (as resolved, then as actually bound), never on how the host name looks.
 import { isIP } from "node:net";
-import { bareHost, isLoopbackAddress } from "../shared/access-policy.ts";
+import { bareHost, isLoopbackAddress, unresolvableHost } from "../shared/access-policy.ts";
 
 /** `host` as it goes in a URL: an IPv6 literal in brackets, anything else as it is. */
 export function urlHost(host: string): string {
@@ -21,11 +21,6 @@ export async function resolveBindHost(host: string): Promise<{ addresses: string
   } catch (error) {
     return { refusal: unresolvableHost(host, (error as NodeJS.ErrnoException).code ?? (error as Error).message) };
   }
-}
-
-/** The one line for a bind name that does not resolve. */
-export function unresolvableHost(host: string, code: string): string {
-  return `cannot resolve the host "${host}" to listen on (${code}): use an address such as 127.0.0.1, or a name this machine resolves`;
 }
 
 /** Why listening on these addresses is refused, or null when it is allowed. */

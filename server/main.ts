@@ -8,7 +8,7 @@
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
-import { unresolvableHost } from "./bind-address.ts";
+import { unresolvableHost } from "../shared/access-policy.ts";
 import { ConfigError } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { StartupError, startHub } from "./start.ts";

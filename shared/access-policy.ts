@@ -35,6 +35,11 @@ export function bareHost(host: string): string {
   return bracketed ? (bracketed[1] as string) : host;
 }
 
+/** The one line for a host name that does not resolve, for the hub (`listen on`) or a channel's own server. */
+export function unresolvableHost(host: string, code: string, purpose = "listen on"): string {
+  return `cannot resolve the host "${host}" to ${purpose} (${code}): use an address such as 127.0.0.1, or a name this machine resolves`;
+}
+
 /** The host name of a Host header, without its port. */
 export function hostName(hostHeader: string): string {
   if (hostHeader.startsWith("[")) {

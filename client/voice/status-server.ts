@@ -13,6 +13,7 @@ import {
   isOriginAllowed,
   isTokenValid,
   presentedToken,
+  unresolvableHost,
 } from "../../shared/access-policy.ts";
 import { LIMITS } from "../../shared/schemas.ts";
 
@@ -68,9 +69,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     const failed = (error: NodeJS.ErrnoException) =>
       reject(
         error.syscall === "getaddrinfo"
-          ? new VoiceStartError(
-              `cannot resolve the host "${options.host}" to serve the voice status on (${error.code}): use an address such as 127.0.0.1, or a name this machine resolves`,
-            )
+          ? new VoiceStartError(unresolvableHost(options.host, String(error.code), "serve the voice status on"))
           : error,
       );
     server.once("error", failed);

@@ -4,11 +4,11 @@
 // mirror once connected; a write resolves when the hub acknowledged it (durable) and the mirror
 // holds its result, so a read right after a write sees it.
 import WebSocket from "ws";
+import { DEFAULT_HUB_URL, hubTokenFrom } from "../../shared/defaults.ts";
 import type { Context, Health, StreamPosition, Topic } from "../../shared/schemas.ts";
 import { HubApi, HubError } from "../hub-api.ts";
 import { HubClient, type SocketLike } from "../hub-client.ts";
 
-export const DEFAULT_HUB_URL = "http://127.0.0.1:7433";
 /** The response header naming the documents' positions after a change (server/hub.ts). */
 const POSITIONS_HEADER = "switchboard-positions";
 /** How long the first connection may take before the call fails. */
@@ -42,8 +42,7 @@ export interface HubAddress {
 /** Where the hub is: SWITCHBOARD_HUB (default http://127.0.0.1:7433) and SWITCHBOARD_TOKEN. */
 export function hubAddress(env: NodeJS.ProcessEnv = process.env): HubAddress {
   const url = env.SWITCHBOARD_HUB?.trim() || DEFAULT_HUB_URL;
-  const token = env.SWITCHBOARD_TOKEN?.trim() || null;
-  return { url: url.replace(/\/+$/, ""), token };
+  return { url: url.replace(/\/+$/, ""), token: hubTokenFrom(env) };
 }
 
 type Positions = Partial<Record<Topic, StreamPosition>>;

@@ -15,6 +15,5 @@ export async function startBareFastify(): Promise<{ url: string; close: () => Pr
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const { url } = await startBareFastify();
-  process.stdout.write(`bare fastify: listening on ${url}\n`);
+  void startBareFastify().then(({ url }) => process.stdout.write(`bare fastify: listening on ${url}\n`));
 }

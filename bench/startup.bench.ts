@@ -104,7 +104,7 @@ const startup: Benchmark = {
     try {
       const configPath = join(dir, "config.json");
       await writeFile(configPath, JSON.stringify({ logLevel: "warn" }));
-      const bareBundle = join(dir, "bare-fastify.mjs");
+      const bareBundle = join(dir, "bare-fastify.cjs");
       await buildBundles();
       await bundleOne(join(ROOT, "bench", "startup-bare-fastify.ts"), bareBundle);
       const hubOptions = ["--config", configPath, "--port", "0", "--data-dir", join(dir, "data")];

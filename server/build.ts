@@ -7,19 +7,22 @@
 // files (`npm run bench -- startup cli`). Everything is rebuilt only when a source is newer
 // (prestart, and client/launch.js before a channel or the CLI runs); `--force` always rebuilds.
 // Tests build once (test/global-setup.ts).
+import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Plugin } from "esbuild";
-import { BUILD_MANIFEST, bundlePath, isBundleCurrent } from "../client/launch.js";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+import { BUILD_MANIFEST, isBundleCurrent } from "../client/launch.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const DIST = join(REPO, "dist");
 
-/** Every process entry point and the bundle it becomes (dist/<name>.mjs). */
+/**
+ * Every process entry point but the hub's (HUB_BUILD below) and the ES module it becomes
+ * (dist/<name>.mjs). dist/ sits one folder below the project, like `server/` and `client/`, so every
+ * path a bundle derives from its own location (config.json, dist/dashboard, artifacts) stays the same.
+ */
 export const ENTRY_POINTS = {
-  /** The hub. It sits one folder below the project, like `server/`, so every path it derives from its own location (config.json, dist/dashboard, artifacts) stays the same; so do the chunks. */
-  switchboard: "server/process-entry.ts",
   cli: "client/cli/main.ts",
   voice: "client/voice/main.ts",
   telegram: "client/telegram/main.ts",
@@ -36,8 +39,6 @@ export const ENTRY_POINTS = {
   "package/client": "client/package/client.ts",
 } as const;
 export type EntryPoint = keyof typeof ENTRY_POINTS;
-
-export const SERVER_BUNDLE = bundlePath("switchboard");
 
 /**
  * Node's built-in modules imported by the project's own ES modules are loaded through require(),
@@ -101,24 +102,109 @@ const NEVER_LOADED = [
 ] as const;
 
 /**
+ * Packages that only parts of the hub loaded on demand use: the Telegram and Slack adapters, Ollama's
+ * client, Redis, the sender of dashboard files, the voice's and the notifier's commands. Each is
+ * bundled into a file of its own (dist/hub-packages/<name>.cjs) that the hub requires when such a
+ * part starts: the hub's file is read at every start, and with these in it, it was a third longer.
+ * None keeps state shared with the hub's own code, so a copy of their own costs nothing.
+ */
+const HUB_LOADS_ON_DEMAND = ["undici", "grammy", "@slack/web-api", "ioredis", "@fastify/send", "execa"] as const;
+
+/** dist/hub-packages/<file>.cjs for a package of HUB_LOADS_ON_DEMAND (`@slack/web-api` → slack-web-api). */
+const hubPackageFile = (name: string) => `hub-packages/${name.replace(/^@/, "").replace("/", "-")}`;
+
+/**
+ * The hub's file requires the packages of HUB_LOADS_ON_DEMAND from their own files, and turns each
+ * import() of them or of a built-in into a require() when first asked for: V8 runs the file as a
+ * script (server/code-cache.ts), and a script's import() would need Node's experimental loader hook.
+ */
+const hubRequires: Plugin = {
+  name: "hub-requires",
+  setup(build) {
+    const onDemand = new Set<string>(HUB_LOADS_ON_DEMAND);
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind === "entry-point" && args.path.startsWith("hub-package:")) {
+        return { path: args.path.slice("hub-package:".length), namespace: "hub-package" };
+      }
+      if (args.namespace === "hub-package") return undefined; // the package's own file bundles it
+      if (args.kind === "dynamic-import" && (args.path.startsWith("node:") || onDemand.has(args.path))) {
+        return { path: args.path, namespace: "required" };
+      }
+      return onDemand.has(args.path) ? { path: `./${hubPackageFile(args.path)}.cjs`, external: true } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: "required" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "hub-package" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+      resolveDir: REPO,
+    }));
+  },
+};
+
+/**
+ * The hub as `npm start` runs it: CommonJS files, each whole, nothing split off. dist/switchboard.cjs
+ * (server/process-entry.ts) runs dist/hub.cjs (server/main.ts and all it loads) with V8's code
+ * cache (server/code-cache.ts), which V8 keeps for a script, not for an ES module; a CommonJS entry
+ * also spares Node its ES module loader.
+ */
+const HUB_BUILD: BuildOptions = {
+  ...BUNDLE_OPTIONS,
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  entryPoints: [
+    { in: join(REPO, "server/process-entry.ts"), out: "switchboard" },
+    { in: join(REPO, "server/main.ts"), out: "hub" },
+    ...HUB_LOADS_ON_DEMAND.map((name) => ({ in: `hub-package:${name}`, out: hubPackageFile(name) })),
+  ],
+  // ES modules are strict, and so is every bundle made of them; `import.meta` is the file's own.
+  banner: { js: '"use strict";\nconst importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: {
+    "import.meta.url": "importMetaUrl",
+    "import.meta.dirname": "__dirname",
+    "import.meta.filename": "__filename",
+  },
+  plugins: [hubRequires],
+  external: [...NEVER_LOADED],
+};
+
+/** The hub's entry (`npm start`: node dist/switchboard.cjs). */
+export const SERVER_BUNDLE = join(DIST, "switchboard.cjs");
+const HUB_FILES = [SERVER_BUNDLE, join(DIST, "hub.cjs")];
+
+/**
  * Bundles every entry point into dist/ unless all are current; resolves with whether it built.
  * The files are written to a folder of their own and renamed into place, chunks first and the
  * manifest last, so a process starting meanwhile never loads half a build.
  */
 export async function buildBundles(options: { force?: boolean } = {}): Promise<boolean> {
-  if (!options.force && (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent)) return false;
+  const current = (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent) && HUB_FILES.every(existsSync);
+  if (!options.force && current) return false;
   const staging = join(DIST, `.build-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   try {
-    const result = await build({
-      ...BUNDLE_OPTIONS,
-      entryPoints: Object.entries(ENTRY_POINTS).map(([out, source]) => ({ in: join(REPO, source), out })),
-      outdir: staging,
-      splitting: true,
-      external: [...NEVER_LOADED],
-      chunkNames: "chunk-[hash]",
-      metafile: true,
-    });
+    const results = await Promise.all([
+      build({
+        ...BUNDLE_OPTIONS,
+        entryPoints: Object.entries(ENTRY_POINTS).map(([out, source]) => ({ in: join(REPO, source), out })),
+        outdir: staging,
+        splitting: true,
+        external: [...NEVER_LOADED],
+        chunkNames: "chunk-[hash]",
+        metafile: true,
+      }),
+      build({ ...HUB_BUILD, outdir: staging, metafile: true }),
+    ]);
+    const dynamic = Object.values(results[1].metafile?.outputs ?? {})
+      .flatMap((output) => output.imports)
+      .filter((imported) => imported.kind === "dynamic-import");
+    if (dynamic.length > 0) {
+      throw new Error(
+        `the hub's files would import() ${dynamic.map((imported) => imported.path).join(", ")}: add it to HUB_LOADS_ON_DEMAND`,
+      );
+    }
     // Paths below dist/: chunks at the top, entries at the top or in a folder (package/).
     const outputs = (await readdir(staging, { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
@@ -133,8 +219,9 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
       if (isChunk(name) && !outputs.includes(name)) await rm(join(DIST, name), { force: true });
     }
     // The project files the bundles were made of; the locked dependencies and this build stand for the rest.
-    const inputs = Object.keys(result.metafile.inputs)
-      .filter((input) => !input.startsWith("builtin:")) // the plugin's stand-ins for Node's modules
+    const inputs = results
+      .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
+      .filter((input) => !/^[a-z-]+:/.test(input)) // the plugins' stand-ins (builtin:, required:, hub-package:)
       .map((input) => relative(REPO, join(process.cwd(), input)))
       .filter((input) => !input.startsWith("node_modules") && !input.startsWith(".."));
     inputs.push("package-lock.json", "server/build.ts", "client/launch.js");
@@ -148,10 +235,11 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
   return true;
 }
 
-/** Bundles one `entry` into the single file `outfile` the same way (the benchmark's bare server). */
+/** Bundles one `entry` into the single CommonJS file `outfile` as the hub's are (the benchmark's bare server). */
 export async function bundleOne(entry: string, outfile: string): Promise<void> {
   await mkdir(join(outfile, ".."), { recursive: true });
-  await build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outfile });
+  // All of fastify in it: a bare server uses the JSON schema compilers the hub leaves out.
+  await build({ ...HUB_BUILD, entryPoints: [entry], outfile, external: [], plugins: [] });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

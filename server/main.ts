@@ -152,4 +152,5 @@ async function main(): Promise<void> {
   process.stdout.write(`switchboard: dashboard at ${running.url}/${dashboardQuery}\n`);
 }
 
-await main();
+/** Resolves once the hub listens and has said where (the process entry saves its code cache then). */
+export const listening: Promise<void> = main();

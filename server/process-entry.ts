@@ -1,8 +1,15 @@
-// The hub process as `npm start` runs it (dist/switchboard.mjs): asks Node (22.1 and later) to keep
-// V8's compiled code between runs — compiling the bundle is most of the start-up — then loads the hub.
-import module from "node:module";
+// The hub process as `npm start` runs it (dist/switchboard.cjs): runs the hub's own file, dist/hub.cjs
+// (server/main.ts and all it loads), with V8's code cache: compiling is most of a start, and a
+// start with the cache skips it (server/code-cache.ts). Once the hub listens, the cache is saved
+// if this build had none yet; `NODE_DISABLE_COMPILE_CACHE=1` runs without it.
+import { join } from "node:path";
+import { runWithCodeCache } from "./code-cache.ts";
 
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-await import("./main.ts");
-// Written now, not only at exit: a hub that is killed still starts faster the next time.
-(module as { flushCompileCache?: () => void }).flushCompileCache?.();
+// Bundled, this file is dist/switchboard.cjs, beside the hub's.
+const dist = import.meta.dirname;
+const hub = runWithCodeCache(join(dist, "hub.cjs"), {
+  cacheDir: join(dist, ".code-cache"),
+  enabled: !process.env.NODE_DISABLE_COMPILE_CACHE,
+});
+// A hub that fails to start has said why; a failure nobody foresaw ends the process with its stack.
+void (hub.exports.listening as Promise<void>).then(() => hub.save());

@@ -1,17 +1,18 @@
 // How tests run the project's entry points as child processes, exactly as the npm scripts and the
-// `switchboard` command do: from their bundles (dist/<name>.mjs, which test/global-setup.ts builds
-// before any test); any other script through tsx.
+// `switchboard` command do: from their bundles (dist/<name>.mjs, and the hub's dist/switchboard.cjs,
+// which test/global-setup.ts builds before any test); any other script through tsx.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { bundlePath } from "../../client/launch.js";
-import { ENTRY_POINTS } from "../../server/build.ts";
+import { ENTRY_POINTS, SERVER_BUNDLE } from "../../server/build.ts";
 
-export const HUB_ENTRY = ENTRY_POINTS.switchboard;
+export const HUB_ENTRY = "server/process-entry.ts";
 
-const BUNDLES = new Map<string, string>(
-  Object.entries(ENTRY_POINTS).map(([name, source]) => [source, bundlePath(name)]),
-);
+const BUNDLES = new Map<string, string>([
+  ...Object.entries(ENTRY_POINTS).map(([name, source]) => [source, bundlePath(name)] as const),
+  [HUB_ENTRY, SERVER_BUNDLE],
+]);
 
 /** Node's arguments before the script's own: `node <these> --port 0 …`. */
 export function nodeArgs(script: string): string[] {

@@ -62,7 +62,8 @@ export function voiceAnswer(context: Context | null, health: Health | null, now:
     if (entry.status === "dead") sentences.push(deadSentence(name, entry.reason));
     if (entry.status === "limited") sentences.push(restingSentence(name, entry, now));
   }
-  return { text: sentences.map((s) => (/[.!?…”]$/.test(s) ? s : `${s}.`)).join(" "), taskId };
+  // Ends with . ! ? \u2026 (an ellipsis) or \u201D (a closing quote): escaped, as in client/phrasing.ts.
+  return { text: sentences.map((s) => (/[.!?\u2026\u201D]$/.test(s) ? s : `${s}.`)).join(" "), taskId };
 }
 
 function deadSentence(name: string, reason: string | null): string {
@@ -176,7 +177,7 @@ export function createVoiceAdapter(options: VoiceAdapterOptions): VoiceAdapter {
   async function respond(heard: string): Promise<string> {
     const last = lastTaskId ?? client.context?.channelHistory.voice?.lastTaskId ?? null;
     const utterance = interpretUtterance(heard, client.context, last);
-    const said = (sentence: string) => (/[.!?…]$/.test(sentence) ? sentence : `${sentence}.`);
+    const said = (sentence: string) => (/[.!?\u2026]$/.test(sentence) ? sentence : `${sentence}.`);
     switch (utterance.kind) {
       case "empty":
         return "I did not catch that. Say start and a task, status, approve, or reject.";

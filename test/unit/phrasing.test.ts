@@ -350,6 +350,10 @@ describe("intake, follow-up and answer sentences", () => {
       "Summary The invoices total 4,200 euros! See the list.",
     ],
     ["```js\nconsole.log(1)\n```\nDone: it works", "Done: it works"],
+    // A closing quote, curly or straight, stays with the sentence it ends.
+    ["He said “all paid.” Then he left. Later more.", "He said “all paid.” Then he left."],
+    ["It’s ‘done.’ Truly. No more.", "It’s ‘done.’ Truly."],
+    ['She wrote "ok." Fine. Next.', 'She wrote "ok." Fine.'],
     ["", ""],
   ])("answerSummary(%j) → %j", (markdown, summary) => {
     expect(answerSummary(markdown)).toBe(summary);

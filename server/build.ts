@@ -209,7 +209,10 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
     const outputs = (await readdir(staging, { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => relative(staging, join(entry.parentPath, entry.name)));
-    await checkPlainAscii(staging, outputs.filter((name) => !name.startsWith("hub-packages/")));
+    await checkPlainAscii(
+      staging,
+      outputs.filter((name) => !name.startsWith("hub-packages/")),
+    );
     const isChunk = (name: string) => name.startsWith("chunk-");
     for (const name of [...outputs.filter(isChunk), ...outputs.filter((name) => !isChunk(name))]) {
       await mkdir(dirname(join(DIST, name)), { recursive: true });

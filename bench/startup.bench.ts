@@ -82,31 +82,31 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const startup: Benchmark = {
   name: "startup",
-  // From `node --cpu-prof dist/switchboard.mjs` and timestamps inside both processes on this machine (Node 20).
+  // From `node --cpu-prof dist/switchboard.cjs` and timestamps inside both processes on this machine (Node 20).
   findings: [
-    "Start-up (node --cpu-prof and timestamps inside both processes, the bundles, Node 20, 2026-12-03, load about " +
-      "1.5): the hub prints its listening line about 65 ms after the bare server (about 255 against 185 ms). Before " +
-      "main() the bare server has run its modules by about 155 ms, the hub by about 195 ms: zod and the schemas " +
-      "built at import (about 15 ms, most of it V8 compiling zod's code the first time it builds a schema), the " +
-      "hub's own modules, and garbage collection (six scavenges against three: the hub holds about 13 MB at start, " +
-      "the bare server 8). From main() to listening the hub checks its config with zod (about 6 ms), reads and " +
-      "checks the documents (about 7 ms) and registers about 45 routes (about 12 ms; the bare server one). Done " +
-      "this session: the bundles leave out what fastify requires only on paths the hub never takes: its schema " +
-      "compilers (ajv, fast-json-stringify; the hub tells fastify it checks requests itself, in zod), pino and " +
-      "light-my-request; Node's built-ins load through require() instead of ES module facades, which loaded Web " +
-      "Crypto, the MIME parser and BlockList that nothing used; esbuild's keepNames is off (a naming call around " +
-      "every function zod creates); readline and the DNS resolver load on first use. The hub loads 0.93 MB of code " +
-      "at start instead of 1.56 MB, and its start-up to the first subscriber fell from about 316 to 264 ms while " +
-      "the bare server stayed at about 186 ms: 1.57× to about 1.4×. Tried and dropped, for no difference in 15 to " +
-      "25 alternating runs: every composite schema built on its first parse (z.lazy; the schemas' module ran 9 ms " +
-      "faster, but the time moved to the first schema the config builds, since it is zod's code being compiled), " +
-      "a build of the hub alone (14 modules at start instead of 23), and a larger young generation (slower). On " +
-      "Node 22.1+ the compile cache, now also written once the hub listens (so a hub that is killed leaves it " +
-      "too), brought the hub to about 240-255 ms against 177 ms for the bare server (Node 24, the bare server " +
-      "keeping no cache). What remains is the hub's own work: zod's code compiled and run for the config and the " +
-      "documents, the hub's modules and routes, and the garbage collection they cause; only checking the config " +
-      "and documents without zod at start would remove the largest part, and the contract has every boundary " +
-      "checked by one set of zod schemas.",
+    "Start-up (timestamps inside both processes, alternating starts and node --cpu-prof, the bundles, Node 20, " +
+      "2026-12-03): npm start runs dist/switchboard.cjs, which runs the hub's code, one CommonJS file " +
+      "(dist/hub.cjs), with V8's code cache, saved by the first start after a build (server/code-cache.ts). A " +
+      "start then takes the functions the previous start compiled (zod's, fastify's, the hub's) instead of " +
+      "compiling them; Node's own compile cache (22.1+) is made before a module runs and misses most of them, and " +
+      "Node 20 has none. 15 alternating starts each: about 1.41× of the bare server without the cache, about 1.2× " +
+      "with it. Then zod checks without generated code (jitless: a checker made with new Function cannot be " +
+      "cached, so every start compiled one per object schema): about 20 ms less, 1.14×. Packages only optional " +
+      "parts use (Telegram, Slack, Ollama's HTTP client, Redis, the voice's and notifier's commands) are bundled " +
+      "apart and loaded when such a part starts: with them the hub's file was 1.25 MB, without them 1.03 MB, and " +
+      "even with the cache every MB costs about 70 ms to read, decode and take in (tried on a build with every " +
+      "lazily loaded part left out: 250 against 275 ms). The bundles are kept plain ASCII: three regular " +
+      "expressions with curly quotes made Node decode the hub's file as a two-byte string (about 14 ms instead " +
+      "of 10). Earlier the same day: the parts of fastify the hub never takes (its schema compilers, pino, " +
+      "light-my-request) left out, Node's built-ins loaded through require() instead of ES module facades, " +
+      "esbuild's keepNames off, readline and the DNS resolver loaded on first use: 1.57× to 1.41×. What remains, " +
+      "from timestamps in the hub with its cache: Node itself until the entry runs about 90 ms (the same for the " +
+      "bare server), reading the file about 10 ms, taking the cache about 20 ms, running the modules about 60 ms " +
+      "(fastify, ws, zod and the schemas built at import), and from main() to listening about 40 ms: the config " +
+      "and the documents checked with zod (about 11 ms), fastify with its websocket plugin (about 11 ms, as in the " +
+      "bare server) and about 45 routes (about 11 ms). The first start after a build compiles all of it, its own " +
+      "row above. Saving the cache a second after listening instead of at once, so that it also holds what the " +
+      "first connection compiles, made no difference (258 against 261 ms).",
   ],
   async run(): Promise<BenchRow[]> {
     const dir = await mkdtemp(join(tmpdir(), "switchboard-bench-startup-"));

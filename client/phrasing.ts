@@ -323,7 +323,7 @@ const SUMMARY_CHARS = 300;
 export function answerSummary(markdown: string, sentences = 2, maxChars = SUMMARY_CHARS): string {
   const words = markdownAsWords(markdown);
   // A sentence ends at . ! or ?, perhaps then a closing quote (" \u201D \u2019) or parenthesis. Written as
-  // escapes: the bundles stay plain ASCII, which Node reads several times faster (server/build.ts).
+  // escapes: the bundles stay plain ASCII, which Node reads faster (server/build.ts).
   const parts = words.match(/[^.!?]+(?:[.!?]+["\u201D\u2019)]?|$)/g) ?? [];
   const picked = parts
     .slice(0, sentences)

@@ -218,9 +218,9 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
       await mkdir(dirname(join(DIST, name)), { recursive: true });
       await rename(join(staging, name), join(DIST, name));
     }
-    // Chunks of earlier builds that no bundle imports any more.
+    // Chunks and entries of earlier builds that no build makes any more (the hub was dist/switchboard.mjs).
     for (const name of await readdir(DIST)) {
-      if (isChunk(name) && !outputs.includes(name)) await rm(join(DIST, name), { force: true });
+      if (/\.[cm]js$/.test(name) && !outputs.includes(name)) await rm(join(DIST, name), { force: true });
     }
     // The project files the bundles were made of; the locked dependencies and this build stand for the rest.
     const inputs = results

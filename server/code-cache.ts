@@ -4,7 +4,7 @@
 // so what a start spends compiling zod, fastify and the hub's functions as they first run stays;
 // this cache is made after the start has run (V8's createCachedData), and Node 20 has no compile
 // cache at all. Only node: built-ins here: this runs before anything else is loaded.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import Module from "node:module";
 import { basename, dirname, join } from "node:path";
 import vm from "node:vm";
@@ -35,8 +35,18 @@ export interface CachedRunOptions {
  */
 export function runWithCodeCache(file: string, options: CachedRunOptions): CachedRun {
   const enabled = options.enabled ?? true;
-  const source = readFileSync(file, "utf8");
-  const { size, mtimeMs } = statSync(file);
+  // The size and time of the very file read: a build renaming a new one into place meanwhile must
+  // not have the old code's cache saved under its name.
+  const fd = openSync(file, "r");
+  let source: string;
+  let size: number;
+  let mtimeMs: number;
+  try {
+    ({ size, mtimeMs } = fstatSync(fd));
+    source = readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
   // V8 checks its own version and flags, and the source's length only: a rebuilt bundle of the
   // same length would run stale code. The header names the exact build the cache was made from.
   const header = Buffer.from(`${size}:${mtimeMs}\n`);
@@ -49,6 +59,7 @@ export function runWithCodeCache(file: string, options: CachedRunOptions): Cache
   const cache = !enabled ? "off" : !stored ? "none" : script.cachedDataRejected ? "rejected" : "used";
   const bundle = new Module(file);
   bundle.filename = file;
+  bundle.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(dirname(file));
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, dirname(file));
   bundle.loaded = true;

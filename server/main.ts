@@ -1,11 +1,11 @@
 // The hub's process entry point: `npm start -- [--config FILE] [--port N] [--host H] [--data-dir DIR]`.
 
-import * as z from "zod";
 // One of the two places server/ imports client/ (the other is server/build.ts, which bundles the
 // entry points and shares client/launch.js's freshness check): the entry point starts the channels
 // and the notifier config.json enables, gives the Slack endpoint its views (client/slack/blocks.ts)
 // and lets the package's functions act on this process's own hub (registerLocalHub).
 // test/unit/import-boundaries.test.ts checks that nothing else does.
+import "./zod-jitless.ts"; // first: before any schema is built
 import { isChatSetupError, prepareChatChannels } from "../client/chat-channels.ts";
 import { registerLocalHub } from "../client/package/local-hub.ts";
 import type { startVoiceChannel } from "../client/voice/voice-channel.ts";
@@ -14,11 +14,6 @@ import { ConfigError } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { StartupError, startHub } from "./start.ts";
 import { parseStartArgs, readSecrets, resolveConfig } from "./start-options.ts";
-
-// zod checks without generating code. Generated checkers (one `new Function` per object schema, on its
-// first parse) are a little faster per parse (about 1 µs for a task update) but compiled at every
-// start, where V8's code cache cannot keep them: jitless, the hub starts about 20 ms sooner.
-z.config({ jitless: true });
 
 async function main(): Promise<void> {
   let config: Awaited<ReturnType<typeof resolveConfig>>;

@@ -11,5 +11,11 @@ const hub = runWithCodeCache(join(dist, "hub.cjs"), {
   cacheDir: join(dist, ".code-cache"),
   enabled: !process.env.NODE_DISABLE_COMPILE_CACHE,
 });
-// A hub that fails to start has said why; a failure nobody foresaw ends the process with its stack.
-void (hub.exports.listening as Promise<void>).then(() => hub.save());
+(hub.exports.listening as Promise<void>).then(
+  () => hub.save(),
+  // A hub that cannot start has said why and exited; anything else ends the process with its stack.
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

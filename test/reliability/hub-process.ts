@@ -1,4 +1,4 @@
-// The hub as a real child process (`node dist/switchboard.mjs`, as `npm start` runs it), in its own process group
+// The hub as a real child process (`node dist/switchboard.cjs`, as `npm start` runs it), in its own process group
 // so a test can SIGKILL it, and everything it may have spawned, at any moment.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";

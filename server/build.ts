@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildOptions, build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type OnLoadArgs, type OnLoadResult, type Plugin } from "esbuild";
 import { BUILD_MANIFEST, isBundleCurrent } from "../client/launch.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -40,6 +40,13 @@ export const ENTRY_POINTS = {
 } as const;
 export type EntryPoint = keyof typeof ENTRY_POINTS;
 
+/** A module standing in for `args.path` that is only `require()` of it (the plugins below make such stand-ins). */
+const requireStandIn = (args: OnLoadArgs, resolveDir?: string): OnLoadResult => ({
+  contents: `module.exports = require(${JSON.stringify(args.path)});`,
+  loader: "js",
+  ...(resolveDir ? { resolveDir } : {}),
+});
+
 /**
  * Node's built-in modules imported by the project's own ES modules are loaded through require(),
  * as the bundled CommonJS packages load them. An `import` of a built-in makes Node build an ES
@@ -53,10 +60,7 @@ const builtinsThroughRequire: Plugin = {
     build.onResolve({ filter: /^node:/ }, (args) =>
       args.kind === "import-statement" ? { path: args.path, namespace: "builtin" } : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
-      loader: "js",
-    }));
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => requireStandIn(args));
   },
 };
 
@@ -128,10 +132,7 @@ const hubRequires: Plugin = {
       }
       return onDemand.has(args.path) ? { path: `./${hubPackageFile(args.path)}.cjs`, external: true } : undefined;
     });
-    build.onLoad({ filter: /.*/, namespace: "required" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
-      loader: "js",
-    }));
+    build.onLoad({ filter: /.*/, namespace: "required" }, (args) => requireStandIn(args));
   },
 };
 
@@ -143,11 +144,8 @@ const hubPackageEntries: Plugin = {
       path: args.path.slice("hub-package:".length),
       namespace: "hub-package",
     }));
-    build.onLoad({ filter: /.*/, namespace: "hub-package" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
-      loader: "js",
-      resolveDir: REPO,
-    }));
+    // Resolved from the project, where the package is installed.
+    build.onLoad({ filter: /.*/, namespace: "hub-package" }, (args) => requireStandIn(args, REPO));
   },
 };
 

@@ -40,7 +40,18 @@ export const ENTRY_POINTS = {
 } as const;
 export type EntryPoint = keyof typeof ENTRY_POINTS;
 
-/** A module standing in for `args.path` that is only `require()` of it (the plugins below make such stand-ins). */
+/** The hub's files as `npm start` runs them (HUB_BUILD below), each becoming dist/<name>.cjs. */
+export const HUB_ENTRY_POINTS = {
+  /** `npm start`: runs `hub` with V8's code cache. */
+  switchboard: "server/process-entry.ts",
+  hub: "server/main.ts",
+} as const;
+
+/** esbuild's entry points for `points` (name → source): each source becomes dist/<name>. */
+const entryPointsOf = (points: Record<string, string>) =>
+  Object.entries(points).map(([out, source]) => ({ in: join(REPO, source), out }));
+
+/** A module standing in for `args.path` that is only `require()` of it (two plugins below make such stand-ins). */
 const requireStandIn = (args: OnLoadArgs, resolveDir?: string): OnLoadResult => ({
   contents: `module.exports = require(${JSON.stringify(args.path)});`,
   loader: "js",
@@ -117,22 +128,14 @@ const HUB_LOADS_ON_DEMAND = ["undici", "grammy", "@slack/web-api", "ioredis", "@
 /** dist/hub-packages/<file>.cjs for a package of HUB_LOADS_ON_DEMAND (`@slack/web-api` → slack-web-api). */
 const hubPackageFile = (name: string) => `hub-packages/${name.replace(/^@/, "").replace("/", "-")}`;
 
-/**
- * The hub's file requires the packages of HUB_LOADS_ON_DEMAND from their own files, and turns each
- * import() of them or of a built-in into a require() when first asked for: V8 runs the file as a
- * script (server/code-cache.ts), and a script's import() would need Node's experimental loader hook.
- */
-const hubRequires: Plugin = {
-  name: "hub-requires",
+/** The hub's file requires the packages of HUB_LOADS_ON_DEMAND from their own files. */
+const hubPackagesApart: Plugin = {
+  name: "hub-packages-apart",
   setup(build) {
     const onDemand = new Set<string>(HUB_LOADS_ON_DEMAND);
-    build.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.kind === "dynamic-import" && (args.path.startsWith("node:") || onDemand.has(args.path))) {
-        return { path: args.path, namespace: "required" };
-      }
-      return onDemand.has(args.path) ? { path: `./${hubPackageFile(args.path)}.cjs`, external: true } : undefined;
-    });
-    build.onLoad({ filter: /.*/, namespace: "required" }, (args) => requireStandIn(args));
+    build.onResolve({ filter: /^[^./]/ }, (args) =>
+      onDemand.has(args.path) ? { path: `./${hubPackageFile(args.path)}.cjs`, external: true } : undefined,
+    );
   },
 };
 
@@ -159,10 +162,7 @@ const HUB_BUILD: BuildOptions = {
   ...BUNDLE_OPTIONS,
   format: "cjs",
   outExtension: { ".js": ".cjs" },
-  entryPoints: [
-    { in: join(REPO, "server/process-entry.ts"), out: "switchboard" },
-    { in: join(REPO, "server/main.ts"), out: "hub" },
-  ],
+  entryPoints: entryPointsOf(HUB_ENTRY_POINTS),
   // ES modules are strict, and so is every bundle made of them; `import.meta` is the file's own.
   banner: { js: '"use strict";\nconst importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: {
@@ -170,7 +170,10 @@ const HUB_BUILD: BuildOptions = {
     "import.meta.dirname": "__dirname",
     "import.meta.filename": "__filename",
   },
-  plugins: [hubRequires],
+  // Each import() becomes a require() when first asked for: V8 runs the file as a script
+  // (server/code-cache.ts), and a script's import() would need Node's experimental loader hook.
+  supported: { "dynamic-import": false },
+  plugins: [hubPackagesApart],
   external: [...NEVER_LOADED],
 };
 
@@ -183,11 +186,9 @@ const HUB_PACKAGES_BUILD: BuildOptions = {
 
 /** The hub's entry (`npm start`: node dist/switchboard.cjs). */
 export const SERVER_BUNDLE = join(DIST, "switchboard.cjs");
-const HUB_FILES = [
-  SERVER_BUNDLE,
-  join(DIST, "hub.cjs"),
-  ...HUB_LOADS_ON_DEMAND.map((name) => join(DIST, `${hubPackageFile(name)}.cjs`)),
-];
+const HUB_FILES = [...Object.keys(HUB_ENTRY_POINTS), ...HUB_LOADS_ON_DEMAND.map(hubPackageFile)].map((name) =>
+  join(DIST, `${name}.cjs`),
+);
 
 /**
  * Bundles every entry point into dist/ unless all are current; resolves with whether it built.
@@ -195,15 +196,16 @@ const HUB_FILES = [
  * manifest last, so a process starting meanwhile never loads half a build.
  */
 export async function buildBundles(options: { force?: boolean } = {}): Promise<boolean> {
-  const current = (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent) && HUB_FILES.every(existsSync);
-  if (!options.force && current) return false;
+  const current = () =>
+    (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent) && HUB_FILES.every(existsSync);
+  if (!options.force && current()) return false;
   const staging = join(DIST, `.build-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   try {
     const results = await Promise.all([
       build({
         ...BUNDLE_OPTIONS,
-        entryPoints: Object.entries(ENTRY_POINTS).map(([out, source]) => ({ in: join(REPO, source), out })),
+        entryPoints: entryPointsOf(ENTRY_POINTS),
         outdir: staging,
         splitting: true,
         external: [...NEVER_LOADED],
@@ -217,7 +219,6 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
     const outputs = (await readdir(staging, { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => relative(staging, join(entry.parentPath, entry.name)));
-    await checkHubFiles(staging, ["switchboard.cjs", "hub.cjs"]);
     await warnOutsideAscii(
       staging,
       outputs.filter((name) => !name.startsWith("hub-packages/")),
@@ -237,7 +238,7 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
     // The project files the bundles were made of; the locked dependencies and this build stand for the rest.
     const inputs = results
       .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
-      .filter((input) => !/^[a-z-]+:/.test(input)) // the plugins' stand-ins (builtin:, required:, hub-package:)
+      .filter((input) => !/^[a-z-]+:/.test(input)) // the plugins' stand-ins (builtin:, hub-package:)
       .map((input) => relative(REPO, join(process.cwd(), input)))
       .filter((input) => !input.startsWith("node_modules") && !input.startsWith(".."));
     inputs.push("package-lock.json", "server/build.ts", "client/launch.js");
@@ -249,24 +250,6 @@ export async function buildBundles(options: { force?: boolean } = {}): Promise<b
     await rm(staging, { recursive: true, force: true });
   }
   return true;
-}
-
-/**
- * The hub's files are run as a script (server/code-cache.ts), where an import() would need Node's
- * experimental loader hook: every import() esbuild could see became a require() (hubRequires), and
- * this refuses one it could not (an import() of a computed name).
- */
-async function checkHubFiles(dir: string, names: string[]): Promise<void> {
-  for (const name of names) {
-    const text = await readFile(join(dir, name), "utf8");
-    const at = text.search(/\bimport\(/);
-    if (at >= 0) {
-      throw new Error(
-        `dist/${name} would import() (near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 30))}): ` +
-          "import a package the hub loads on demand by its name (HUB_LOADS_ON_DEMAND in server/build.ts)",
-      );
-    }
-  }
 }
 
 /**

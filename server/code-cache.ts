@@ -30,7 +30,7 @@ export interface CachedRunOptions {
 }
 
 /**
- * Loads and runs the CommonJS file `file` as Node would (same `require`, `module`, `__filename`),
+ * Loads and runs the CommonJS file `file` as Node would (its own `require`, `module`, `__filename`),
  * compiled with its cache when one exists for exactly this file.
  */
 export function runWithCodeCache(file: string, options: CachedRunOptions): CachedRun {
@@ -59,10 +59,8 @@ export function runWithCodeCache(file: string, options: CachedRunOptions): Cache
   const cache = !enabled ? "off" : !stored ? "none" : script.cachedDataRejected ? "rejected" : "used";
   const bundle = new Module(file);
   bundle.filename = file;
-  bundle.paths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths(dirname(file));
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, dirname(file));
-  bundle.loaded = true;
   return {
     exports: bundle.exports as Record<string, unknown>,
     cache,

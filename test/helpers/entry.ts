@@ -5,9 +5,9 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { bundlePath } from "../../client/launch.js";
-import { ENTRY_POINTS, SERVER_BUNDLE } from "../../server/build.ts";
+import { ENTRY_POINTS, HUB_ENTRY_POINTS, SERVER_BUNDLE } from "../../server/build.ts";
 
-export const HUB_ENTRY = "server/process-entry.ts";
+export const HUB_ENTRY = HUB_ENTRY_POINTS.switchboard;
 
 const BUNDLES = new Map<string, string>([
   ...Object.entries(ENTRY_POINTS).map(([name, source]) => [source, bundlePath(name)] as const),

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BUILD_MANIFEST } from "../../client/launch.js";
-import { ENTRY_POINTS } from "../../server/build.ts";
+import { ENTRY_POINTS, HUB_ENTRY_POINTS } from "../../server/build.ts";
 import { startTestHub, type TestHub } from "../helpers/hub.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -53,10 +53,18 @@ describe("entry-point bundles", () => {
 
   test("the files a start reads are plain ASCII, which Node reads a third faster than text with other characters", async () => {
     const files = await bundles();
-    for (const name of ["hub.cjs", "switchboard.cjs"]) files.set(name, await readFile(join(DIST, name), "utf8"));
+    for (const name of Object.keys(HUB_ENTRY_POINTS)) {
+      files.set(`${name}.cjs`, await readFile(join(DIST, `${name}.cjs`), "utf8"));
+    }
     for (const [name, text] of files) {
       const outside = [...text].findIndex((character) => (character.codePointAt(0) as number) > 0x7f);
       expect(outside, name).toBe(-1);
+    }
+  });
+
+  test("the hub's files, run as a script with V8's code cache, hold no import() (a script's needs Node's experimental loader hook)", async () => {
+    for (const name of Object.keys(HUB_ENTRY_POINTS)) {
+      expect(await readFile(join(DIST, `${name}.cjs`), "utf8"), name).not.toMatch(/\bimport\(/);
     }
   });
 

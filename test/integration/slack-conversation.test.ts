@@ -7,7 +7,14 @@ import { SLACK_COMMANDS_PATH, SLACK_EVENTS_PATH, slackEndpoint } from "../../ser
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeSlack, startFakeSlack } from "../fixtures/fake-slack.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub, runCalls, workspaceFolder } from "../helpers/router-hub.ts";
+import {
+  cleanupRouterHubs,
+  finishedTask,
+  routerHub,
+  runCalls,
+  allTasks as tasksOf,
+  workspaceFolder,
+} from "../helpers/router-hub.ts";
 import { signedSlackRequest } from "../helpers/slack-request.ts";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -69,10 +76,7 @@ const command = (text: string) =>
 const event = (envelope: unknown, secret?: string, at?: number) =>
   fetch(`${hub.url}${SLACK_EVENTS_PATH}`, signed(JSON.stringify(envelope), "application/json", secret, at));
 
-const allTasks = (): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
+const allTasks = (): Task[] => tasksOf(hub);
 const posts = () => fake.calls.filter((c) => c.method === "chat.postMessage");
 
 describe("Slack intake", () => {

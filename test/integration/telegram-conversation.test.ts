@@ -5,7 +5,14 @@ import { createTelegramAdapter, type TelegramAdapter } from "../../client/telegr
 import type { Task } from "../../shared/schemas.ts";
 import { type FakeTelegram, startFakeTelegram } from "../fixtures/fake-telegram.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, routerHub, runCalls, workspaceFolder } from "../helpers/router-hub.ts";
+import {
+  cleanupRouterHubs,
+  finishedTask,
+  routerHub,
+  runCalls,
+  allTasks as tasksOf,
+  workspaceFolder,
+} from "../helpers/router-hub.ts";
 
 const CHAT = 1001;
 const STRANGER = 666;
@@ -42,10 +49,7 @@ async function setUp(modes: Record<string, string> = {}, workspaces?: Record<str
   await adapter.start();
 }
 
-const allTasks = (): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
+const allTasks = (): Task[] => tasksOf(hub);
 const sends = () => fake.chatCalls().filter((c) => c.method === "sendMessage");
 
 async function handled(updateId: number) {

@@ -10,7 +10,13 @@ import { type RunningVoiceChannel, startVoiceChannel } from "../../client/voice/
 import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 import type { Task } from "../../shared/schemas.ts";
 import { hubClient, type TestHub } from "../helpers/hub.ts";
-import { cleanupRouterHubs, finishedTask, type RouterHubOptions, routerHub } from "../helpers/router-hub.ts";
+import {
+  cleanupRouterHubs,
+  finishedTask,
+  type RouterHubOptions,
+  routerHub,
+  allTasks as tasksOf,
+} from "../helpers/router-hub.ts";
 
 const FAKE_TTS = join(import.meta.dirname, "..", "fixtures", "fake-tts.mjs");
 
@@ -62,10 +68,7 @@ async function spoken(): Promise<string[]> {
     .map((entry) => entry.text);
 }
 
-const allTasks = (): Task[] => [
-  ...hub.taskContext.getContext().activeTasks,
-  ...hub.taskContext.getContext().recentCompleted,
-];
+const allTasks = (): Task[] => tasksOf(hub);
 
 async function heard(text: string) {
   await vi.waitFor(async () => expect(await spoken()).toContain(text), { timeout: 5000, interval: 20 });

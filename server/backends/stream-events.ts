@@ -8,60 +8,64 @@ import type { Usage } from "../../shared/schemas.ts";
 
 export const RATE_LIMIT_STATUSES = ["allowed", "allowed_warning", "rejected"] as const;
 
-/**
- * The readers' schemas, built the first time a backend's output is read: a hub starting up (and
- * one that never runs a backend) does not pay for building them.
- */
-function buildSchemas() {
-  const count = z.number().int().min(0).catch(0);
-  const amount = z.number().min(0).catch(0);
-  return {
-    claudeResult: z.object({
-      total_cost_usd: amount.optional(),
-      num_turns: count.optional(),
-      usage: z
-        .object({
-          input_tokens: count.optional(),
-          output_tokens: count.optional(),
-          cache_read_input_tokens: count.optional(),
-          cache_creation_input_tokens: count.optional(),
-        })
-        .catch({})
-        .optional(),
+// Each schema is built on its first parse (z.lazy): a hub starting up, and one that never runs a
+// backend, does not pay for building them.
+const count = () => z.number().int().min(0).catch(0);
+const amount = () => z.number().min(0).catch(0);
+
+const claudeResultSchema = z.lazy(() =>
+  z.object({
+    total_cost_usd: amount().optional(),
+    num_turns: count().optional(),
+    usage: z
+      .object({
+        input_tokens: count().optional(),
+        output_tokens: count().optional(),
+        cache_read_input_tokens: count().optional(),
+        cache_creation_input_tokens: count().optional(),
+      })
+      .catch({})
+      .optional(),
+  }),
+);
+
+const codexTurnSchema = z.lazy(() =>
+  z.object({
+    type: z.literal("turn.completed"),
+    usage: z.object({
+      input_tokens: count().optional(),
+      cached_input_tokens: count().optional(),
+      output_tokens: count().optional(),
     }),
-    codexTurn: z.object({
-      type: z.literal("turn.completed"),
-      usage: z.object({
-        input_tokens: count.optional(),
-        cached_input_tokens: count.optional(),
-        output_tokens: count.optional(),
-      }),
-    }),
-    ollamaFinal: z.object({
-      done: z.literal(true),
-      prompt_eval_count: count.optional(),
-      eval_count: count.optional(),
-    }),
-    /** claude-code's `rate_limit_info` (SDK schema), the fields the hub uses. */
-    rateLimitInfo: z.object({
-      status: z.enum(RATE_LIMIT_STATUSES),
-      /** Epoch seconds. */
-      resetsAt: z.number().optional().catch(undefined),
-      /** "five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "overage", … */
-      rateLimitType: z.string().max(100).optional().catch(undefined),
-      /** 0..1 of the window used, on warnings. */
-      utilization: z.number().optional().catch(undefined),
-      isUsingOverage: z.boolean().optional().catch(undefined),
-    }),
-  };
-}
-let built: ReturnType<typeof buildSchemas> | undefined;
-const schemas = () => (built ??= buildSchemas());
+  }),
+);
+
+const ollamaFinalSchema = z.lazy(() =>
+  z.object({
+    done: z.literal(true),
+    prompt_eval_count: count().optional(),
+    eval_count: count().optional(),
+  }),
+);
+
+/** claude-code's `rate_limit_info` (SDK schema), the fields the hub uses. */
+const rateLimitInfoSchema = z.lazy(() =>
+  z.object({
+    status: z.enum(RATE_LIMIT_STATUSES),
+    /** Epoch seconds. */
+    resetsAt: z.number().optional().catch(undefined),
+    /** "five_hour", "seven_day", "seven_day_opus", "seven_day_sonnet", "overage", … */
+    rateLimitType: z.string().max(100).optional().catch(undefined),
+    /** 0..1 of the window used, on warnings. */
+    utilization: z.number().optional().catch(undefined),
+    isUsingOverage: z.boolean().optional().catch(undefined),
+  }),
+);
 
 /** Usage from claude's stream-json `result` message (success or error), or null when it holds none. */
 export function claudeResultUsage(event: Record<string, unknown>): Usage | null {
   if (event.type !== "result") return null;
-  const parsed = schemas().claudeResult.safeParse(event);
+  const parsed = claudeResultSchema.safeParse(event);
   if (!parsed.success) return null;
   const { total_cost_usd, num_turns, usage } = parsed.data;
   if (total_cost_usd === undefined && usage === undefined && num_turns === undefined) return null;
@@ -80,7 +84,7 @@ export function claudeResultUsage(event: Record<string, unknown>): Usage | null 
  * Its `input_tokens` include the cached ones, which are counted apart here as with claude.
  */
 export function codexTurnUsage(event: Record<string, unknown>): Usage | null {
-  const parsed = schemas().codexTurn.safeParse(event);
+  const parsed = codexTurnSchema.safeParse(event);
   if (!parsed.success) return null;
   const { input_tokens = 0, cached_input_tokens = 0, output_tokens = 0 } = parsed.data.usage;
   return {
@@ -94,7 +98,7 @@ export function codexTurnUsage(event: Record<string, unknown>): Usage | null {
 
 /** Usage from Ollama's last chunk (`done: true`): prompt and generated token counts, no cost. */
 export function ollamaUsage(chunk: unknown): Usage | null {
-  const parsed = schemas().ollamaFinal.safeParse(chunk);
+  const parsed = ollamaFinalSchema.safeParse(chunk);
   if (!parsed.success) return null;
   return {
     costUsd: 0,
@@ -104,12 +108,12 @@ export function ollamaUsage(chunk: unknown): Usage | null {
   };
 }
 
-export type RateLimitInfo = z.infer<ReturnType<typeof buildSchemas>["rateLimitInfo"]>;
+export type RateLimitInfo = z.infer<typeof rateLimitInfoSchema>;
 
 /** The `rate_limit_info` of a claude `rate_limit_event`, or null for any other event. */
 export function claudeRateLimit(event: Record<string, unknown>): RateLimitInfo | null {
   if (event.type !== "rate_limit_event") return null;
-  const parsed = schemas().rateLimitInfo.safeParse(event.rate_limit_info);
+  const parsed = rateLimitInfoSchema.safeParse(event.rate_limit_info);
   return parsed.success ? parsed.data : null;
 }
 

@@ -3,9 +3,11 @@
 // process's clock; or, one of several such processes, holds a share of 10,000 subscribers and
 // reports arrivals on the machine's shared clock. Also the 1 s file poller that live push is
 // compared with.
+
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 
@@ -145,50 +147,123 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
   return { latencies };
 }
 
+const NOTHING = Buffer.alloc(0);
+
+/** A client's text frame: masked, as RFC 6455 requires of every frame a client sends. */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  if (payload.length >= 126) throw new Error("maskedText: keep the message under 126 bytes");
+  const mask = randomBytes(4);
+  const frame = Buffer.alloc(6 + payload.length);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | payload.length;
+  mask.copy(frame, 2);
+  for (let i = 0; i < payload.length; i++) frame[6 + i] = (payload[i] as number) ^ (mask[i % 4] as number);
+  return frame;
+}
+
 /**
- * Stamps each frame as it arrives on `socket`, read straight from its TCP stream. The ws client
- * parses each message through a stream of its own, which made this process, not the server, the
- * slow side at 1,000 subscribers; read this way a message costs little more than the kernel's
- * receive (still about what the server's send costs, on 2 cores: see the fan-out findings).
- * Frames from a server are unmasked: a 2-byte header, 2 or 8 more for a longer payload.
+ * A subscriber on a plain TCP socket, for the fan-out comparison: Node reads each chunk into
+ * `buffer` (one buffer every such socket shares) and hands it straight to a callback, with no
+ * stream, event or Buffer per read. Read through ws's client, or even through a socket's "data"
+ * events, the subscribers' process was the slow side at 1,000 subscribers and set the pace for
+ * both servers alike (see the fan-out findings); read this way it keeps up, and the last receipt
+ * follows the server's own send loop. The handshake and the subscribe message are written by hand.
+ * `onText` gets the payload of every text frame after the subscription's snapshot (a heartbeat
+ * ping is not a change); the payload is only valid during the call.
  */
-function readFrames(socket: WebSocket, onFrame: (payload: Buffer) => void): void {
-  const raw = (socket as unknown as { _socket: Socket })._socket;
-  raw.removeAllListeners("data"); // ws's own reader: from here on, frames come to onFrame only
-  let pending: Buffer = Buffer.alloc(0);
-  raw.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 2) {
-      const short = (pending[1] as number) & 0x7f;
-      const header = short < 126 ? 2 : short === 126 ? 4 : 10;
-      if (pending.length < header) return;
-      const length = short < 126 ? short : short === 126 ? pending.readUInt16BE(2) : Number(pending.readBigUInt64BE(2));
-      if (pending.length < header + length) return;
-      // Text frames only: a heartbeat ping (opcode 0x9) is not a change.
-      if (((pending[0] as number) & 0x0f) === 0x1) onFrame(pending.subarray(header, header + length));
-      pending = pending.subarray(header + length);
-    }
+function openRaw(url: string, subscribe: boolean, buffer: Buffer, onText: (payload: Buffer) => void): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    // Bytes of a frame (or of the handshake's answer) that a read cut short, kept until the rest.
+    let pending: Buffer = NOTHING;
+    let upgraded = false;
+    let subscribed = !subscribe;
+    const readFrames = (bytes: Buffer): void => {
+      let data = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
+      while (data.length >= 2) {
+        // Frames from a server are unmasked: a 2-byte header, 2 or 8 more for a longer payload.
+        const short = (data[1] as number) & 0x7f;
+        const header = short < 126 ? 2 : short === 126 ? 4 : 10;
+        if (data.length < header) break;
+        const length = short < 126 ? short : short === 126 ? data.readUInt16BE(2) : Number(data.readBigUInt64BE(2));
+        if (data.length < header + length) break;
+        if (((data[0] as number) & 0x0f) === 0x1) {
+          if (subscribed) onText(data.subarray(header, header + length));
+          else {
+            subscribed = true; // the snapshot that answers the subscription
+            resolve(socket);
+          }
+        }
+        data = data.subarray(header + length);
+      }
+      // The shared buffer is read into again next time: what is left over is copied out.
+      pending = data.length === 0 ? NOTHING : Buffer.from(data);
+    };
+    const readHandshake = (bytes: Buffer): void => {
+      const data = Buffer.concat([pending, bytes]);
+      const end = data.indexOf("\r\n\r\n");
+      if (end < 0) {
+        pending = data;
+        return;
+      }
+      const head = data.subarray(0, end).toString("latin1");
+      if (!head.startsWith("HTTP/1.1 101")) {
+        socket.destroy();
+        reject(new Error(`${url}/ws did not upgrade: ${head.split("\r\n")[0]}`));
+        return;
+      }
+      upgraded = true;
+      pending = NOTHING;
+      if (subscribe) socket.write(maskedText(JSON.stringify({ type: "subscribe", topics: ["context"] })));
+      else resolve(socket);
+      readFrames(data.subarray(end + 4));
+    };
+    const socket = connect({
+      host: hostname,
+      port: Number(port),
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (bytes: number, into: Uint8Array): boolean => {
+          const chunk = Buffer.from(into.buffer, into.byteOffset, bytes);
+          if (upgraded) readFrames(chunk);
+          else readHandshake(chunk);
+          return true;
+        },
+      },
+    });
+    socket.once("error", reject);
+    socket.write(
+      `GET /ws HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
   });
 }
 
 async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promise<AlternateResult> {
-  const servers = [
-    await openAll([job.hubUrl], job.subscribers, true),
-    await openAll([job.bareUrl], job.subscribers, false),
-  ];
   const result: AlternateResult = { hub: [], bare: [] };
   let received = 0;
   let lastAt = 0;
   let done: (() => void) | null = null;
-  let frame: Buffer | null = null;
-  for (const sockets of servers) {
-    sockets.forEach((socket, index) => {
-      readFrames(socket, (payload) => {
-        lastAt = performance.now();
-        if (index === 0) frame = Buffer.from(payload);
-        if (++received === job.subscribers) done?.();
-      });
-    });
+  let frame = "";
+  const onText = (payload: Buffer) => {
+    lastAt = performance.now();
+    if (received === 0) frame = payload.toString();
+    if (++received === job.subscribers) done?.();
+  };
+  const buffer = Buffer.alloc(64 * 1024);
+  const sockets: Socket[] = [];
+  for (const [url, subscribe] of [
+    [job.hubUrl, true],
+    [job.bareUrl, false],
+  ] as const) {
+    for (let i = 0; i < job.subscribers; i += 100) {
+      const batch = Math.min(100, job.subscribers - i);
+      sockets.push(
+        ...(await Promise.all(Array.from({ length: batch }, () => openRaw(url, subscribe, buffer, onText)))),
+      );
+    }
   }
   const change = async (url: string, trigger: TriggerRequest): Promise<number> => {
     received = 0;
@@ -202,15 +277,15 @@ async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promi
   };
   for (let i = 0; i < job.triggers.length; i++) {
     const hub = await change(job.hubUrl, job.triggers[i] as TriggerRequest);
-    const sent = String(frame);
+    const sent = frame;
     const bare = await change(job.bareUrl, { method: "POST", path: "/relay", body: sent });
-    if (String(frame) !== sent) throw new Error(`the bare server sent another frame than the hub's for change ${i}`);
+    if (frame !== sent) throw new Error(`the bare server sent another frame than the hub's for change ${i}`);
     if (i >= job.warmup) {
       result.hub.push(hub);
       result.bare.push(bare);
     }
   }
-  for (const sockets of servers) for (const socket of sockets) socket.terminate();
+  for (const socket of sockets) socket.destroy();
   return result;
 }
 

@@ -127,25 +127,24 @@ const benchmark: Benchmark = {
   run,
   // From timestamps inside the bench process (both servers) and the harness, 2026-12-03, Node 20.
   findings: [
-    "Fan-out at 1,000 subscribers (2026-12-03): the subscriber process sets the pace. With ws's client it was busy " +
-      "(processor time about equal to wall time) for the whole of each change; its subscribers now read frames " +
-      "straight from their TCP streams, and it is still busy for 96-99% of each change: on 2 cores the server and " +
-      "the subscribers have one each, and taking a message in (the kernel's receive, a callback) costs about what " +
-      "sending it does. The hub and the bare server now take turns change by change, both up at once, so that " +
-      "the machine's drift falls on both. Timed inside the bench process: the hub starts sending about 0.27 ms " +
-      "after the request reaches it (fastify's pipeline about 0.10 ms, zod checking the id and body about 0.08 " +
-      "ms, the change applied and diffed about 0.09 ms; 0.36 ms before this session's trimming), the bare server " +
-      "0.04 ms after; the hub's loop over 1,000 sockets then takes about 9.0-9.4 ms against 9.8 ms for ws's send, " +
-      "each frame being one prebuilt write (each write to a loopback socket costs about 9 µs of kernel time on " +
-      "this virtual machine, under 1 µs of it JavaScript). Since the subscribers finish a fixed time after the " +
-      "first frame reaches them, the hub's faster loop does not show and its later first send does: over five " +
-      "such runs (two with fsync off, which changed nothing) it came out at 0.98-1.08× at p50 and 0.96-1.10× at " +
-      "p99. Later the same day, two runs in turn of each: the hub's data on this disk 1.07×/1.17× and " +
-      "1.07×/1.16× (p50/p99), fsync off 1.05×/1.11× and 1.05×/1.06×, the data on tmpfs 0.97×/1.02× and " +
-      "1.05×/1.03×: saving each change (a thread writing the file, the kernel's journal) shares the 2 cores with " +
-      "the subscribers, and a bare broadcast saves nothing. The target is not reliably met; what separates the " +
-      "two is the hub checking, applying and saving each change, which a bare broadcast of a ready message does " +
-      "not do.",
+    "Fan-out at 1,000 subscribers (2026-12-03): the hub and a bare ws server tie, and whether a run meets the " +
+      "target (p50 and p99 at most 1.0×) is chance. Over about twenty runs today p50 came out 0.97-1.08× and p99 " +
+      "0.86-1.31×. The subscribers read through Node's onread into one shared buffer (bench/fanout-harness.ts): " +
+      "read through ws's client, or through a socket's data events, their process fell behind the server's writes " +
+      "and set the pace for both servers alike. Now either server's send loop over 1,000 sockets takes 10.0-10.1 ms " +
+      "and the first to last receipt 9.5-9.9 ms, so the last frame is read as soon as it is written. What separates " +
+      "the two comes before the first send. The hub starts sending about 0.6 ms after the request reaches the " +
+      "process: fastify's pipeline with the body about 0.28 ms, zod checking the id and the update about 0.16 ms, " +
+      "the change applied, held to the context's limits and diffed about 0.14 ms. The bare server starts 0.14 ms " +
+      "after, once Node's HTTP server hands it the body. In a warm loop zod's two checks take under 10 µs against " +
+      "0.16 ms here, so most of the 0.6 ms is likely caches gone cold during the other server's turn and the pause " +
+      "between changes (not examined further). The send loop cannot make up the difference. A loop with no checks " +
+      "at all, writing the hub's prebuilt frame to each socket, took 9.7 ms against 10.0 ms for ws's send. In a " +
+      "scratch test (not kept), 1,000 write(2) calls to loopback sockets take about 8.1 ms on this virtual machine, " +
+      "net.Socket's write 8.3 ms, ws's send 9.5 ms: the kernel's part of each write sets the floor. Meeting the " +
+      "target would take validating, applying and diffing a change in less time than a bare HTTP server takes to " +
+      "hand over a body. Not done: sending before the change is checked, or delaying its save until the subscribers " +
+      "have it.",
   ],
 };
 export default benchmark;

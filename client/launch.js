@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import module from "node:module";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -18,20 +19,21 @@ const modified = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 
 /**
  * True when the manifest and the bundle of `name` exist and no source they were built from is
- * newer than the manifest (a source that is gone counts as changed).
+ * newer than the manifest (a source that is gone counts as changed). `root`: the project's folder.
  */
-export function isBundleCurrent(name) {
-  const builtAt = modified(BUILD_MANIFEST);
-  if (builtAt === undefined || modified(bundlePath(name)) === undefined) return false;
+export function isBundleCurrent(name, root = REPO) {
+  const manifestPath = join(root, "dist", "build-manifest.json");
+  const builtAt = modified(manifestPath);
+  if (builtAt === undefined || modified(join(root, "dist", `${name}.mjs`)) === undefined) return false;
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(BUILD_MANIFEST, "utf8"));
+    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
   } catch {
     return false;
   }
   if (!Array.isArray(manifest.inputs) || !manifest.entries?.includes(name)) return false;
   for (const input of manifest.inputs) {
-    const time = modified(REPO + input);
+    const time = modified(join(root, input));
     if (time === undefined || time > builtAt) return false;
   }
   return true;

@@ -197,7 +197,7 @@ const HUB_FILES = [...Object.keys(HUB_ENTRY_POINTS), ...HUB_LOADS_ON_DEMAND.map(
  */
 export async function buildBundles(options: { force?: boolean } = {}): Promise<boolean> {
   const current = () =>
-    (Object.keys(ENTRY_POINTS) as EntryPoint[]).every(isBundleCurrent) && HUB_FILES.every(existsSync);
+    (Object.keys(ENTRY_POINTS) as EntryPoint[]).every((name) => isBundleCurrent(name)) && HUB_FILES.every(existsSync);
   if (!options.force && current()) return false;
   const staging = join(DIST, `.build-${process.pid}`);
   await rm(staging, { recursive: true, force: true });

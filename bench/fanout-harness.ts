@@ -149,13 +149,16 @@ async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<Harness
 
 const NOTHING = Buffer.alloc(0);
 
-/** A client's text frame: masked, as RFC 6455 requires of every frame a client sends. */
-function maskedText(text: string): Buffer {
-  const payload = Buffer.from(text);
-  if (payload.length >= 126) throw new Error("maskedText: keep the message under 126 bytes");
+const TEXT = 0x1;
+const PING = 0x9;
+const PONG = 0xa;
+
+/** A client's frame: masked, as RFC 6455 requires of every frame a client sends. */
+function maskedFrame(opcode: number, payload: Buffer): Buffer {
+  if (payload.length >= 126) throw new Error("maskedFrame: keep the payload under 126 bytes");
   const mask = randomBytes(4);
   const frame = Buffer.alloc(6 + payload.length);
-  frame[0] = 0x81;
+  frame[0] = 0x80 | opcode;
   frame[1] = 0x80 | payload.length;
   mask.copy(frame, 2);
   for (let i = 0; i < payload.length; i++) frame[6 + i] = (payload[i] as number) ^ (mask[i % 4] as number);
@@ -170,7 +173,7 @@ function maskedText(text: string): Buffer {
  * both servers alike (see the fan-out findings); read this way it keeps up, and the last receipt
  * follows the server's own send loop. The handshake and the subscribe message are written by hand.
  * `onText` gets the payload of every text frame after the subscription's snapshot (a heartbeat
- * ping is not a change); the payload is only valid during the call.
+ * ping is answered, and is not a change); the payload is only valid during the call.
  */
 function openRaw(url: string, subscribe: boolean, buffer: Buffer, onText: (payload: Buffer) => void): Promise<Socket> {
   const { hostname, port } = new URL(url);
@@ -188,7 +191,10 @@ function openRaw(url: string, subscribe: boolean, buffer: Buffer, onText: (paylo
         if (data.length < header) break;
         const length = short < 126 ? short : short === 126 ? data.readUInt16BE(2) : Number(data.readBigUInt64BE(2));
         if (data.length < header + length) break;
-        if (((data[0] as number) & 0x0f) === 0x1) {
+        const opcode = (data[0] as number) & 0x0f;
+        // The hub drops a client that does not answer its heartbeat; a ping is not a change.
+        if (opcode === PING) socket.write(maskedFrame(PONG, data.subarray(header, header + length)));
+        if (opcode === TEXT) {
           if (subscribed) onText(data.subarray(header, header + length));
           else {
             subscribed = true; // the snapshot that answers the subscription
@@ -215,7 +221,8 @@ function openRaw(url: string, subscribe: boolean, buffer: Buffer, onText: (paylo
       }
       upgraded = true;
       pending = NOTHING;
-      if (subscribe) socket.write(maskedText(JSON.stringify({ type: "subscribe", topics: ["context"] })));
+      if (subscribe)
+        socket.write(maskedFrame(TEXT, Buffer.from(JSON.stringify({ type: "subscribe", topics: ["context"] }))));
       else resolve(socket);
       readFrames(data.subarray(end + 4));
     };

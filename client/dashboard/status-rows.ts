@@ -50,8 +50,9 @@ export function backendRow(initial: BackendItem, actions: DashboardActions): Ite
       setAttr(root, "data-status", item.status);
       setText(name, item.name);
       setText(label, item.statusLabel);
-      line.setAttribute("points", sparklinePoints(item.latencies, CHART.width, CHART.height));
-      chart.setAttribute(
+      setAttr(line, "points", sparklinePoints(item.latencies, CHART.width, CHART.height));
+      setAttr(
+        chart,
         "aria-label",
         item.latencies.length > 0
           ? `ping latency of the last ${item.latencies.length} pings, ${Math.min(...item.latencies)} to ${Math.max(...item.latencies)} ms`
@@ -71,12 +72,21 @@ export function backendRow(initial: BackendItem, actions: DashboardActions): Ite
 
 const BARS = { width: 140, height: 32, gap: 4 };
 
+/** A bar of the usage chart with its tooltip, made once and updated in place. */
+function usageBar(): { rect: SVGRectElement; title: SVGTitleElement } {
+  const rect = document.createElementNS(SVG, "rect");
+  const title = document.createElementNS(SVG, "title");
+  rect.append(title);
+  return { rect, title };
+}
+
 /** A backend's usage: today and 7 days in words, and a bar per day (tokens), tallest = busiest day. */
 export function usageRow(initial: UsageItem): ItemView<UsageItem> {
   const name = el("span", { className: "name" });
   const today = el("div", { className: "detail usage-today" });
   const week = el("div", { className: "detail usage-week" });
   const chart = svgChart("usage-chart", BARS);
+  const bars: ReturnType<typeof usageBar>[] = [];
   const root = listItem("row", { "data-backend": initial.backend }, [name, chart], today, week);
   return {
     root,
@@ -84,22 +94,25 @@ export function usageRow(initial: UsageItem): ItemView<UsageItem> {
       setText(name, item.backend);
       setText(today, item.todayText);
       setText(week, item.weekText);
-      chart.setAttribute("aria-label", `tokens per day, last 7 days: ${item.bars.map((b) => b.label).join("; ")}`);
+      setAttr(chart, "aria-label", `tokens per day, last 7 days: ${item.bars.map((b) => b.label).join("; ")}`);
+      // The same seven days in every redraw: a bar is added or removed only if their number changes.
+      while (bars.length < item.bars.length) {
+        const bar = usageBar();
+        bars.push(bar);
+        chart.append(bar.rect);
+      }
+      for (const gone of bars.splice(item.bars.length)) gone.rect.remove();
       const width = (BARS.width - BARS.gap * (item.bars.length - 1)) / Math.max(1, item.bars.length);
-      const rects = item.bars.map((bar, i) => {
-        const rect = document.createElementNS(SVG, "rect");
+      item.bars.forEach((bar, i) => {
+        const { rect, title } = bars[i] as ReturnType<typeof usageBar>;
         const height = bar.tokens > 0 ? Math.max(1, (bar.heightPercent / 100) * BARS.height) : 0;
-        rect.setAttribute("x", (i * (width + BARS.gap)).toFixed(1));
-        rect.setAttribute("y", (BARS.height - height).toFixed(1));
-        rect.setAttribute("width", width.toFixed(1));
-        rect.setAttribute("height", height.toFixed(1));
-        rect.setAttribute("data-day", bar.day);
-        const title = document.createElementNS(SVG, "title");
-        title.textContent = bar.label;
-        rect.append(title);
-        return rect;
+        setAttr(rect, "x", (i * (width + BARS.gap)).toFixed(1));
+        setAttr(rect, "y", (BARS.height - height).toFixed(1));
+        setAttr(rect, "width", width.toFixed(1));
+        setAttr(rect, "height", height.toFixed(1));
+        setAttr(rect, "data-day", bar.day);
+        setText(title, bar.label);
       });
-      chart.replaceChildren(...rects);
     },
   };
 }

@@ -302,6 +302,41 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
     expect(requests).toEqual([]);
   });
 
+  test("a redraw for another change leaves the usage chart's bars untouched, and a new run updates the same bars", async () => {
+    const { hub, rest } = await hubWithRest();
+    const page = await openDashboard(hub.url);
+    await hub.usage.record("claude", { costUsd: 0.01, inputTokens: 100, outputTokens: 20, turns: 1 });
+    const row = page.locator('#usage-list [data-backend="claude"]');
+    await row.waitFor();
+    // Marks the bars and records every change to the usage panel from here on.
+    await page.evaluate(() => {
+      const watched = window as unknown as { usageMutations: number };
+      watched.usageMutations = 0;
+      for (const rect of document.querySelectorAll("#usage-list .usage-chart rect")) rect.classList.add("first-drawn");
+      new MutationObserver((records) => {
+        watched.usageMutations += records.length;
+      }).observe(document.querySelector("#usage-list") as Node, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      });
+    });
+
+    await rest.addTask({ taskId: "route_elsewhere", description: "A change elsewhere", startedFrom: "cli" });
+    await queueCard(page, "route_elsewhere").waitFor();
+    expect(await page.evaluate(() => (window as unknown as { usageMutations: number }).usageMutations)).toBe(0);
+
+    await hub.usage.record("claude", { costUsd: 0.01, inputTokens: 100, outputTokens: 20, turns: 1 });
+    await page.waitForFunction(() =>
+      document
+        .querySelector('#usage-list [data-backend="claude"] .usage-today')
+        ?.textContent?.startsWith("today: 2 runs"),
+    );
+    expect(await row.locator(".usage-chart rect").count()).toBe(7);
+    expect(await row.locator(".usage-chart rect.first-drawn").count()).toBe(7);
+  });
+
   test("after the hub restarts on the same port and data, the page reconnects by itself and shows the current state", async () => {
     const { hub, rest } = await hubWithRest({ keepData: true });
     const page = await openDashboard(hub.url);

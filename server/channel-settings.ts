@@ -1,7 +1,7 @@
 // The channel sections of config.json: the voice channel, Telegram, Slack and the notifiers
 // (docs/configuration.md). Each is checked, with its defaults, by configSchema in config.ts.
 import * as z from "zod";
-import { HUB_HOST, VOICE_DEFAULTS } from "../shared/defaults.ts";
+import { HUB_HOST, SLACK_DEFAULTS, TELEGRAM_DEFAULTS, VOICE_DEFAULTS } from "../shared/defaults.ts";
 import { NOTIFY_EVENTS } from "../shared/schemas.ts";
 import { flag, port, positiveInt, text } from "./config-fields.ts";
 
@@ -51,7 +51,7 @@ export const telegramSettingsSchema = z
     apiRoot: z
       .string({ error: "must be an http(s) URL without a trailing slash" })
       .regex(/^https?:\/\/.*[^/]$/, { error: "must be an http(s) URL without a trailing slash" })
-      .default("https://api.telegram.org"),
+      .default(TELEGRAM_DEFAULTS.apiRoot),
     /** When not empty, only these Telegram user ids may act in a configured chat (a private chat's own user always may). */
     userIds: z
       .array(
@@ -60,9 +60,9 @@ export const telegramSettingsSchema = z
       )
       .default([]),
     /** Least time between two edits of one task's message. */
-    minEditIntervalMs: positiveInt(1000),
+    minEditIntervalMs: positiveInt(TELEGRAM_DEFAULTS.minEditIntervalMs),
     /** How long one long poll (getUpdates) waits for news. */
-    pollTimeoutSeconds: positiveInt(30),
+    pollTimeoutSeconds: positiveInt(TELEGRAM_DEFAULTS.pollTimeoutSeconds),
   })
   .prefault({});
 
@@ -90,9 +90,9 @@ export const slackSettingsSchema = z
     apiUrl: z
       .string({ error: "must be an http(s) URL" })
       .regex(/^https?:\/\//, { error: "must be an http(s) URL" })
-      .default("https://slack.com/api/"),
+      .default(SLACK_DEFAULTS.apiUrl),
     /** Least time between two updates of one task's message. */
-    minEditIntervalMs: positiveInt(1000),
+    minEditIntervalMs: positiveInt(SLACK_DEFAULTS.minEditIntervalMs),
     /** false when the adapter runs on its own (`npm run slack`); the hub still serves /api/slack/. */
     startAdapter: flag(true),
   })

@@ -1,6 +1,7 @@
 // The defaults both the hub (server/config.ts) and the channels run on their own (client/) need —
-// where the hub listens, the voice channel's settings, where the hub's token comes from — kept
-// here once so `npm run voice` and config.json's `voice` section cannot drift apart.
+// where the hub listens, the voice, Telegram and Slack channels' settings, where the hub's token
+// comes from — kept here once so `npm run voice`, `telegram` and `slack` and config.json's
+// sections cannot drift apart.
 
 /** The hub binds to loopback unless config.json says otherwise (and a token is set). */
 export const HUB_HOST = "127.0.0.1";
@@ -29,6 +30,24 @@ export const VOICE_DEFAULTS: Readonly<VoiceSettings> = {
   tts: { command: "auto", args: [], timeoutMs: 30_000 },
   activeThrottleMs: 30_000,
 };
+
+/** The Telegram channel's defaults (config.json's `telegram` section, `npm run telegram`). */
+export const TELEGRAM_DEFAULTS = {
+  /** The Bot API root, without a trailing slash. */
+  apiRoot: "https://api.telegram.org",
+  /** Least time between two edits of one task's message. */
+  minEditIntervalMs: 1000,
+  /** How long one long poll (getUpdates) waits for news. */
+  pollTimeoutSeconds: 30,
+} as const;
+
+/** The Slack channel's defaults (config.json's `slack` section, `npm run slack`). */
+export const SLACK_DEFAULTS = {
+  /** The Web API root. */
+  apiUrl: "https://slack.com/api/",
+  /** Least time between two updates of one task's message. */
+  minEditIntervalMs: 1000,
+} as const;
 
 /** A secret from the environment, trimmed; null when unset or empty. */
 export function secretFrom(env: Record<string, string | undefined>, name: string): string | null {

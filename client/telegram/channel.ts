@@ -1,6 +1,6 @@
 // Runs the Telegram adapter against a hub URL: started by the hub's entry point when config.json
 // enables it, or on its own by `npm run telegram`. Checks its settings before anything starts.
-import { secretFrom } from "../../shared/defaults.ts";
+import { TELEGRAM_DEFAULTS as SHARED_DEFAULTS, secretFrom } from "../../shared/defaults.ts";
 import type { ChatChannelOptions } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import type { TelegramAdapter } from "./adapter.ts";
@@ -14,13 +14,8 @@ export interface TelegramSettings {
   pollTimeoutSeconds: number;
 }
 
-export const TELEGRAM_DEFAULTS: TelegramSettings = {
-  chatIds: [],
-  userIds: [],
-  apiRoot: "https://api.telegram.org",
-  minEditIntervalMs: 1000,
-  pollTimeoutSeconds: 30,
-};
+/** What `npm run telegram` starts with before its options: no chats yet, the shared defaults. */
+export const TELEGRAM_DEFAULTS: TelegramSettings = { chatIds: [], userIds: [], ...SHARED_DEFAULTS };
 
 /** A setting or secret the adapter cannot start without; the message says what to do. */
 export class TelegramSetupError extends Error {}

@@ -3,8 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SLACK_DEFAULTS } from "../../client/slack/channel.ts";
+import { TELEGRAM_DEFAULTS } from "../../client/telegram/channel.ts";
 import { ConfigError, loadConfigFile, parseConfig } from "../../server/config.ts";
 import { parseStartArgs, readSecrets, resolveConfig } from "../../server/start-options.ts";
+import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
 
 function configError(raw: unknown): string {
   try {
@@ -29,6 +32,13 @@ describe("parseConfig", () => {
       hub: { bodyLimitBytes: 1048576, historyLimit: 1000 },
       warmup: { intervalMs: 900_000, warmWindowMs: 300_000 },
     });
+  });
+
+  it("starts the voice, Telegram and Slack channels with the defaults `npm run voice`, `telegram` and `slack` use", () => {
+    const { voice, telegram, slack } = parseConfig({});
+    expect(voice).toEqual({ enabled: false, ...VOICE_DEFAULTS });
+    expect(telegram).toEqual({ enabled: false, ...TELEGRAM_DEFAULTS });
+    expect(slack).toEqual({ enabled: false, startAdapter: true, ...SLACK_DEFAULTS, userIds: [] });
   });
 
   it("accepts the repository's own config.json", async () => {

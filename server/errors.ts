@@ -21,6 +21,9 @@ export class SwitchboardError extends Error {
 export const invalidInput = (message: string) => new SwitchboardError("invalid_input", message);
 export const notFound = (message: string) => new SwitchboardError("not_found", message);
 export const conflict = (message: string) => new SwitchboardError("conflict", message);
+/** 503 for new work while the hub stops: `what` (the task, the follow-up) is to be sent again. */
+export const shuttingDown = (what: string) =>
+  new SwitchboardError("unavailable", `the hub is shutting down; send ${what} again once it is back`);
 
 /** One line per problem, naming the field: "status: must be one of running, queued (got "done")". */
 export function describeZodError(error: z.ZodError, root = ""): string {

@@ -2,7 +2,7 @@
 // current step of an active task, or reopening a finished one still in `recentCompleted`.
 
 import { followUpRequestSchema, planSteps, type Task, taskIdSchema } from "../../shared/schemas.ts";
-import { conflict, notFound, parseInput, SwitchboardError } from "../errors.ts";
+import { conflict, notFound, parseInput, shuttingDown } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TaskContext } from "../task-context.ts";
 import { findTask, truncate } from "../task-transitions.ts";
@@ -49,8 +49,7 @@ export function createFollowUps(options: FollowUpsOptions) {
    * a finished one still in `recentCompleted`. Resolves once the change is durable.
    */
   async function followUp(taskId: string, input: unknown): Promise<{ taskId: string; step: number }> {
-    if (options.isStopping())
-      throw new SwitchboardError("unavailable", "the hub is shutting down; send the follow-up again once it is back");
+    if (options.isStopping()) throw shuttingDown("the follow-up");
     const id = parseInput(taskIdSchema, taskId, "taskId");
     const request = parseInput(followUpRequestSchema, input, "follow-up");
     const found = findTask(taskContext.getContext(), id);

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type RouteRequest, routeRequestSchema, type Task } from "../../shared/schemas.ts";
 import { soleClaims, type WorkClaims } from "../cluster/leases.ts";
 import { DEFAULT_CONFIG_PATH, type RouterSettings } from "../config.ts";
-import { invalidInput, parseInput, SwitchboardError } from "../errors.ts";
+import { invalidInput, parseInput, shuttingDown } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { newRouteId, type TaskContext } from "../task-context.ts";
 import { findTask } from "../task-transitions.ts";
@@ -146,8 +146,7 @@ export function createRouter(options: RouterOptions) {
 
   /** Registers the task at once (queued, with its backend and why) and queues it. */
   async function route(input: unknown): Promise<{ taskId: string; task: Task }> {
-    if (stopping)
-      throw new SwitchboardError("unavailable", "the hub is shutting down; send the task again once it is back");
+    if (stopping) throw shuttingDown("the task");
     const request: RouteRequest = parseInput(routeRequestSchema, input, "route request");
     if (request.workspace !== undefined && !options.workspaces) {
       throw invalidInput("workspace: this hub has no workspaces configured");
@@ -157,8 +156,7 @@ export function createRouter(options: RouterOptions) {
     const output = locate(taskId, request.outputPath);
     // A symbolic link that already takes the path out of the artifacts directory: 400 now.
     await checkOutputPath(output);
-    if (stopping)
-      throw new SwitchboardError("unavailable", "the hub is shutting down; send the task again once it is back");
+    if (stopping) throw shuttingDown("the task");
     const choice = choose({ explicit: request.backend ?? null, kind: request.kind ?? null });
     const job = newJob({
       taskId,

@@ -154,6 +154,20 @@ describe("a routed task", () => {
     expect(empty.hub.taskContext.getContext().activeTasks).toEqual([]);
   });
 
+  it("once the router is stopping, a new task and a follow-up are 503 saying to send them again, and register nothing", async () => {
+    const { hub, client } = await routerHub({});
+    await hub.router.stop();
+    const task = await refusal(client.route({ description: "Too late", startedFrom: "cli" }));
+    expect(task.status).toBe(503);
+    expect(task.message).toBe("the hub is shutting down; send the task again once it is back");
+    const followUp = await refusal(
+      client.request("POST", "/api/context/tasks/route_any/messages", { text: "and the 2023 ones", channel: "cli" }),
+    );
+    expect(followUp.status).toBe(503);
+    expect(followUp.message).toBe("the hub is shutting down; send the follow-up again once it is back");
+    expect(hub.taskContext.getContext().activeTasks).toEqual([]);
+  });
+
   it("runs on Ollama through /api/chat streaming", async () => {
     ollama = await startFakeOllama({ models: ["llama3.2"], reply: "local answer", chunks: 2 });
     const { hub, client, artifactsDir } = await routerHub({

@@ -1,23 +1,17 @@
 // The Telegram and Slack channels as config.json enables them next to the hub: every token and
 // setting checked before anything listens, adapters started once the hub does, stopped before it closes.
 
+import type { SlackSettings, TelegramSettings } from "../shared/defaults.ts";
 import type { SlackThreadReply } from "../shared/slack-thread-reply.ts";
 import type { AdapterLog } from "./chat-messages.ts";
 import {
   checkSlackSettings,
   createSlackChannel,
-  type SlackSettings,
   SlackSetupError,
   slackBotToken,
   slackSigningSecret,
 } from "./slack/channel.ts";
-import {
-  checkTelegramSettings,
-  createTelegramChannel,
-  type TelegramSettings,
-  TelegramSetupError,
-  telegramToken,
-} from "./telegram/channel.ts";
+import { checkTelegramSettings, createTelegramChannel, TelegramSetupError, telegramToken } from "./telegram/channel.ts";
 
 export interface ChatChannelsConfig {
   telegram: TelegramSettings & { enabled: boolean };

@@ -31,23 +31,43 @@ export const VOICE_DEFAULTS: Readonly<VoiceSettings> = {
   activeThrottleMs: 30_000,
 };
 
-/** The Telegram channel's defaults (config.json's `telegram` section, `npm run telegram`). */
-export const TELEGRAM_DEFAULTS = {
+/** The Telegram channel's settings: config.json's `telegram` section without `enabled`. */
+export interface TelegramSettings {
+  /** The only chats served. */
+  chatIds: number[];
+  /** When not empty, only these people may act in a group chat (a private chat is its own person's). */
+  userIds: number[];
   /** The Bot API root, without a trailing slash. */
-  apiRoot: "https://api.telegram.org",
+  apiRoot: string;
   /** Least time between two edits of one task's message. */
-  minEditIntervalMs: 1000,
+  minEditIntervalMs: number;
   /** How long one long poll (getUpdates) waits for news. */
-  pollTimeoutSeconds: 30,
-} as const;
+  pollTimeoutSeconds: number;
+}
 
-/** The Slack channel's defaults (config.json's `slack` section, `npm run slack`). */
-export const SLACK_DEFAULTS = {
-  /** The Web API root. */
-  apiUrl: "https://slack.com/api/",
-  /** Least time between two updates of one task's message. */
+export const TELEGRAM_DEFAULTS: Readonly<TelegramSettings> = {
+  chatIds: [],
+  userIds: [],
+  apiRoot: "https://api.telegram.org",
   minEditIntervalMs: 1000,
-} as const;
+  pollTimeoutSeconds: 30,
+};
+
+/** What the Slack adapter needs of config.json's `slack` section. */
+export interface SlackSettings {
+  /** Channels that get a message per task. */
+  channels: string[];
+  /** The Web API root. */
+  apiUrl: string;
+  /** Least time between two updates of one task's message. */
+  minEditIntervalMs: number;
+}
+
+export const SLACK_DEFAULTS: Readonly<SlackSettings> = {
+  channels: [],
+  apiUrl: "https://slack.com/api/",
+  minEditIntervalMs: 1000,
+};
 
 /** A secret from the environment, trimmed; null when unset or empty. */
 export function secretFrom(env: Record<string, string | undefined>, name: string): string | null {

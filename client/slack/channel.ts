@@ -1,18 +1,9 @@
 // Runs the Slack adapter against a hub URL: started by the hub's entry point when config.json
 // enables it, or on its own by `npm run slack`. Checks its settings before anything starts.
-import { SLACK_DEFAULTS as SHARED_DEFAULTS, secretFrom } from "../../shared/defaults.ts";
+import { type SlackSettings, secretFrom } from "../../shared/defaults.ts";
 import type { ChatChannelOptions } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import type { SlackAdapter } from "./adapter.ts";
-
-export interface SlackSettings {
-  channels: string[];
-  apiUrl: string;
-  minEditIntervalMs: number;
-}
-
-/** What `npm run slack` starts with before its options: no channels yet, the shared defaults. */
-export const SLACK_DEFAULTS: SlackSettings = { channels: [], ...SHARED_DEFAULTS };
 
 /** A setting or secret the adapter cannot start without; the message says what to do. */
 export class SlackSetupError extends Error {}

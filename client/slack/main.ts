@@ -1,6 +1,7 @@
 // `npm run slack -- --hub URL --channel ID [--channel ID …] [--api-url URL]`: the Slack adapter on its own.
+import { SLACK_DEFAULTS, type SlackSettings } from "../../shared/defaults.ts";
 import { parseStandaloneArgs, runStandalone } from "../standalone.ts";
-import { createSlackChannel, SLACK_DEFAULTS, type SlackSettings, SlackSetupError, slackBotToken } from "./channel.ts";
+import { createSlackChannel, SlackSetupError, slackBotToken } from "./channel.ts";
 
 const command = {
   name: "slack",

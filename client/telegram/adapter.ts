@@ -3,6 +3,7 @@
 // Long polling by default (grammy); the API root is configurable so tests use a local fake.
 import { Bot, type Context as BotContext, GrammyError, InputFile } from "grammy";
 import type { Clock } from "../../shared/clock.ts";
+import { TELEGRAM_DEFAULTS } from "../../shared/defaults.ts";
 import { type AnswerFeed, answerFileName, createAnswerFeed } from "../answer-feed.ts";
 import type { AdapterLog, ChatMessages } from "../chat-messages.ts";
 import { createChatMessages, RateLimitedError } from "../chat-messages.ts";
@@ -313,7 +314,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       polling = bot
         .start({
           allowed_updates: ["message", "callback_query"],
-          timeout: options.pollTimeoutSeconds ?? 30,
+          timeout: options.pollTimeoutSeconds ?? TELEGRAM_DEFAULTS.pollTimeoutSeconds,
         })
         .catch((error: Error) => {
           log.error(`telegram: long polling stopped: ${error.message}`);

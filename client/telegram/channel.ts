@@ -1,21 +1,9 @@
 // Runs the Telegram adapter against a hub URL: started by the hub's entry point when config.json
 // enables it, or on its own by `npm run telegram`. Checks its settings before anything starts.
-import { TELEGRAM_DEFAULTS as SHARED_DEFAULTS, secretFrom } from "../../shared/defaults.ts";
+import { secretFrom, type TelegramSettings } from "../../shared/defaults.ts";
 import type { ChatChannelOptions } from "../chat-messages.ts";
 import { createNodeHubClient } from "../node-hub-client.ts";
 import type { TelegramAdapter } from "./adapter.ts";
-
-export interface TelegramSettings {
-  chatIds: number[];
-  /** When not empty, only these people may act in a group chat (a private chat is its own person's). */
-  userIds: number[];
-  apiRoot: string;
-  minEditIntervalMs: number;
-  pollTimeoutSeconds: number;
-}
-
-/** What `npm run telegram` starts with before its options: no chats yet, the shared defaults. */
-export const TELEGRAM_DEFAULTS: TelegramSettings = { chatIds: [], userIds: [], ...SHARED_DEFAULTS };
 
 /** A setting or secret the adapter cannot start without; the message says what to do. */
 export class TelegramSetupError extends Error {}

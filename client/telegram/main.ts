@@ -1,12 +1,7 @@
 // `npm run telegram -- --hub URL --chat ID [--chat ID …] [--user ID …] [--api-root URL]`: the Telegram adapter on its own.
+import { TELEGRAM_DEFAULTS, type TelegramSettings } from "../../shared/defaults.ts";
 import { parseStandaloneArgs, runStandalone, usageError } from "../standalone.ts";
-import {
-  createTelegramChannel,
-  TELEGRAM_DEFAULTS,
-  type TelegramSettings,
-  TelegramSetupError,
-  telegramToken,
-} from "./channel.ts";
+import { createTelegramChannel, TelegramSetupError, telegramToken } from "./channel.ts";
 
 const command = {
   name: "telegram",

@@ -3,11 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SLACK_DEFAULTS } from "../../client/slack/channel.ts";
-import { TELEGRAM_DEFAULTS } from "../../client/telegram/channel.ts";
 import { ConfigError, loadConfigFile, parseConfig } from "../../server/config.ts";
 import { parseStartArgs, readSecrets, resolveConfig } from "../../server/start-options.ts";
-import { VOICE_DEFAULTS } from "../../shared/defaults.ts";
+import { SLACK_DEFAULTS, TELEGRAM_DEFAULTS, VOICE_DEFAULTS } from "../../shared/defaults.ts";
 
 function configError(raw: unknown): string {
   try {

@@ -241,6 +241,10 @@ function openRaw(url: string, subscribe: boolean, buffer: Buffer, onText: (paylo
       },
     });
     socket.once("error", reject);
+    // A server that hangs up before the snapshot is refused now, not after the harness's time limit.
+    socket.once("close", () =>
+      reject(new Error(`${url}/ws closed before ${subscribe ? "the snapshot" : "the upgrade"}`)),
+    );
     socket.write(
       `GET /ws HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

@@ -9,11 +9,16 @@ import { fileURLToPath } from "node:url";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const DIST = new URL("../dist/", import.meta.url);
+/** The build's manifest under project folder `root`: written last, it names the files the bundles were built from. */
+const manifestIn = (root) => join(root, "dist", "build-manifest.json");
+/** The bundle of entry point `name` under project folder `root`. */
+const bundleIn = (root, name) => join(root, "dist", `${name}.mjs`);
+
 /** Written last by server/build.ts: which project files the bundles were built from. */
-export const BUILD_MANIFEST = fileURLToPath(new URL("build-manifest.json", DIST));
+export const BUILD_MANIFEST = manifestIn(REPO);
 
 /** The bundle of entry point `name` (`cli`, `voice`, …). */
-export const bundlePath = (name) => fileURLToPath(new URL(`${name}.mjs`, DIST));
+export const bundlePath = (name) => bundleIn(REPO, name);
 
 const modified = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 
@@ -22,9 +27,9 @@ const modified = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
  * newer than the manifest (a source that is gone counts as changed). `root`: the project's folder.
  */
 export function isBundleCurrent(name, root = REPO) {
-  const manifestPath = join(root, "dist", "build-manifest.json");
+  const manifestPath = manifestIn(root);
   const builtAt = modified(manifestPath);
-  if (builtAt === undefined || modified(join(root, "dist", `${name}.mjs`)) === undefined) return false;
+  if (builtAt === undefined || modified(bundleIn(root, name)) === undefined) return false;
   let manifest;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, "utf8"));

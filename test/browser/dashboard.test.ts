@@ -335,6 +335,8 @@ describe.skipIf(skipWithoutBrowser)("dashboard in Chromium", () => {
     );
     expect(await row.locator(".usage-chart rect").count()).toBe(7);
     expect(await row.locator(".usage-chart rect.first-drawn").count()).toBe(7);
+    // Today's bar stays the tallest; its tooltip counts the new run.
+    expect(await row.locator(".usage-chart rect").last().locator("title").textContent()).toMatch(/2 runs/);
   });
 
   test("after the hub restarts on the same port and data, the page reconnects by itself and shows the current state", async () => {

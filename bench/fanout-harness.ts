@@ -105,19 +105,19 @@ function open(url: string, subscribe: boolean): Promise<WebSocket> {
   });
 }
 
-/** Opens the sockets in batches of 100, spread over `urls` (several hubs) round robin. */
-async function openAll(urls: string[], subscribers: number, subscribe: boolean): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < subscribers; i += 100) {
-    const batch = Math.min(100, subscribers - i);
-    sockets.push(
-      ...(await Promise.all(
-        Array.from({ length: batch }, (_, k) => open(urls[(i + k) % urls.length] as string, subscribe)),
-      )),
-    );
+/** Opens `count` connections with `open(i)`, 100 at a time. */
+async function inBatches<S>(count: number, open: (index: number) => Promise<S>): Promise<S[]> {
+  const opened: S[] = [];
+  for (let i = 0; i < count; i += 100) {
+    const batch = Math.min(100, count - i);
+    opened.push(...(await Promise.all(Array.from({ length: batch }, (_, k) => open(i + k)))));
   }
-  return sockets;
+  return opened;
 }
+
+/** Opens the sockets in batches of 100, spread over `urls` (several hubs) round robin. */
+const openAll = (urls: string[], subscribers: number, subscribe: boolean): Promise<WebSocket[]> =>
+  inBatches(subscribers, (i) => open(urls[i % urls.length] as string, subscribe));
 
 async function push(job: Extract<HarnessJob, { kind: "push" }>): Promise<HarnessResult> {
   const sockets = await openAll(job.socketUrls ?? [job.url], job.subscribers, true);
@@ -264,18 +264,10 @@ async function alternate(job: Extract<HarnessJob, { kind: "alternate" }>): Promi
     if (++received === job.subscribers) done?.();
   };
   const buffer = Buffer.alloc(64 * 1024);
-  const sockets: Socket[] = [];
-  for (const [url, subscribe] of [
-    [job.hubUrl, true],
-    [job.bareUrl, false],
-  ] as const) {
-    for (let i = 0; i < job.subscribers; i += 100) {
-      const batch = Math.min(100, job.subscribers - i);
-      sockets.push(
-        ...(await Promise.all(Array.from({ length: batch }, () => openRaw(url, subscribe, buffer, onText)))),
-      );
-    }
-  }
+  const sockets = [
+    ...(await inBatches(job.subscribers, () => openRaw(job.hubUrl, true, buffer, onText))),
+    ...(await inBatches(job.subscribers, () => openRaw(job.bareUrl, false, buffer, onText))),
+  ];
   const change = async (url: string, trigger: TriggerRequest): Promise<number> => {
     received = 0;
     const all = new Promise<void>((resolve) => {

@@ -5,10 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import module from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
-const DIST = new URL("../dist/", import.meta.url);
 /** The build's manifest under project folder `root`: written last, it names the files the bundles were built from. */
 const manifestIn = (root) => join(root, "dist", "build-manifest.json");
 /** The bundle of entry point `name` under project folder `root`. */
@@ -61,5 +60,5 @@ export async function launch(name) {
       process.exit(1);
     }
   }
-  await import(new URL(`${name}.mjs`, DIST).href);
+  await import(pathToFileURL(bundlePath(name)).href);
 }
